@@ -1,0 +1,87 @@
+/**
+ * The engine's configuration: one zod schema over environment variables, parsed once by the entry points.
+ * Nothing else reads process.env.
+ */
+import { z } from 'zod';
+import { ConfigError } from './errors';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+/** Comma-separated seconds, e.g. "5,300,1800". */
+const retrySchedule = z.string().transform((s, ctx) => {
+  const parts = s.split(',').map((p) => p.trim());
+  const values = parts.map(Number);
+  if (parts.length === 0 || values.some((v, i) => parts[i] === '' || !Number.isInteger(v) || v < 0)) {
+    ctx.addIssue({ code: 'custom', message: 'must be comma-separated whole seconds, e.g. "5,300,1800"' });
+    return z.NEVER;
+  }
+  if (values.length > 50) {
+    ctx.addIssue({ code: 'custom', message: 'at most 50 retries' });
+    return z.NEVER;
+  }
+  return values;
+});
+
+export const DEFAULT_RETRY_SCHEDULE_SECONDS = [5, 300, 1800, 7200, 18000, 36000, 36000];
+
+export const configSchema = z.object({
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('docflo-webhooks'),
+  TEMPORAL_CLI_PATH: optionalString,
+  TEMPORAL_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  MONGODB_URI: optionalString,
+  MONGODB_DB: z.string().min(1).default('docflo'),
+  FERRETDB_PATH: optionalString,
+  FERRETDB_PORT: port.default(27017),
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: port.default(3000),
+  DATA_DIR: z.string().min(1).default('.data'),
+  TOOLS_DIR: z.string().min(1).default('.tools'),
+  /** Comma-separated base64 keys of 32 bytes: the first encrypts, all decrypt (rotation). */
+  SECRETS_KEY: optionalString.pipe(
+    z
+      .string()
+      .refine((v) => v.split(',').every((k) => Buffer.from(k.trim(), 'base64').length === 32), {
+        message: 'must be base64 of exactly 32 bytes (comma-separated to keep old keys for decryption)',
+      })
+      .optional(),
+  ),
+  DELIVERY_RETRY_SCHEDULE: retrySchedule.optional(),
+  /** The whole attempt: connect, headers and body. The product page promises receivers 30 s. */
+  DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(30_000),
+  DELIVERY_MAX_RESPONSE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1 << 20)
+    .default(16 * 1024),
+  DELIVERY_ALLOWED_CIDRS: optionalString,
+  /** Extra CA bundle trusted in addition to the system and bundled roots (Node's standard variable). */
+  NODE_EXTRA_CA_CERTS: optionalString,
+  /** A pre-built workflow bundle (npm run build makes dist/workflow-bundle.js); unset bundles at start. */
+  WORKFLOW_BUNDLE_PATH: optionalString,
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).default(100),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).default(20_000),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export function retryScheduleOf(config: Config): number[] {
+  return config.DELIVERY_RETRY_SCHEDULE ?? DEFAULT_RETRY_SCHEDULE_SECONDS;
+}
+
+/** Parses the environment, throwing one ConfigError that names every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = configSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+}
