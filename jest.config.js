@@ -8,4 +8,6 @@ module.exports = {
   globalTeardown: '<rootDir>/test/global-teardown.ts',
   testTimeout: 60_000,
   maxWorkers: 2,
+  // A failed assertion can leave a socket open; the run must then fail, not hang until CI's limit.
+  forceExit: true,
 };

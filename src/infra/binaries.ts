@@ -27,7 +27,11 @@ export interface ToolLocation {
   toolsDir: string;
   /** Progress messages for the user (a first build takes minutes). */
   say: (message: string) => void;
+  /** Where to look for Go besides PATH; its official installer does not always add itself to PATH. */
+  goFallbackDirs?: string[];
 }
+
+const GO_FALLBACK_DIRS = ['/usr/local/go/bin'];
 
 function isExecutable(file: string): boolean {
   try {
@@ -48,10 +52,13 @@ export function findOnPath(binary: string, searchPath: string): string | undefin
 }
 
 /** Verifies a Go toolchain ≥ 1.25 is on PATH; otherwise the error says how to do without one. */
-export async function requireGo(searchPath: string, serverVariable: string): Promise<string> {
+export async function requireGo(
+  searchPath: string,
+  serverVariable: string,
+  fallbackDirs: string[] = GO_FALLBACK_DIRS,
+): Promise<string> {
   const fix = `install Go >= 1.${MIN_GO_MINOR} (https://go.dev/dl), or set ${serverVariable} to use a server you already run.`;
-  // Go's official installer puts it here without always adding it to PATH.
-  const go = findOnPath('go', `${searchPath}${path.delimiter}/usr/local/go/bin`);
+  const go = findOnPath('go', [searchPath, ...fallbackDirs].join(path.delimiter));
   if (!go) throw new InfraError('GO_MISSING', 'No Go toolchain found on PATH to build the local server.', fix);
   const { stdout } = await run(go, ['version']);
   const match = /go1\.(\d+)/.exec(stdout);
@@ -120,7 +127,7 @@ function buildFailed(binary: string, err: unknown, serverVariable: string): neve
 export async function ensureTemporalCli(location: ToolLocation): Promise<string> {
   const found = await locate('temporal', location);
   if (found) return found;
-  const go = await requireGo(location.searchPath, 'TEMPORAL_ADDRESS');
+  const go = await requireGo(location.searchPath, 'TEMPORAL_ADDRESS', location.goFallbackDirs);
   const target = toolPath('temporal', location);
   location.say(`Building the Temporal CLI (${TEMPORAL_CLI_MODULE}) into ${target}: a one-time build, a few minutes...`);
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'docflo-temporal-'));
@@ -143,7 +150,7 @@ export async function ensureTemporalCli(location: ToolLocation): Promise<string>
 export async function ensureFerretDb(location: ToolLocation): Promise<string> {
   const found = await locate('ferretdb', location);
   if (found) return found;
-  const go = await requireGo(location.searchPath, 'MONGODB_URI');
+  const go = await requireGo(location.searchPath, 'MONGODB_URI', location.goFallbackDirs);
   const target = toolPath('ferretdb', location);
   location.say(`Building FerretDB ${FERRETDB_VERSION} into ${target}: a one-time build, a few minutes...`);
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'docflo-ferretdb-'));

@@ -1,0 +1,168 @@
+/**
+ * One delivery attempt: load what it needs by ID, make exactly one POST, record it exactly once, and return
+ * a classified outcome. Receiver failures are results; only store or infrastructure errors throw (and are
+ * retried by Temporal without counting as attempts).
+ */
+import crypto from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/activity';
+import { classifyOutcome } from '../delivery/outcome';
+import { buildDeliveryHeaders, redactHeaders } from '../delivery/request';
+import { retryDelayMs } from '../delivery/retry-policy';
+import type { AttemptRecord, DeliveryRecord, DeliveryStatus, WebhookRecord } from '../store/model';
+import type { DeliveryChange } from '../store/delivery-repository';
+import { openAuth } from '../webhooks/webhook-secrets';
+import type { AttemptInput, AttemptResult, FailurePlan } from '../workflows/contracts';
+import type { ActivityDeps } from './deps';
+
+export function createAttemptDelivery(deps: ActivityDeps) {
+  const now = (): Date => deps.now?.() ?? new Date();
+  const log = deps.logger.child({ module: 'attempt-delivery' });
+
+  return async function attemptDelivery(input: AttemptInput): Promise<AttemptResult> {
+    const delivery = await deps.store.deliveries.findById(input.deliveryId);
+    if (!delivery)
+      throw ApplicationFailure.nonRetryable(`delivery ${input.deliveryId} does not exist`, 'DeliveryMissing');
+
+    // A retry of this activity after the attempt was recorded must not send again.
+    const recorded = await deps.store.deliveries.findAttempt(input.deliveryId, input.attempt);
+    if (recorded) return settle(delivery, recorded, input.failurePlan);
+
+    const webhook = await deps.store.webhooks.findById(delivery.webhookId);
+    if (!webhook) {
+      await deps.store.deliveries.update(
+        delivery._id,
+        { status: 'failed', lastError: 'webhook was deleted', nextAttemptAt: null },
+        now(),
+      );
+      return { kind: 'webhook_deleted' };
+    }
+    if (
+      webhook.status !== 'active' &&
+      input.trigger === 'automatic' &&
+      !(await stillActiveAfterPausing(delivery, webhook))
+    ) {
+      return { kind: 'webhook_inactive' };
+    }
+    const record = await send(delivery, webhook, input);
+    const stored = await deps.store.deliveries.recordAttempt(record);
+    return settle(delivery, stored, input.failurePlan);
+  };
+
+  /**
+   * The webhook was set inactive before our pause signal could arrive. Record `paused`, then look again: a
+   * resume that landed in between would otherwise find no paused delivery to signal.
+   */
+  async function stillActiveAfterPausing(delivery: DeliveryRecord, webhook: WebhookRecord): Promise<boolean> {
+    await deps.store.deliveries.update(delivery._id, { status: 'paused' }, now());
+    const again = await deps.store.webhooks.findById(webhook._id);
+    return again?.status === 'active';
+  }
+
+  async function send(delivery: DeliveryRecord, webhook: WebhookRecord, input: AttemptInput): Promise<AttemptRecord> {
+    const event = await deps.store.events.findByKey(delivery.eventKey);
+    if (event?.body === undefined) {
+      throw ApplicationFailure.nonRetryable(`event ${delivery.eventKey} has no stored body`, 'EventBodyMissing');
+    }
+    const auth = openAuth(webhook.auth, deps.secrets);
+    const headers = buildDeliveryHeaders({
+      deliveryId: delivery._id,
+      event: delivery.event,
+      body: event.body,
+      auth,
+      signingSecret: webhook.signingSecret ? deps.secrets.open(webhook.signingSecret) : undefined,
+    });
+    const startedAt = now();
+    const result = await deps.sender.send({ url: webhook.url, headers, body: event.body });
+    const outcome = classifyOutcome(result, now());
+    log.info(
+      {
+        deliveryId: delivery._id,
+        attempt: input.attempt,
+        delivered: outcome.delivered,
+        statusCode: outcome.statusCode,
+        errorClass: outcome.errorClass,
+        durationMs: outcome.durationMs,
+      },
+      'delivery attempt',
+    );
+    return {
+      _id: `att_${crypto.randomUUID()}`,
+      deliveryId: delivery._id,
+      tenantId: delivery.tenantId,
+      webhookId: delivery.webhookId,
+      attempt: input.attempt,
+      trigger: input.trigger,
+      url: webhook.url,
+      requestHeaders: redactHeaders(headers, webhook.auth),
+      delivered: outcome.delivered,
+      statusCode: outcome.statusCode,
+      responseBody: result.kind === 'response' ? result.body : undefined,
+      responseBodyTruncated: result.kind === 'response' ? result.bodyTruncated : undefined,
+      durationMs: outcome.durationMs,
+      errorClass: outcome.errorClass,
+      error: outcome.error,
+      retryAfterSeconds: outcome.retryAfterSeconds,
+      startedAt,
+      createdAt: now(),
+    };
+  }
+
+  /** Turns the recorded attempt into the workflow's result and the delivery's new state. */
+  async function settle(delivery: DeliveryRecord, attempt: AttemptRecord, plan: FailurePlan): Promise<AttemptResult> {
+    const at = now();
+    const base: DeliveryChange = {
+      attemptCount: Math.max(delivery.attemptCount, attempt.attempt),
+      lastAttemptAt: attempt.startedAt,
+      lastStatusCode: attempt.statusCode,
+      lastError: attempt.error,
+    };
+    if (attempt.delivered) {
+      await deps.store.deliveries.update(
+        delivery._id,
+        { ...base, status: 'succeeded', lastError: '', nextAttemptAt: null },
+        at,
+      );
+      return {
+        kind: 'delivered',
+        attempt: attempt.attempt,
+        statusCode: attempt.statusCode ?? 200,
+        durationMs: attempt.durationMs,
+      };
+    }
+    const retryable = attempt.errorClass !== 'blocked';
+    let retryInMs: number | null = null;
+    let status: DeliveryStatus | undefined;
+    if (plan.kind === 'retry' && retryable) {
+      retryInMs = retryDelayMs(
+        plan.scheduledSeconds,
+        {
+          statusCode: attempt.statusCode,
+          timedOut: attempt.errorClass === 'timeout',
+          retryAfterSeconds: attempt.retryAfterSeconds,
+        },
+        deps.retryPolicy,
+      );
+      status = 'retrying';
+    } else if (plan.kind === 'final' || (plan.kind === 'retry' && !retryable)) {
+      status = 'failed';
+    }
+    await deps.store.deliveries.update(
+      delivery._id,
+      {
+        ...base,
+        status,
+        nextAttemptAt: retryInMs === null ? (status ? null : undefined) : new Date(at.getTime() + retryInMs),
+      },
+      at,
+    );
+    return {
+      kind: 'failed',
+      attempt: attempt.attempt,
+      statusCode: attempt.statusCode,
+      errorClass: attempt.errorClass ?? 'connection',
+      error: attempt.error ?? 'failed',
+      durationMs: attempt.durationMs,
+      retryInMs,
+    };
+  }
+}

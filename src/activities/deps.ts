@@ -1,0 +1,17 @@
+/** What activities are given: narrow, injected, replaceable in tests. */
+import type { SecretBox } from '../crypto/secret-box';
+import type { RetryPolicy } from '../delivery/retry-policy';
+import type { Sender } from '../delivery/sender';
+import type { Logger } from '../logger';
+import type { Store } from '../store';
+
+export interface ActivityDeps {
+  store: Store;
+  sender: Sender;
+  secrets: SecretBox;
+  logger: Logger;
+  retryPolicy: RetryPolicy;
+  /** Seconds between attempts for webhooks without a schedule of their own. */
+  defaultRetrySchedule: number[];
+  now?: () => Date;
+}

@@ -1,0 +1,87 @@
+/**
+ * Pages through an event's subscribers: each active webhook gets a delivery record and a child workflow to
+ * start; each inactive one gets a `skipped` record, so what it missed can be replayed later.
+ */
+import crypto from 'node:crypto';
+import type { DeliveryRecord } from '../store/model';
+import type { DeliveryWorkflowInput } from '../workflows/contracts';
+import { deliveryWorkflowId } from '../workflows/ids';
+import type { ActivityDeps } from './deps';
+
+export interface DispatchPageInput {
+  eventKey: string;
+  afterWebhookId?: string;
+  limit: number;
+}
+
+export interface DispatchPageResult {
+  deliveries: { workflowId: string; input: DeliveryWorkflowInput }[];
+  skipped: number;
+  /** Undefined on the last page. */
+  nextAfterWebhookId?: string;
+}
+
+/** Stable per (webhook, event): every attempt, retry and replay of this delivery carries the same ID. */
+export function deliveryIdFor(webhookId: string, eventKey: string): string {
+  const digest = crypto.createHash('sha256').update(`${webhookId}\n${eventKey}`).digest('base64url');
+  return `dlv_${digest.slice(0, 24)}`;
+}
+
+export function createDispatchActivities(deps: ActivityDeps) {
+  async function dispatchPage(input: DispatchPageInput): Promise<DispatchPageResult> {
+    const event = await deps.store.events.findByKey(input.eventKey);
+    if (!event) throw new Error(`event ${input.eventKey} is not stored`);
+    const webhooks = await deps.store.webhooks.pageForEvent(
+      event.tenantId,
+      event.event,
+      input.afterWebhookId,
+      input.limit,
+    );
+    const now = deps.now?.() ?? new Date();
+    const result: DispatchPageResult = { deliveries: [], skipped: 0 };
+    await Promise.all(
+      webhooks.map(async (webhook) => {
+        const deliveryId = deliveryIdFor(webhook._id, event._id);
+        const workflowId = deliveryWorkflowId(webhook._id, event.eventId);
+        const record: DeliveryRecord = {
+          _id: deliveryId,
+          tenantId: event.tenantId,
+          webhookId: webhook._id,
+          eventKey: event._id,
+          eventId: event.eventId,
+          event: event.event,
+          workflowId,
+          status: webhook.status === 'active' ? 'pending' : 'skipped',
+          attemptCount: 0,
+          createdAt: now,
+          updatedAt: now,
+        };
+        await deps.store.deliveries.ensure(record);
+        if (webhook.status !== 'active') {
+          result.skipped++;
+          return;
+        }
+        result.deliveries.push({
+          workflowId,
+          input: {
+            deliveryId,
+            tenantId: event.tenantId,
+            webhookId: webhook._id,
+            eventId: event.eventId,
+            event: event.event,
+            retrySchedule: webhook.retrySchedule ?? deps.defaultRetrySchedule,
+          },
+        });
+      }),
+    );
+    result.deliveries.sort((a, b) => a.workflowId.localeCompare(b.workflowId));
+    if (webhooks.length === input.limit) result.nextAfterWebhookId = webhooks[webhooks.length - 1]?._id;
+    return result;
+  }
+
+  async function completeEvent(input: { eventKey: string; started: number; skipped: number }): Promise<void> {
+    await deps.store.events.markDispatched(input.eventKey, input.started, input.skipped, deps.now?.() ?? new Date());
+  }
+
+  return { dispatchPage, completeEvent };
+}

@@ -1,0 +1,21 @@
+/** The activities the worker registers, built from injected dependencies. */
+import type { DeliveryStatus } from '../store/model';
+import { createAttemptDelivery } from './attempt-delivery';
+import type { ActivityDeps } from './deps';
+import { createDispatchActivities } from './dispatch';
+import { createPrepareEvent } from './prepare-event';
+
+export type { ActivityDeps } from './deps';
+
+export function createActivities(deps: ActivityDeps) {
+  const { dispatchPage, completeEvent } = createDispatchActivities(deps);
+  return {
+    prepareEvent: createPrepareEvent(deps),
+    dispatchPage,
+    completeEvent,
+    attemptDelivery: createAttemptDelivery(deps),
+    async recordDeliveryStatus(input: { deliveryId: string; status: DeliveryStatus }): Promise<void> {
+      await deps.store.deliveries.update(input.deliveryId, { status: input.status }, deps.now?.() ?? new Date());
+    },
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * Makes one HTTPS POST and reports what happened, never throwing for what the receiver or the network did:
+ * a failed attempt is an expected outcome. One undici Agent per process keeps connections alive across
+ * deliveries; the whole request (connect, headers, body) has one deadline; redirects are not followed; the
+ * response body is read up to a cap and the rest is discarded.
+ */
+import { Agent, request, type Dispatcher } from 'undici';
+import type { AttemptErrorClass } from '../store/model';
+
+export interface SendRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export type SendResult =
+  | {
+      kind: 'response';
+      statusCode: number;
+      headers: Record<string, string>;
+      body: string;
+      bodyTruncated: boolean;
+      durationMs: number;
+    }
+  | { kind: 'error'; errorClass: AttemptErrorClass; message: string; durationMs: number };
+
+export interface SenderOptions {
+  timeoutMs: number;
+  maxResponseBytes: number;
+  /** Trusted CAs; undefined keeps Node's defaults (bundled roots plus NODE_EXTRA_CA_CERTS). */
+  ca?: string[];
+  /** Connections per origin kept by the pool. */
+  connectionsPerOrigin?: number;
+  /** Injected for the SSRF guard: the net.connect lookup. */
+  lookup?: (hostname: string, options: object, callback: (...args: never[]) => void) => void;
+}
+
+export interface Sender {
+  send(req: SendRequest): Promise<SendResult>;
+  close(): Promise<void>;
+}
+
+export function createSender(options: SenderOptions): Sender {
+  const agent = new Agent({
+    connect: {
+      timeout: options.timeoutMs,
+      ...(options.ca ? { ca: options.ca } : {}),
+      ...(options.lookup ? { lookup: options.lookup } : {}),
+    },
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+    keepAliveTimeout: 30_000,
+    connections: options.connectionsPerOrigin ?? 32,
+  });
+  return {
+    send: (req) => sendOnce(agent, req, options),
+    close: () => agent.close(),
+  };
+}
+
+async function sendOnce(dispatcher: Dispatcher, req: SendRequest, options: SenderOptions): Promise<SendResult> {
+  const started = performance.now();
+  const elapsed = (): number => Math.round(performance.now() - started);
+  const signal = AbortSignal.timeout(options.timeoutMs);
+  try {
+    const response = await request(req.url, {
+      dispatcher,
+      method: 'POST',
+      headers: req.headers,
+      body: req.body,
+      signal,
+    });
+    const { text, truncated } = await readCapped(response.body, options.maxResponseBytes);
+    return {
+      kind: 'response',
+      statusCode: response.statusCode,
+      headers: flattenHeaders(response.headers),
+      body: text,
+      bodyTruncated: truncated,
+      durationMs: elapsed(),
+    };
+  } catch (err) {
+    const errorClass = classifyError(err, signal);
+    return {
+      kind: 'error',
+      errorClass,
+      message: describeError(err, errorClass, options.timeoutMs),
+      durationMs: elapsed(),
+    };
+  }
+}
+
+/** Reads at most `limit` bytes, then destroys the stream so a huge or endless body costs nothing more. */
+async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, limit: number) {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let truncated = false;
+  for await (const chunk of body) {
+    const room = limit - size;
+    if (chunk.length > room) {
+      chunks.push(chunk.subarray(0, room));
+      size = limit;
+      truncated = true;
+      body.destroy();
+      break;
+    }
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  // Cut on a UTF-8 boundary is not guaranteed; replacement characters are acceptable in a capped snippet.
+  return { text: Buffer.concat(chunks, size).toString('utf8'), truncated };
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+]);
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA']);
+
+function errorCodes(err: unknown): string[] {
+  const codes: string[] = [];
+  let current: unknown = err;
+  for (let depth = 0; current && depth < 5; depth++) {
+    const e = current as { code?: unknown; name?: unknown; cause?: unknown };
+    if (typeof e.code === 'string') codes.push(e.code);
+    if (typeof e.name === 'string') codes.push(e.name);
+    current = e.cause;
+  }
+  return codes;
+}
+
+export function classifyError(err: unknown, signal?: AbortSignal): AttemptErrorClass {
+  const codes = errorCodes(err);
+  if (codes.includes('SsrfBlockedError')) return 'blocked';
+  if (signal?.aborted || codes.some((c) => TIMEOUT_CODES.has(c) || c === 'TimeoutError' || c === 'AbortError')) {
+    return 'timeout';
+  }
+  if (codes.some((c) => DNS_CODES.has(c))) return 'dns';
+  if (codes.some((c) => /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(c))) return 'tls';
+  return 'connection';
+}
+
+function describeError(err: unknown, errorClass: AttemptErrorClass, timeoutMs: number): string {
+  if (errorClass === 'timeout') return `no complete response within ${timeoutMs / 1000} s`;
+  const codes = errorCodes(err).filter((c) => c !== 'Error' && c !== 'TypeError');
+  let current: unknown = err;
+  let message = '';
+  while (current instanceof Error) {
+    message = current.message;
+    current = current.cause;
+  }
+  return [codes[0], message].filter(Boolean).join(': ') || 'request failed';
+}

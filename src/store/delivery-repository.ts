@@ -1,0 +1,79 @@
+/** Deliveries (one event to one webhook) and their attempts (one HTTP request each). */
+import { MongoServerError, type Collection } from 'mongodb';
+import { OPEN_DELIVERY_STATUSES, type AttemptRecord, type DeliveryRecord, type DeliveryStatus } from './model';
+
+export type DeliveryChange = Partial<
+  Pick<DeliveryRecord, 'status' | 'attemptCount' | 'lastAttemptAt' | 'lastStatusCode' | 'lastError'>
+> & { nextAttemptAt?: Date | null };
+
+export class DeliveryRepository {
+  constructor(
+    private readonly deliveries: Collection<DeliveryRecord>,
+    private readonly attempts: Collection<AttemptRecord>,
+  ) {}
+
+  /** Creates the delivery unless it exists (dispatch may run twice); never overwrites progress. */
+  async ensure(record: DeliveryRecord): Promise<void> {
+    await this.deliveries.updateOne({ _id: record._id }, { $setOnInsert: record }, { upsert: true });
+  }
+
+  async findById(id: string): Promise<DeliveryRecord | null> {
+    return this.deliveries.findOne({ _id: id });
+  }
+
+  async findForTenant(tenantId: string, id: string): Promise<DeliveryRecord | null> {
+    return this.deliveries.findOne({ _id: id, tenantId });
+  }
+
+  /** Sets the given fields; `nextAttemptAt: null` clears it. */
+  async update(id: string, change: DeliveryChange, now: Date): Promise<void> {
+    const { nextAttemptAt, ...rest } = change;
+    const set = { ...withoutUndefined(rest), updatedAt: now, ...(nextAttemptAt ? { nextAttemptAt } : {}) };
+    await this.deliveries.updateOne(
+      { _id: id },
+      nextAttemptAt === null ? { $set: set, $unset: { nextAttemptAt: '' } } : { $set: set },
+    );
+  }
+
+  /** Deliveries of a webhook that a workflow may still be working on: the ones to pause or resume. */
+  async listOpenForWebhook(webhookId: string): Promise<DeliveryRecord[]> {
+    return this.deliveries.find({ webhookId, status: { $in: OPEN_DELIVERY_STATUSES } }).toArray();
+  }
+
+  async listForEvent(eventKey: string): Promise<DeliveryRecord[]> {
+    return this.deliveries.find({ eventKey }).sort({ _id: 1 }).toArray();
+  }
+
+  async countByStatus(webhookId: string, status: DeliveryStatus): Promise<number> {
+    return this.deliveries.countDocuments({ webhookId, status });
+  }
+
+  /**
+   * Records an attempt exactly once. A retried activity that already recorded this attempt number gets the
+   * stored record back instead of a second one.
+   */
+  async recordAttempt(record: AttemptRecord): Promise<AttemptRecord> {
+    try {
+      await this.attempts.insertOne(record);
+      return record;
+    } catch (err) {
+      if (err instanceof MongoServerError && err.code === 11000) {
+        const existing = await this.findAttempt(record.deliveryId, record.attempt);
+        if (existing) return existing;
+      }
+      throw err;
+    }
+  }
+
+  async findAttempt(deliveryId: string, attempt: number): Promise<AttemptRecord | null> {
+    return this.attempts.findOne({ deliveryId, attempt });
+  }
+
+  async listAttempts(deliveryId: string): Promise<AttemptRecord[]> {
+    return this.attempts.find({ deliveryId }).sort({ attempt: 1 }).toArray();
+  }
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

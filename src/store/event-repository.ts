@@ -1,0 +1,47 @@
+/** Platform events and the exact body bytes built for them. */
+import type { Collection } from 'mongodb';
+import type { EventRecord } from './model';
+
+export function eventKey(tenantId: string, eventId: string): string {
+  return `${tenantId}:${eventId}`;
+}
+
+export class EventRepository {
+  constructor(private readonly events: Collection<EventRecord>) {}
+
+  /** Creates the event once; a repeat (activity retry, duplicate publish) returns what is stored. */
+  async ensure(record: Omit<EventRecord, 'status' | 'createdAt' | 'updatedAt'>, now: Date): Promise<EventRecord> {
+    const stored = await this.events.findOneAndUpdate(
+      { _id: record._id },
+      { $setOnInsert: { ...record, status: 'pending', createdAt: now, updatedAt: now } },
+      { upsert: true, returnDocument: 'after' },
+    );
+    return stored as EventRecord;
+  }
+
+  async findByKey(key: string): Promise<EventRecord | null> {
+    return this.events.findOne({ _id: key });
+  }
+
+  async findForTenant(tenantId: string, eventId: string): Promise<EventRecord | null> {
+    return this.events.findOne({ tenantId, eventId });
+  }
+
+  /** Stores the body only if none is stored yet, so every attempt sends the bytes first serialized. */
+  async setBodyOnce(key: string, body: string, now: Date): Promise<string> {
+    await this.events.updateOne({ _id: key, body: { $exists: false } }, { $set: { body, updatedAt: now } });
+    const stored = await this.events.findOne({ _id: key }, { projection: { body: 1 } });
+    return stored?.body ?? body;
+  }
+
+  async markFailed(key: string, reason: string, now: Date): Promise<void> {
+    await this.events.updateOne({ _id: key }, { $set: { status: 'failed', failureReason: reason, updatedAt: now } });
+  }
+
+  async markDispatched(key: string, started: number, skipped: number, now: Date): Promise<void> {
+    await this.events.updateOne(
+      { _id: key },
+      { $set: { status: 'dispatched', deliveriesStarted: started, deliveriesSkipped: skipped, updatedAt: now } },
+    );
+  }
+}

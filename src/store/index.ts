@@ -1,0 +1,28 @@
+/** Builds the repositories over one database: the store that activities and the API are given. */
+import type { Db } from 'mongodb';
+import { DeliveryRepository } from './delivery-repository';
+import { DocumentRepository } from './document-repository';
+import { EventRepository } from './event-repository';
+import { collections } from './mongo';
+import { WebhookRepository } from './webhook-repository';
+
+export interface Store {
+  webhooks: WebhookRepository;
+  events: EventRepository;
+  deliveries: DeliveryRepository;
+  documents: DocumentRepository;
+  ping(): Promise<void>;
+}
+
+export function createStore(db: Db): Store {
+  const c = collections(db);
+  return {
+    webhooks: new WebhookRepository(c.webhooks),
+    events: new EventRepository(c.events),
+    deliveries: new DeliveryRepository(c.deliveries, c.attempts),
+    documents: new DocumentRepository(c.documents),
+    async ping() {
+      await db.command({ ping: 1 });
+    },
+  };
+}

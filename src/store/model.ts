@@ -1,0 +1,123 @@
+/** The engine's records as stored in MongoDB. Secrets are only ever stored as EncryptedValue. */
+import type { ObjectId } from 'mongodb';
+import type { EncryptedValue } from '../crypto/secret-box';
+
+export const PLATFORM_EVENTS = [
+  'document.created',
+  'document.processed',
+  'document.approved',
+  'document.rejected',
+  'document.status_changed',
+] as const;
+export type PlatformEvent = (typeof PLATFORM_EVENTS)[number];
+
+export type WebhookStatus = 'active' | 'inactive';
+
+/** Authorization as stored: the mode in clear, credentials encrypted. */
+export type StoredAuth =
+  | { type: 'none' }
+  | { type: 'basic'; username: string; password: EncryptedValue }
+  | { type: 'bearer'; token: EncryptedValue }
+  | { type: 'apiKey'; headerName: string; key: EncryptedValue };
+
+export interface WebhookRecord {
+  _id: string;
+  tenantId: string;
+  url: string;
+  event: PlatformEvent;
+  auth: StoredAuth;
+  signingSecret?: EncryptedValue;
+  status: WebhookStatus;
+  /** Delays in seconds between attempts; the global default when absent. */
+  retrySchedule?: number[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type EventStatus = 'pending' | 'dispatched' | 'failed';
+
+export interface EventRecord {
+  /** `<tenantId>:<eventId>`: event IDs are unique per tenant. */
+  _id: string;
+  tenantId: string;
+  eventId: string;
+  event: PlatformEvent;
+  documentId: string;
+  occurredAt: Date;
+  status: EventStatus;
+  /** The exact bytes sent on every attempt (UTF-8 JSON), serialized once. */
+  body?: string;
+  failureReason?: string;
+  deliveriesStarted?: number;
+  deliveriesSkipped?: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const DELIVERY_STATUSES = [
+  'pending',
+  'delivering',
+  'retrying',
+  'paused',
+  'succeeded',
+  'failed',
+  'skipped',
+] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+export const OPEN_DELIVERY_STATUSES: DeliveryStatus[] = ['pending', 'delivering', 'retrying', 'paused'];
+
+export interface DeliveryRecord {
+  _id: string;
+  tenantId: string;
+  webhookId: string;
+  eventKey: string;
+  eventId: string;
+  event: PlatformEvent;
+  workflowId: string;
+  /** `skipped`: the webhook was inactive when the event occurred; kept so it can be replayed. */
+  status: DeliveryStatus;
+  attemptCount: number;
+  lastAttemptAt?: Date;
+  nextAttemptAt?: Date;
+  lastStatusCode?: number;
+  lastError?: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type AttemptTrigger = 'automatic' | 'manual';
+export type AttemptErrorClass = 'http_status' | 'timeout' | 'connection' | 'tls' | 'dns' | 'blocked' | 'redirect';
+
+export interface AttemptRecord {
+  _id: string;
+  deliveryId: string;
+  tenantId: string;
+  webhookId: string;
+  attempt: number;
+  trigger: AttemptTrigger;
+  url: string;
+  requestHeaders: Record<string, string>;
+  delivered: boolean;
+  statusCode?: number;
+  responseBody?: string;
+  responseBodyTruncated?: boolean;
+  durationMs: number;
+  errorClass?: AttemptErrorClass;
+  error?: string;
+  /** The receiver's Retry-After, in seconds, when it sent one. */
+  retryAfterSeconds?: number;
+  startedAt: Date;
+  createdAt: Date;
+}
+
+/** Docflo's own documents: read only. */
+export interface DocfloDocument {
+  _id: ObjectId | string;
+  tenantId: string;
+  type?: string;
+  status?: string;
+  createdAt?: Date;
+  updatedAt?: Date;
+  fields?: Record<string, unknown>;
+  [key: string]: unknown;
+}

@@ -1,0 +1,58 @@
+/** MongoDB connection and the engine's indexes. Works on MongoDB and FerretDB (no transactions, no $lookup). */
+import { MongoClient, type Db, type IndexDescription } from 'mongodb';
+import type { AttemptRecord, DeliveryRecord, DocfloDocument, EventRecord, WebhookRecord } from './model';
+
+export async function connectMongo(uri: string, options: { maxPoolSize?: number } = {}): Promise<MongoClient> {
+  const client = new MongoClient(uri, {
+    maxPoolSize: options.maxPoolSize ?? 20,
+    serverSelectionTimeoutMS: 10_000,
+    appName: 'docflo-webhooks',
+  });
+  await client.connect();
+  return client;
+}
+
+export function collections(db: Db) {
+  return {
+    webhooks: db.collection<WebhookRecord>('webhooks'),
+    events: db.collection<EventRecord>('events'),
+    deliveries: db.collection<DeliveryRecord>('deliveries'),
+    attempts: db.collection<AttemptRecord>('delivery_attempts'),
+    documents: db.collection<DocfloDocument>('documents'),
+  };
+}
+
+export type EngineCollections = ReturnType<typeof collections>;
+
+const INDEXES: Record<keyof Omit<EngineCollections, 'documents'>, IndexDescription[]> = {
+  webhooks: [
+    { key: { tenantId: 1, event: 1, status: 1, _id: 1 }, name: 'tenant_event_status' },
+    { key: { tenantId: 1, _id: 1 }, name: 'tenant_id' },
+  ],
+  events: [{ key: { tenantId: 1, eventId: 1 }, name: 'tenant_event_id', unique: true }],
+  deliveries: [
+    { key: { webhookId: 1, status: 1 }, name: 'webhook_status' },
+    { key: { tenantId: 1, webhookId: 1, createdAt: -1 }, name: 'tenant_webhook_created' },
+    { key: { eventKey: 1 }, name: 'event_key' },
+  ],
+  attempts: [{ key: { deliveryId: 1, attempt: 1 }, name: 'delivery_attempt', unique: true }],
+};
+
+/**
+ * Creates the indexes that are missing, by name. (FerretDB 1.24 drops the connection when createIndexes is
+ * repeated for an existing compound index, so we never ask it to.)
+ */
+export async function ensureIndexes(db: Db): Promise<void> {
+  const c = collections(db);
+  for (const [name, wanted] of Object.entries(INDEXES) as [keyof typeof INDEXES, IndexDescription[]][]) {
+    const collection = c[name];
+    // listIndexes fails on a collection that does not exist yet: then nothing exists.
+    const indexes: { name?: string }[] = await collection
+      .listIndexes()
+      .toArray()
+      .catch(() => []);
+    const existing = new Set(indexes.map((i) => i.name));
+    const missing = wanted.filter((index) => !existing.has(index.name));
+    if (missing.length > 0) await collection.createIndexes(missing);
+  }
+}

@@ -1,0 +1,8 @@
+/** Deterministic, readable workflow IDs: a repeated start is idempotent and the Web UI reads like a log. */
+export function eventWorkflowId(tenantId: string, eventId: string): string {
+  return `event:${tenantId}:${eventId}`;
+}
+
+export function deliveryWorkflowId(webhookId: string, eventId: string): string {
+  return `delivery:${webhookId}:${eventId}`;
+}

@@ -1,0 +1,3 @@
+/** The workflow bundle's entry: every workflow the worker registers. */
+export { deliveryWorkflow } from './delivery-workflow';
+export { platformEventWorkflow } from './platform-event-workflow';

@@ -1,0 +1,44 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { DEFAULT_RETRY_SCHEDULE_SECONDS, loadConfig, retryScheduleOf } from '../src/config';
+import { ENGINE_VERSION } from '../src/version';
+
+describe('loadConfig', () => {
+  test('has working defaults', () => {
+    const config = loadConfig({});
+    expect(config.TEMPORAL_NAMESPACE).toBe('default');
+    expect(config.TEMPORAL_PORT).toBe(7233);
+    expect(config.TEMPORAL_UI_PORT).toBe(8233);
+    expect(config.DELIVERY_TIMEOUT_MS).toBe(30_000);
+    expect(retryScheduleOf(config)).toEqual(DEFAULT_RETRY_SCHEDULE_SECONDS);
+    expect(DEFAULT_RETRY_SCHEDULE_SECONDS).toEqual([5, 300, 1800, 7200, 18000, 36000, 36000]);
+  });
+
+  test('reads the retry schedule as comma-separated seconds', () => {
+    expect(retryScheduleOf(loadConfig({ DELIVERY_RETRY_SCHEDULE: '1, 2,3' }))).toEqual([1, 2, 3]);
+  });
+
+  test('names every bad variable at once', () => {
+    expect(() =>
+      loadConfig({ API_PORT: 'http', DELIVERY_RETRY_SCHEDULE: '5,soon', SECRETS_KEY: 'short', LOG_LEVEL: 'loud' }),
+    ).toThrow(/API_PORT[\s\S]*LOG_LEVEL|LOG_LEVEL[\s\S]*API_PORT/);
+    try {
+      loadConfig({ API_PORT: 'http', DELIVERY_RETRY_SCHEDULE: '5,soon', SECRETS_KEY: 'short' });
+    } catch (err) {
+      const message = (err as Error).message;
+      for (const name of ['API_PORT', 'DELIVERY_RETRY_SCHEDULE', 'SECRETS_KEY']) expect(message).toContain(name);
+    }
+  });
+
+  test('treats empty variables as unset', () => {
+    expect(loadConfig({ TEMPORAL_ADDRESS: '', MONGODB_URI: '  ' })).toMatchObject({
+      TEMPORAL_ADDRESS: undefined,
+      MONGODB_URI: undefined,
+    });
+  });
+});
+
+test('the User-Agent version is the package version', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+  expect(ENGINE_VERSION).toBe(pkg.version);
+});
