@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import pinoPretty from 'pino-pretty';
 import { installTemporalLogging, openStore, startApi, startWorker } from './bootstrap';
 import { loadConfig, type Config } from './config';
 import { generateSecretsKey } from './crypto/secret-box';
@@ -12,7 +13,11 @@ import { startLocalInfra } from './infra/local-infra';
 import { createLogger, type Logger } from './logger';
 
 const baseConfig = loadConfig(process.env);
-const logger = createLogger({ level: baseConfig.LOG_LEVEL, name: 'docflo-dev' });
+// On a terminal, readable lines; piped (CI, files), the same JSON production writes.
+const logger = createLogger(
+  { level: baseConfig.LOG_LEVEL, name: 'docflo-dev' },
+  process.stdout.isTTY ? pinoPretty({ colorize: true, ignore: 'pid,hostname,name' }) : undefined,
+);
 
 /** Dev keeps one secrets key under the data folder so stored credentials survive restarts. */
 function devSecretsKey(config: Config, log: Logger): string {
