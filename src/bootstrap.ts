@@ -8,6 +8,8 @@ import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@tempor
 import type { MongoClient } from 'mongodb';
 import { createActivities } from './activities';
 import { createApp } from './api/app';
+import { createEngineClient } from './client/engine-client';
+import { createWebhookService } from './webhooks/webhook-service';
 import { retryScheduleOf, type Config } from './config';
 import { SecretBox } from './crypto/secret-box';
 import { DEFAULT_RETRY_POLICY } from './delivery/retry-policy';
@@ -115,9 +117,29 @@ export async function startApi(deps: {
   store: Store;
   logger: Logger;
 }): Promise<RunningApi> {
+  const { config } = deps;
   const connection = await Connection.connect({ address: deps.addresses.temporalAddress });
-  const temporal = new Client({ connection, namespace: deps.config.TEMPORAL_NAMESPACE });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const secrets = createSecretBox(config);
+  const engine = createEngineClient({
+    temporal,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    store: deps.store,
+    defaultRetrySchedule: retryScheduleOf(config),
+  });
   const app = createApp({
+    store: deps.store,
+    secrets,
+    engine,
+    webhooks: createWebhookService({
+      store: deps.store,
+      secrets,
+      engine,
+      maxWebhooksPerTenant: config.WEBHOOKS_PER_TENANT_MAX,
+    }),
+    adminApiKey: config.ADMIN_API_KEY,
+    platformApiKey: config.PLATFORM_API_KEY,
+    bodyLimitBytes: config.API_BODY_LIMIT_BYTES,
     logger: deps.logger,
     healthChecks: {
       temporal: async () => {

@@ -42,6 +42,17 @@ export const configSchema = z.object({
   FERRETDB_PORT: port.default(27017),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(3000),
+  /** Operator key: manages tenants and their API keys. Unset: those routes answer 401. */
+  ADMIN_API_KEY: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  /** The Docflo platform's key: publishes events. */
+  PLATFORM_API_KEY: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  API_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(10 << 20)
+    .default(64 * 1024),
+  WEBHOOKS_PER_TENANT_MAX: z.coerce.number().int().min(1).default(100),
   DATA_DIR: z.string().min(1).default('.data'),
   TOOLS_DIR: z.string().min(1).default('.tools'),
   /** Comma-separated base64 keys of 32 bytes: the first encrypts, all decrypt (rotation). */

@@ -2,7 +2,7 @@
  * Pages through an event's subscribers: each active webhook gets a delivery record and a child workflow to
  * start; each inactive one gets a `skipped` record, so what it missed can be replayed later.
  */
-import crypto from 'node:crypto';
+import { deliveryIdFor } from '../ids';
 import type { DeliveryRecord } from '../store/model';
 import type { DeliveryWorkflowInput } from '../workflows/contracts';
 import { deliveryWorkflowId } from '../workflows/ids';
@@ -19,12 +19,6 @@ export interface DispatchPageResult {
   skipped: number;
   /** Undefined on the last page. */
   nextAfterWebhookId?: string;
-}
-
-/** Stable per (webhook, event): every attempt, retry and replay of this delivery carries the same ID. */
-export function deliveryIdFor(webhookId: string, eventKey: string): string {
-  const digest = crypto.createHash('sha256').update(`${webhookId}\n${eventKey}`).digest('base64url');
-  return `dlv_${digest.slice(0, 24)}`;
 }
 
 export function createDispatchActivities(deps: ActivityDeps) {

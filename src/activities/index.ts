@@ -4,6 +4,7 @@ import { createAttemptDelivery } from './attempt-delivery';
 import type { ActivityDeps } from './deps';
 import { createDispatchActivities } from './dispatch';
 import { createPrepareEvent } from './prepare-event';
+import { createClaimRecoverable } from './recover';
 
 export type { ActivityDeps } from './deps';
 
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     dispatchPage,
     completeEvent,
     attemptDelivery: createAttemptDelivery(deps),
+    claimRecoverable: createClaimRecoverable(deps),
     async recordDeliveryStatus(input: { deliveryId: string; status: DeliveryStatus }): Promise<void> {
       await deps.store.deliveries.update(input.deliveryId, { status: input.status }, deps.now?.() ?? new Date());
     },

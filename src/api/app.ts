@@ -1,26 +1,53 @@
 /** Builds the admin API's Express app from its dependencies; `listen` belongs to the entry point. */
 import express from 'express';
 import { pinoHttp } from 'pino-http';
-import type { Logger } from '../logger';
-import { errorHandler, notFoundHandler } from './errors';
+import swaggerUi from 'swagger-ui-express';
+import { identifyCaller } from './auth';
+import type { ApiDeps } from './deps';
+import { errorHandler, notFoundHandler, requireJsonBody } from './errors';
+import { buildOpenApiDocument } from './openapi';
+import type { RouteSpec } from './route';
+import { mountRoutes } from './router';
+import { deliveryRoutes } from './routes/deliveries';
+import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
+import { tenantRoutes } from './routes/tenants';
+import { webhookRoutes } from './routes/webhooks';
 
-export interface AppDeps {
-  logger: Logger;
-  /** Named dependency checks for /healthz and /readyz. */
-  healthChecks: Record<string, () => Promise<void>>;
+export type { ApiDeps } from './deps';
+
+export function apiRoutes(deps: ApiDeps): RouteSpec[] {
+  return [...tenantRoutes(deps), ...webhookRoutes(deps), ...eventRoutes(deps), ...deliveryRoutes(deps)];
 }
 
-export function createApp(deps: AppDeps): express.Express {
+export function createApp(deps: ApiDeps): express.Express {
+  const routes = apiRoutes(deps);
+  const openApi = buildOpenApiDocument(routes);
   const app = express();
   app.disable('x-powered-by');
+  app.set('query parser', 'simple');
   app.use(
     pinoHttp({
       logger: deps.logger.child({ module: 'api' }),
-      autoLogging: { ignore: (req) => req.url === '/healthz' },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+      // Requests are logged by method, path and status; headers (and so API keys) never are.
+      serializers: {
+        req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
     }),
   );
   app.use(healthRoutes({ checks: deps.healthChecks }));
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApi, { customSiteTitle: 'Docflo Webhooks API' }));
+  app.use(requireJsonBody);
+  app.use(express.json({ limit: deps.bodyLimitBytes, strict: true }));
+  app.use(
+    identifyCaller({ tenants: deps.store.tenants, adminApiKey: deps.adminApiKey, platformApiKey: deps.platformApiKey }),
+  );
+  app.use(mountRoutes(routes));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
   return app;

@@ -1,6 +1,8 @@
 /** The API's one error shape, `{ error: { code, message, details } }`, and the middleware that produces it. */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { ConflictStateError, NotFoundError } from '../client/engine-client';
 import type { Logger } from '../logger';
+import { ConflictError } from '../store/tenant-repository';
 
 export class HttpError extends Error {
   constructor(
@@ -18,14 +20,48 @@ export const notFoundHandler: RequestHandler = (_req, _res, next) => {
   next(new HttpError(404, 'not_found', 'No such route'));
 };
 
+/** body-parser's own errors, by their `type`. */
+const BODY_ERRORS: Record<string, [number, string, string]> = {
+  'entity.parse.failed': [400, 'malformed_json', 'The request body is not valid JSON'],
+  'entity.too.large': [413, 'payload_too_large', 'The request body is too large'],
+  'encoding.unsupported': [415, 'unsupported_media_type', 'Unsupported content encoding'],
+  'charset.unsupported': [415, 'unsupported_media_type', 'Unsupported charset'],
+};
+
+function toHttpError(err: unknown): HttpError | undefined {
+  if (err instanceof HttpError) return err;
+  if (err instanceof NotFoundError) return new HttpError(404, 'not_found', err.message);
+  if (err instanceof ConflictStateError || err instanceof ConflictError)
+    return new HttpError(409, 'conflict', err.message);
+  const type = (err as { type?: unknown }).type;
+  if (typeof type === 'string' && BODY_ERRORS[type]) {
+    const [status, code, message] = BODY_ERRORS[type];
+    return new HttpError(status, code, message);
+  }
+  return undefined;
+}
+
 /** Never a stack trace or an internal message: unknown errors become a plain 500 and are logged instead. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, _req, res, _next) => {
-    if (err instanceof HttpError) {
-      res.status(err.status).json({ error: { code: err.code, message: err.message, details: err.details ?? null } });
+    const http = toHttpError(err);
+    if (http) {
+      res
+        .status(http.status)
+        .json({ error: { code: http.code, message: http.message, details: http.details ?? null } });
       return;
     }
     logger.error({ err }, 'unhandled API error');
     res.status(500).json({ error: { code: 'internal', message: 'Internal server error', details: null } });
   };
 }
+
+/** Bodies are JSON: anything else sent with a body is refused before parsing. */
+export const requireJsonBody: RequestHandler = (req, _res, next) => {
+  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (hasBody && !req.is('application/json')) {
+    next(new HttpError(415, 'unsupported_media_type', 'Send the body as application/json'));
+    return;
+  }
+  next();
+};

@@ -13,9 +13,14 @@ import {
 import type { Store } from '../store';
 import type { DeliveryRecord, WebhookRecord, WebhookStatus } from '../store/model';
 import type { AttemptResult, DeliveryWorkflowInput } from '../workflows/contracts';
-import type { deliveryWorkflow, platformEventWorkflow } from '../workflows';
+import type { deliveryWorkflow, platformEventWorkflow, recoverWebhookWorkflow } from '../workflows';
+import { buildPayload, serializePayload } from '../delivery/payload';
+import { sampleDocument } from '../delivery/sample-document';
+import { deliveryIdFor } from '../ids';
+import { eventKey } from '../store/event-repository';
+import { deliveryWorkflowId } from '../workflows/ids';
 import { eventWorkflowId } from '../workflows/ids';
-import { pauseSignal, redeliverUpdate, resumeSignal, retryNowSignal } from '../workflows/messages';
+import { cancelSignal, pauseSignal, redeliverUpdate, resumeSignal, retryNowSignal } from '../workflows/messages';
 import {
   AttemptCountKey,
   DeliveryStatusKey,
@@ -29,6 +34,13 @@ import { DocfloError } from '../errors';
 export class NotFoundError extends DocfloError {
   constructor(what: string) {
     super('NOT_FOUND', `${what} not found`);
+  }
+}
+
+/** The request is valid but the resource is in a state that forbids it (HTTP 409). */
+export class ConflictStateError extends DocfloError {
+  constructor(message: string) {
+    super('CONFLICT', message);
   }
 }
 
@@ -85,21 +97,117 @@ export function createEngineClient(deps: EngineClientDeps) {
   async function setWebhookStatus(tenantId: string, webhookId: string, status: WebhookStatus) {
     const webhook = await deps.store.webhooks.setStatus(tenantId, webhookId, status, new Date());
     if (!webhook) throw new NotFoundError('webhook');
-    const open = await deps.store.deliveries.listOpenForWebhook(webhookId);
-    let signalled = 0;
-    for (let i = 0; i < open.length; i += SIGNAL_CONCURRENCY) {
-      const results = await Promise.all(
-        open
-          .slice(i, i + SIGNAL_CONCURRENCY)
-          .map((d) => signalIfRunning(d.workflowId, status === 'active' ? 'resume' : 'pause')),
-      );
-      signalled += results.filter(Boolean).length;
-    }
+    const signalled = await signalOpenDeliveries(webhookId, status === 'active' ? 'resume' : 'pause');
     return { webhook, signalled };
   }
 
-  async function signalIfRunning(workflowId: string, signal: 'pause' | 'resume' | 'retryNow'): Promise<boolean> {
-    const definition = { pause: pauseSignal, resume: resumeSignal, retryNow: retryNowSignal }[signal];
+  /** Signals every delivery of the webhook a workflow may still be working on; returns how many were running. */
+  async function signalOpenDeliveries(webhookId: string, signal: 'pause' | 'resume' | 'cancel'): Promise<number> {
+    const open = await deps.store.deliveries.listOpenForWebhook(webhookId);
+    let signalled = 0;
+    for (let i = 0; i < open.length; i += SIGNAL_CONCURRENCY) {
+      const batch = open.slice(i, i + SIGNAL_CONCURRENCY);
+      const results = await Promise.all(batch.map((d) => signalIfRunning(d.workflowId, signal)));
+      signalled += results.filter(Boolean).length;
+    }
+    return signalled;
+  }
+
+  /** Deletes the webhook and stops its running deliveries; their records stay. */
+  async function deleteWebhook(tenantId: string, webhookId: string): Promise<{ cancelled: number }> {
+    if (!(await deps.store.webhooks.delete(tenantId, webhookId))) throw new NotFoundError('webhook');
+    return { cancelled: await signalOpenDeliveries(webhookId, 'cancel') };
+  }
+
+  /**
+   * Sends a sample payload of the webhook's event (a synthetic document) through the real delivery path: a
+   * stored event, a delivery record and one attempt of deliveryWorkflow. Returns the delivery ID and outcome.
+   */
+  async function sendTestEvent(tenantId: string, webhookId: string) {
+    const webhook = await deps.store.webhooks.findForTenant(tenantId, webhookId);
+    if (!webhook) throw new NotFoundError('webhook');
+    const now = new Date();
+    const eventId = `test_${crypto.randomUUID()}`;
+    const key = eventKey(tenantId, eventId);
+    await deps.store.events.ensure(
+      { _id: key, tenantId, eventId, event: webhook.event, documentId: eventId, occurredAt: now },
+      now,
+    );
+    const document = sampleDocument(eventId, tenantId, webhook.event, now);
+    const body = serializePayload(buildPayload({ event: webhook.event, tenantId, occurredAt: now, document }));
+    await deps.store.events.setBodyOnce(key, body, now);
+    await deps.store.events.markDispatched(key, 1, 0, now);
+    const deliveryId = deliveryIdFor(webhook._id, key);
+    const workflowId = deliveryWorkflowId(webhook._id, eventId);
+    await deps.store.deliveries.ensure({
+      _id: deliveryId,
+      tenantId,
+      webhookId: webhook._id,
+      eventKey: key,
+      eventId,
+      event: webhook.event,
+      workflowId,
+      status: 'pending',
+      attemptCount: 0,
+      createdAt: now,
+      updatedAt: now,
+    });
+    const run = await deps.temporal.workflow.start<typeof deliveryWorkflow>('deliveryWorkflow', {
+      taskQueue: deps.taskQueue,
+      workflowId,
+      args: [
+        {
+          deliveryId,
+          tenantId,
+          webhookId: webhook._id,
+          eventId,
+          event: webhook.event,
+          retrySchedule: [],
+          mode: 'manual',
+          finishedStatus: 'failed',
+        },
+      ],
+      typedSearchAttributes: [
+        { key: TenantIdKey, value: tenantId },
+        { key: WebhookIdKey, value: webhook._id },
+        { key: EventTypeKey, value: webhook.event },
+        { key: DeliveryStatusKey, value: 'pending' },
+        { key: AttemptCountKey, value: 0 },
+      ],
+    });
+    const result = await run.result();
+    return { deliveryId, result: result.lastResult };
+  }
+
+  /** Queues the webhook's failed and skipped deliveries of a window for re-sending; answers how many. */
+  async function recoverWebhook(tenantId: string, webhookId: string, since: Date, until: Date) {
+    const webhook = await deps.store.webhooks.findForTenant(tenantId, webhookId);
+    if (!webhook) throw new NotFoundError('webhook');
+    if (webhook.status !== 'active')
+      throw new ConflictStateError('the webhook is inactive: activate it before recovering');
+    const queued = await deps.store.deliveries.countRecoverable(webhookId, since, until);
+    if (queued === 0) return { queued, workflowId: null };
+    const workflowId = `recover:${webhookId}:${since.toISOString()}:${until.toISOString()}`;
+    await deps.temporal.workflow.start<typeof recoverWebhookWorkflow>('recoverWebhookWorkflow', {
+      taskQueue: deps.taskQueue,
+      workflowId,
+      args: [{ tenantId, webhookId, since: since.toISOString(), until: until.toISOString() }],
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      typedSearchAttributes: [
+        { key: TenantIdKey, value: tenantId },
+        { key: WebhookIdKey, value: webhookId },
+      ],
+    });
+    return { queued, workflowId };
+  }
+
+  async function signalIfRunning(
+    workflowId: string,
+    signal: 'pause' | 'resume' | 'retryNow' | 'cancel',
+  ): Promise<boolean> {
+    const definition = { pause: pauseSignal, resume: resumeSignal, retryNow: retryNowSignal, cancel: cancelSignal }[
+      signal
+    ];
     try {
       await deps.temporal.workflow.getHandle(workflowId).signal(definition);
       return true;
@@ -124,6 +232,7 @@ export function createEngineClient(deps: EngineClientDeps) {
    */
   async function redeliver(tenantId: string, deliveryId: string): Promise<AttemptResult> {
     const [delivery, webhook] = await loadDelivery(tenantId, deliveryId);
+    if (webhook.status !== 'active') throw new ConflictStateError('the webhook is inactive: activate it to redeliver');
     const handle = deps.temporal.workflow.getHandle(delivery.workflowId);
     if (await isRunning(delivery.workflowId)) {
       try {
@@ -179,7 +288,7 @@ export function createEngineClient(deps: EngineClientDeps) {
     }
   }
 
-  return { publishEvent, setWebhookStatus, redeliver, retryNow };
+  return { publishEvent, setWebhookStatus, deleteWebhook, sendTestEvent, recoverWebhook, redeliver, retryNow };
 }
 
 export type EngineClient = ReturnType<typeof createEngineClient>;

@@ -1,6 +1,17 @@
 /** Deliveries (one event to one webhook) and their attempts (one HTTP request each). */
-import { MongoServerError, type Collection } from 'mongodb';
+import { MongoServerError, type Collection, type Filter } from 'mongodb';
 import { OPEN_DELIVERY_STATUSES, type AttemptRecord, type DeliveryRecord, type DeliveryStatus } from './model';
+
+export interface DeliveryListFilter {
+  status?: DeliveryStatus;
+  since?: Date;
+  until?: Date;
+  /** Continue after this (createdAt, _id) position, newest first. */
+  before?: { createdAt: Date; id: string };
+}
+
+/** What a recover re-sends: failed deliveries, and the ones skipped while the webhook was inactive. */
+export const RECOVERABLE_STATUSES: DeliveryStatus[] = ['failed', 'skipped'];
 
 export type DeliveryChange = Partial<
   Pick<DeliveryRecord, 'status' | 'attemptCount' | 'lastAttemptAt' | 'lastStatusCode' | 'lastError'>
@@ -71,6 +82,36 @@ export class DeliveryRepository {
 
   async listAttempts(deliveryId: string): Promise<AttemptRecord[]> {
     return this.attempts.find({ deliveryId }).sort({ attempt: 1 }).toArray();
+  }
+
+  /** A webhook's deliveries, newest first. */
+  async listForWebhook(tenantId: string, webhookId: string, filter: DeliveryListFilter, limit: number) {
+    const query: Filter<DeliveryRecord> = { tenantId, webhookId };
+    if (filter.status) query.status = filter.status;
+    const createdAt: { $gte?: Date; $lt?: Date } = {};
+    if (filter.since) createdAt.$gte = filter.since;
+    if (filter.until) createdAt.$lt = filter.until;
+    if (filter.since || filter.until) query.createdAt = createdAt;
+    if (filter.before) {
+      const { createdAt: at, id } = filter.before;
+      query.$or = [{ createdAt: { $lt: at } }, { createdAt: at, _id: { $lt: id } }];
+    }
+    return this.deliveries.find(query).sort({ createdAt: -1, _id: -1 }).limit(limit).toArray();
+  }
+
+  recoverableFilter(webhookId: string, since: Date, until: Date): Filter<DeliveryRecord> {
+    return { webhookId, status: { $in: RECOVERABLE_STATUSES }, createdAt: { $gte: since, $lt: until } };
+  }
+
+  async countRecoverable(webhookId: string, since: Date, until: Date): Promise<number> {
+    return this.deliveries.countDocuments(this.recoverableFilter(webhookId, since, until));
+  }
+
+  /** One page of recoverable deliveries in ID order, for the paced recover workflow. */
+  async pageRecoverable(webhookId: string, since: Date, until: Date, afterId: string | undefined, limit: number) {
+    const filter = this.recoverableFilter(webhookId, since, until);
+    if (afterId) filter._id = { $gt: afterId };
+    return this.deliveries.find(filter).sort({ _id: 1 }).limit(limit).toArray();
   }
 }
 

@@ -4,6 +4,7 @@ import { DeliveryRepository } from './delivery-repository';
 import { DocumentRepository } from './document-repository';
 import { EventRepository } from './event-repository';
 import { collections } from './mongo';
+import { TenantRepository } from './tenant-repository';
 import { WebhookRepository } from './webhook-repository';
 
 export interface Store {
@@ -11,6 +12,7 @@ export interface Store {
   events: EventRepository;
   deliveries: DeliveryRepository;
   documents: DocumentRepository;
+  tenants: TenantRepository;
   ping(): Promise<void>;
 }
 
@@ -21,6 +23,7 @@ export function createStore(db: Db): Store {
     events: new EventRepository(c.events),
     deliveries: new DeliveryRepository(c.deliveries, c.attempts),
     documents: new DocumentRepository(c.documents),
+    tenants: new TenantRepository(c.tenants, c.apiKeys),
     async ping() {
       await db.command({ ping: 1 });
     },

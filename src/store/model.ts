@@ -62,6 +62,7 @@ export const DELIVERY_STATUSES = [
   'succeeded',
   'failed',
   'skipped',
+  'cancelled',
 ] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 export const OPEN_DELIVERY_STATUSES: DeliveryStatus[] = ['pending', 'delivering', 'retrying', 'paused'];
@@ -74,7 +75,8 @@ export interface DeliveryRecord {
   eventId: string;
   event: PlatformEvent;
   workflowId: string;
-  /** `skipped`: the webhook was inactive when the event occurred; kept so it can be replayed. */
+  /** `skipped`: the webhook was inactive when the event occurred; kept so it can be replayed.
+   *  `cancelled`: its webhook was deleted. */
   status: DeliveryStatus;
   attemptCount: number;
   lastAttemptAt?: Date;

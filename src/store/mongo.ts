@@ -1,6 +1,7 @@
 /** MongoDB connection and the engine's indexes. Works on MongoDB and FerretDB (no transactions, no $lookup). */
 import { MongoClient, type Db, type IndexDescription } from 'mongodb';
 import type { AttemptRecord, DeliveryRecord, DocfloDocument, EventRecord, WebhookRecord } from './model';
+import type { ApiKeyRecord, TenantRecord } from './tenant-repository';
 
 export async function connectMongo(uri: string, options: { maxPoolSize?: number } = {}): Promise<MongoClient> {
   const client = new MongoClient(uri, {
@@ -19,6 +20,8 @@ export function collections(db: Db) {
     deliveries: db.collection<DeliveryRecord>('deliveries'),
     attempts: db.collection<AttemptRecord>('delivery_attempts'),
     documents: db.collection<DocfloDocument>('documents'),
+    tenants: db.collection<TenantRecord>('tenants'),
+    apiKeys: db.collection<ApiKeyRecord>('api_keys'),
   };
 }
 
@@ -36,6 +39,11 @@ const INDEXES: Record<keyof Omit<EngineCollections, 'documents'>, IndexDescripti
     { key: { eventKey: 1 }, name: 'event_key' },
   ],
   attempts: [{ key: { deliveryId: 1, attempt: 1 }, name: 'delivery_attempt', unique: true }],
+  tenants: [],
+  apiKeys: [
+    { key: { hash: 1 }, name: 'hash', unique: true },
+    { key: { tenantId: 1 }, name: 'tenant' },
+  ],
 };
 
 /**
@@ -53,6 +61,7 @@ export async function ensureIndexes(db: Db): Promise<void> {
       .catch(() => []);
     const existing = new Set(indexes.map((i) => i.name));
     const missing = wanted.filter((index) => !existing.has(index.name));
+    if (wanted.length === 0) continue;
     if (missing.length > 0) await collection.createIndexes(missing);
   }
 }

@@ -1,6 +1,13 @@
 /** Webhooks: tenants' subscriptions. Every read is scoped to a tenant unless it is by the engine itself. */
-import type { Collection } from 'mongodb';
+import type { Collection, Filter, UpdateFilter } from 'mongodb';
 import type { PlatformEvent, WebhookRecord, WebhookStatus } from './model';
+
+export interface WebhookListFilter {
+  event?: PlatformEvent;
+  status?: WebhookStatus;
+  /** Exclusive: IDs sort by creation time. */
+  afterId?: string;
+}
 
 export class WebhookRepository {
   constructor(private readonly webhooks: Collection<WebhookRecord>) {}
@@ -30,5 +37,33 @@ export class WebhookRepository {
       { $set: { status, updatedAt: now } },
       { returnDocument: 'after' },
     );
+  }
+
+  async list(tenantId: string, filter: WebhookListFilter, limit: number): Promise<WebhookRecord[]> {
+    const query: Filter<WebhookRecord> = { tenantId };
+    if (filter.event) query.event = filter.event;
+    if (filter.status) query.status = filter.status;
+    if (filter.afterId) query._id = { $gt: filter.afterId };
+    return this.webhooks.find(query).sort({ _id: 1 }).limit(limit).toArray();
+  }
+
+  async countForTenant(tenantId: string): Promise<number> {
+    return this.webhooks.countDocuments({ tenantId });
+  }
+
+  /** Replaces the mutable fields; `unset` lists optional fields to remove. */
+  async update(
+    tenantId: string,
+    id: string,
+    set: Partial<Omit<WebhookRecord, '_id' | 'tenantId' | 'createdAt'>>,
+    unset: ('signingSecret' | 'retrySchedule')[],
+  ): Promise<WebhookRecord | null> {
+    const update: UpdateFilter<WebhookRecord> = { $set: set };
+    if (unset.length > 0) update.$unset = Object.fromEntries(unset.map((f) => [f, '' as const]));
+    return this.webhooks.findOneAndUpdate({ _id: id, tenantId }, update, { returnDocument: 'after' });
+  }
+
+  async delete(tenantId: string, id: string): Promise<boolean> {
+    return (await this.webhooks.deleteOne({ _id: id, tenantId })).deletedCount === 1;
   }
 }

@@ -74,3 +74,13 @@ export interface DeliveryState {
   nextAttemptAt?: string;
   lastResult?: AttemptResult;
 }
+
+export interface RecoverWebhookInput {
+  tenantId: string;
+  webhookId: string;
+  /** ISO 8601 window of the deliveries' creation times. */
+  since: string;
+  until: string;
+  afterDeliveryId?: string;
+  queued?: number;
+}

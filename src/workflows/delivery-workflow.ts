@@ -20,7 +20,14 @@ import type {
   DeliveryWorkflowResult,
   FailurePlan,
 } from './contracts';
-import { deliveryStateQuery, pauseSignal, redeliverUpdate, resumeSignal, retryNowSignal } from './messages';
+import {
+  cancelSignal,
+  deliveryStateQuery,
+  pauseSignal,
+  redeliverUpdate,
+  resumeSignal,
+  retryNowSignal,
+} from './messages';
 import { AttemptCountKey, DeliveryStatusKey, NextAttemptAtKey } from './search-attribute-keys';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -46,6 +53,7 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
   let retryNow = false;
   let attemptInFlight = false;
   let automaticFailures = 0;
+  let cancelled = false;
 
   const setStatus = (status: DeliveryStatus, nextAttemptAt?: Date): void => {
     state.status = status;
@@ -116,10 +124,14 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
   setHandler(retryNowSignal, () => {
     retryNow = true;
   });
+  setHandler(cancelSignal, () => {
+    cancelled = true;
+    done = true;
+  });
   setHandler(deliveryStateQuery, () => state);
   setHandler(redeliverUpdate, () => runAttempt('manual', { kind: 'unchanged' }), {
     validator: () => {
-      if (done) throw new Error('the delivery has already succeeded');
+      if (done) throw new Error(`the delivery has already finished (${state.status})`);
     },
   });
 
@@ -127,6 +139,10 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
     await runAttempt('manual', { kind: 'unchanged' });
   } else {
     await deliverAutomatically();
+  }
+  if (cancelled && state.status !== 'succeeded') {
+    setStatus('cancelled');
+    await recordDeliveryStatus({ deliveryId: input.deliveryId, status: 'cancelled' });
   }
   await condition(allHandlersFinished);
   return { status: state.status, attempts: state.attempts, lastResult: state.lastResult };

@@ -1,3 +1,4 @@
 /** The workflow bundle's entry: every workflow the worker registers. */
 export { deliveryWorkflow } from './delivery-workflow';
 export { platformEventWorkflow } from './platform-event-workflow';
+export { recoverWebhookWorkflow } from './recover-webhook-workflow';

@@ -1,0 +1,99 @@
+/** What the API shows of stored records: secrets masked, dates as ISO strings, internal fields left out. */
+import type { SecretBox } from '../crypto/secret-box';
+import type { AttemptRecord, DeliveryRecord, EventRecord, StoredAuth, WebhookRecord } from '../store/model';
+import type { AttemptResult } from '../workflows/contracts';
+
+/** Shows the last four characters of a long secret, nothing of a short one. */
+export function mask(secret: string): string {
+  return secret.length >= 12 ? `****${secret.slice(-4)}` : '****';
+}
+
+function maskAuth(auth: StoredAuth, box: SecretBox) {
+  switch (auth.type) {
+    case 'none':
+      return { type: 'none' as const };
+    case 'basic':
+      return { type: 'basic' as const, username: auth.username, password: mask(box.open(auth.password)) };
+    case 'bearer':
+      return { type: 'bearer' as const, token: mask(box.open(auth.token)) };
+    case 'apiKey':
+      return { type: 'apiKey' as const, headerName: auth.headerName, key: mask(box.open(auth.key)) };
+  }
+}
+
+const iso = (d: Date | undefined): string | null => (d ? d.toISOString() : null);
+
+export function webhookView(webhook: WebhookRecord, box: SecretBox) {
+  return {
+    id: webhook._id,
+    url: webhook.url,
+    event: webhook.event,
+    auth: maskAuth(webhook.auth, box),
+    signingSecret: webhook.signingSecret ? mask(box.open(webhook.signingSecret)) : null,
+    status: webhook.status,
+    retrySchedule: webhook.retrySchedule ?? null,
+    createdAt: webhook.createdAt.toISOString(),
+    updatedAt: webhook.updatedAt.toISOString(),
+  };
+}
+
+export function deliveryView(d: DeliveryRecord) {
+  return {
+    id: d._id,
+    webhookId: d.webhookId,
+    eventId: d.eventId,
+    event: d.event,
+    status: d.status,
+    attemptCount: d.attemptCount,
+    lastAttemptAt: iso(d.lastAttemptAt),
+    nextAttemptAt: iso(d.nextAttemptAt),
+    lastStatusCode: d.lastStatusCode ?? null,
+    lastError: d.lastError || null,
+    createdAt: d.createdAt.toISOString(),
+  };
+}
+
+export function attemptView(a: AttemptRecord) {
+  return {
+    attempt: a.attempt,
+    trigger: a.trigger,
+    url: a.url,
+    requestHeaders: a.requestHeaders,
+    delivered: a.delivered,
+    statusCode: a.statusCode ?? null,
+    responseBody: a.responseBody ?? null,
+    responseBodyTruncated: a.responseBodyTruncated ?? false,
+    durationMs: a.durationMs,
+    errorClass: a.errorClass ?? null,
+    error: a.error ?? null,
+    startedAt: a.startedAt.toISOString(),
+  };
+}
+
+export function eventView(e: EventRecord, deliveries: DeliveryRecord[]) {
+  return {
+    id: e.eventId,
+    event: e.event,
+    documentId: e.documentId,
+    status: e.status,
+    failureReason: e.failureReason ?? null,
+    occurredAt: e.occurredAt.toISOString(),
+    deliveries: deliveries.map(deliveryView),
+  };
+}
+
+const SNIPPET = 1024;
+
+/** An attempt's outcome for the caller who asked for it: the workflow's result plus a response snippet. */
+export function outcomeView(deliveryId: string, result: AttemptResult | undefined, attempt: AttemptRecord | null) {
+  const made = result && (result.kind === 'delivered' || result.kind === 'failed') ? result : undefined;
+  return {
+    deliveryId,
+    delivered: made?.kind === 'delivered',
+    attempt: made?.attempt ?? null,
+    statusCode: made?.statusCode ?? null,
+    durationMs: made?.durationMs ?? null,
+    responseBody: attempt?.responseBody?.slice(0, SNIPPET) ?? null,
+    error: made?.kind === 'failed' ? made.error : result && !made ? result.kind : null,
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * A route is declared once: its method, path, who may call it, its zod schemas and its handler. The Express
+ * router and the OpenAPI document are both derived from these declarations.
+ */
+import type { Response } from 'express';
+import type { z } from 'zod';
+import type { Caller, Role } from './auth';
+
+export interface RouteContext<P, Q, B> {
+  caller: Caller;
+  params: P;
+  query: Q;
+  body: B;
+  res: Response;
+}
+
+type AnyObject = z.ZodType<Record<string, unknown>>;
+
+export interface RouteSpec<
+  P extends AnyObject = AnyObject,
+  Q extends AnyObject = AnyObject,
+  B extends z.ZodType = z.ZodType,
+> {
+  method: 'get' | 'post' | 'patch' | 'delete';
+  /** Express syntax: /v1/webhooks/:id */
+  path: string;
+  /** Callers allowed; empty for public routes. */
+  roles: Role[];
+  summary: string;
+  tag: string;
+  params?: P;
+  query?: Q;
+  body?: B;
+  success: { status: number; description: string; schema?: z.ZodType };
+  /** Error statuses this route can answer besides 400/401/403 where they apply. */
+  errors?: number[];
+  handler: (ctx: RouteContext<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>;
+}
+
+export function route<P extends AnyObject, Q extends AnyObject, B extends z.ZodType>(
+  spec: RouteSpec<P, Q, B>,
+): RouteSpec {
+  return spec;
+}

@@ -1,0 +1,48 @@
+/** Mounts declared routes on Express: authorize, parse params/query/body with zod (400 with field paths), answer. */
+import { Router, type Request, type Response } from 'express';
+import type { z } from 'zod';
+import { authorize, type Caller } from './auth';
+import { HttpError } from './errors';
+import type { RouteSpec } from './route';
+
+export function validationError(error: z.ZodError, where: 'body' | 'query' | 'path'): HttpError {
+  const details = error.issues.map((issue) => ({
+    field: [where, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+  const first = details[0];
+  return new HttpError(
+    400,
+    'validation_failed',
+    first ? `${first.field}: ${first.message}` : 'Invalid request',
+    details,
+  );
+}
+
+function parse<T extends z.ZodType>(
+  schema: T | undefined,
+  value: unknown,
+  where: 'body' | 'query' | 'path',
+): z.output<T> | undefined {
+  if (!schema) return undefined;
+  const result = schema.safeParse(value ?? (where === 'body' ? undefined : {}));
+  if (!result.success) throw validationError(result.error, where);
+  return result.data;
+}
+
+export function mountRoutes(routes: RouteSpec[]): Router {
+  const router = Router();
+  for (const spec of routes) {
+    router[spec.method](spec.path, async (req: Request, res: Response) => {
+      const caller = res.locals.caller as Caller;
+      authorize(caller, spec.roles);
+      const params = parse(spec.params, req.params, 'path');
+      const query = parse(spec.query, req.query, 'query');
+      const body = parse(spec.body, req.body, 'body');
+      const result = await spec.handler({ caller, params: params ?? {}, query: query ?? {}, body, res });
+      if (spec.success.status === 204) res.status(204).end();
+      else res.status(spec.success.status).json(result);
+    });
+  }
+  return router;
+}

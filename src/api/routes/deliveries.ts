@@ -1,0 +1,50 @@
+/** One delivery with its attempts, and manual redelivery. */
+import { z } from 'zod';
+import { tenantOf } from '../auth';
+import type { ApiDeps } from '../deps';
+import { HttpError } from '../errors';
+import { attemptView, deliveryView, outcomeView } from '../presenters';
+import { route } from '../route';
+import { attemptOutcomeSchema, attemptSchema, deliverySchema } from '../schemas';
+
+const idParams = z.object({ id: z.string().min(1).max(100) });
+
+export function deliveryRoutes(deps: ApiDeps) {
+  return [
+    route({
+      method: 'get',
+      path: '/v1/deliveries/:id',
+      roles: ['tenant'],
+      tag: 'Deliveries',
+      summary: 'Get a delivery with every attempt (request headers redacted)',
+      params: idParams,
+      success: {
+        status: 200,
+        description: 'The delivery',
+        schema: deliverySchema.extend({ attempts: z.array(attemptSchema) }).meta({ id: 'DeliveryWithAttempts' }),
+      },
+      errors: [404],
+      handler: async ({ caller, params }) => {
+        const delivery = await deps.store.deliveries.findForTenant(tenantOf(caller), params.id);
+        if (!delivery) throw new HttpError(404, 'not_found', 'delivery not found');
+        const attempts = await deps.store.deliveries.listAttempts(delivery._id);
+        return { ...deliveryView(delivery), attempts: attempts.map(attemptView) };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/v1/deliveries/:id/redeliver',
+      roles: ['tenant'],
+      tag: 'Deliveries',
+      summary: 'Make one manual attempt now and report it',
+      params: idParams,
+      success: { status: 200, description: "The attempt's outcome", schema: attemptOutcomeSchema },
+      errors: [404, 409],
+      handler: async ({ caller, params }) => {
+        const result = await deps.engine.redeliver(tenantOf(caller), params.id);
+        const attempt = 'attempt' in result ? await deps.store.deliveries.findAttempt(params.id, result.attempt) : null;
+        return outcomeView(params.id, result, attempt);
+      },
+    }),
+  ];
+}

@@ -1,0 +1,47 @@
+/** Platform events: the platform publishes, tenants read what happened to theirs. */
+import { z } from 'zod';
+import { tenantOf } from '../auth';
+import type { ApiDeps } from '../deps';
+import { HttpError } from '../errors';
+import { eventView } from '../presenters';
+import { route } from '../route';
+import { eventSchema, publishEventBodySchema } from '../schemas';
+import { eventKey } from '../../store/event-repository';
+
+export function eventRoutes(deps: ApiDeps) {
+  return [
+    route({
+      method: 'post',
+      path: '/v1/events',
+      roles: ['platform'],
+      tag: 'Events',
+      summary: 'Publish a platform event (idempotent on eventId)',
+      body: publishEventBodySchema,
+      success: {
+        status: 202,
+        description: 'Accepted: every matching active webhook will receive it',
+        schema: z.object({ eventId: z.string(), workflowId: z.string() }).meta({ id: 'AcceptedEvent' }),
+      },
+      handler: async ({ body }) => {
+        const { eventId, workflowId } = await deps.engine.publishEvent(body);
+        return { eventId, workflowId };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/events/:id',
+      roles: ['tenant'],
+      tag: 'Events',
+      summary: 'Get an event and its deliveries',
+      params: z.object({ id: z.string().min(1).max(200) }),
+      success: { status: 200, description: 'The event', schema: eventSchema },
+      errors: [404],
+      handler: async ({ caller, params }) => {
+        const tenantId = tenantOf(caller);
+        const event = await deps.store.events.findForTenant(tenantId, params.id);
+        if (!event) throw new HttpError(404, 'not_found', 'event not found');
+        return eventView(event, await deps.store.deliveries.listForEvent(eventKey(tenantId, params.id)));
+      },
+    }),
+  ];
+}

@@ -1,0 +1,80 @@
+/** Operator routes: tenants and their API keys. */
+import { z } from 'zod';
+import { newId } from '../../ids';
+import { idSchema } from '../../client/schemas';
+import type { ApiDeps } from '../deps';
+import { HttpError } from '../errors';
+import { route } from '../route';
+import { createTenantSchema } from '../schemas';
+
+const tenantSchema = z.object({ id: z.string(), name: z.string(), createdAt: z.string() }).meta({ id: 'Tenant' });
+const issuedKeySchema = z
+  .object({
+    id: z.string(),
+    tenantId: z.string(),
+    key: z.string().meta({ description: 'Shown only in this response; store it now' }),
+    prefix: z.string(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'IssuedApiKey' });
+const tenantParams = z.object({ tenantId: idSchema });
+
+export function tenantRoutes(deps: ApiDeps) {
+  return [
+    route({
+      method: 'post',
+      path: '/v1/tenants',
+      roles: ['admin'],
+      tag: 'Tenants',
+      summary: 'Create a tenant',
+      body: createTenantSchema,
+      success: { status: 201, description: 'The tenant', schema: tenantSchema },
+      errors: [409],
+      handler: async ({ body }) => {
+        const tenant = await deps.store.tenants.create({
+          _id: body.tenantId ?? newId('ten'),
+          name: body.name,
+          createdAt: new Date(),
+        });
+        return { id: tenant._id, name: tenant.name, createdAt: tenant.createdAt.toISOString() };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/v1/tenants/:tenantId/api-keys',
+      roles: ['admin'],
+      tag: 'Tenants',
+      summary: 'Issue an API key for a tenant (shown once)',
+      params: tenantParams,
+      success: { status: 201, description: 'The new key', schema: issuedKeySchema },
+      errors: [404],
+      handler: async ({ params }) => {
+        if (!(await deps.store.tenants.findById(params.tenantId)))
+          throw new HttpError(404, 'not_found', 'tenant not found');
+        const { record, key } = await deps.store.tenants.issueKey(params.tenantId, new Date());
+        return {
+          id: record._id,
+          tenantId: record.tenantId,
+          key,
+          prefix: record.prefix,
+          createdAt: record.createdAt.toISOString(),
+        };
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/v1/tenants/:tenantId/api-keys/:keyId',
+      roles: ['admin'],
+      tag: 'Tenants',
+      summary: 'Revoke an API key',
+      params: tenantParams.extend({ keyId: z.string().min(1).max(100) }),
+      success: { status: 204, description: 'Revoked' },
+      errors: [404],
+      handler: async ({ params }) => {
+        if (!(await deps.store.tenants.revokeKey(params.tenantId, params.keyId))) {
+          throw new HttpError(404, 'not_found', 'API key not found');
+        }
+      },
+    }),
+  ];
+}

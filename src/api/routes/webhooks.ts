@@ -1,0 +1,207 @@
+/** Tenant routes: webhooks, their secret, test events, deliveries and recovery. */
+import { z } from 'zod';
+import type { ApiDeps } from '../deps';
+import { tenantOf } from '../auth';
+import { HttpError } from '../errors';
+import { decodeCursor, encodeCursor, idCursor, timeCursor } from '../pagination';
+import { deliveryView, outcomeView, webhookView } from '../presenters';
+import { route } from '../route';
+import {
+  attemptOutcomeSchema,
+  createWebhookSchema,
+  deliverySchema,
+  listDeliveriesQuerySchema,
+  listWebhooksQuerySchema,
+  pageOf,
+  recoverSchema,
+  updateWebhookSchema,
+  webhookSchema,
+} from '../schemas';
+
+const idParams = z.object({ id: z.string().min(1).max(100) });
+
+export function webhookRoutes(deps: ApiDeps) {
+  const load = async (tenantId: string, id: string) => {
+    const webhook = await deps.store.webhooks.findForTenant(tenantId, id);
+    if (!webhook) throw new HttpError(404, 'not_found', 'webhook not found');
+    return webhook;
+  };
+
+  return [
+    route({
+      method: 'post',
+      path: '/v1/webhooks',
+      roles: ['tenant'],
+      tag: 'Webhooks',
+      summary: 'Create a webhook',
+      body: createWebhookSchema,
+      success: { status: 201, description: 'The webhook, credentials masked', schema: webhookSchema },
+      errors: [409],
+      handler: async ({ caller, body }) =>
+        webhookView(await deps.webhooks.create(tenantOf(caller), body), deps.secrets),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/webhooks',
+      roles: ['tenant'],
+      tag: 'Webhooks',
+      summary: "List the tenant's webhooks",
+      query: listWebhooksQuerySchema,
+      success: { status: 200, description: 'A page of webhooks', schema: pageOf(webhookSchema, 'WebhookPage') },
+      handler: async ({ caller, query }) => {
+        const after = decodeCursor(query.cursor, idCursor);
+        const items = await deps.store.webhooks.list(
+          tenantOf(caller),
+          { event: query.event, status: query.status, afterId: after?.id },
+          query.limit + 1,
+        );
+        const page = items.slice(0, query.limit);
+        const last = page[page.length - 1];
+        return {
+          data: page.map((w) => webhookView(w, deps.secrets)),
+          nextCursor: items.length > query.limit && last ? encodeCursor({ id: last._id }) : null,
+        };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/webhooks/:id',
+      roles: ['tenant'],
+      tag: 'Webhooks',
+      summary: 'Get a webhook',
+      params: idParams,
+      success: { status: 200, description: 'The webhook', schema: webhookSchema },
+      errors: [404],
+      handler: async ({ caller, params }) => webhookView(await load(tenantOf(caller), params.id), deps.secrets),
+    }),
+    route({
+      method: 'patch',
+      path: '/v1/webhooks/:id',
+      roles: ['tenant'],
+      tag: 'Webhooks',
+      summary: 'Change a webhook; setting status pauses or resumes its in-flight deliveries',
+      params: idParams,
+      body: updateWebhookSchema,
+      success: {
+        status: 200,
+        description: 'The webhook, and how many running deliveries were paused or resumed',
+        schema: webhookSchema.extend({ signalledDeliveries: z.number() }).meta({ id: 'UpdatedWebhook' }),
+      },
+      errors: [404],
+      handler: async ({ caller, params, body }) => {
+        const { webhook, signalled } = await deps.webhooks.update(tenantOf(caller), params.id, body);
+        return { ...webhookView(webhook, deps.secrets), signalledDeliveries: signalled };
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/v1/webhooks/:id',
+      roles: ['tenant'],
+      tag: 'Webhooks',
+      summary: 'Delete a webhook; its running deliveries stop, their records stay',
+      params: idParams,
+      success: {
+        status: 200,
+        description: 'Deleted',
+        schema: z.object({ deleted: z.literal(true), cancelledDeliveries: z.number() }).meta({ id: 'DeletedWebhook' }),
+      },
+      errors: [404],
+      handler: async ({ caller, params }) => {
+        const { cancelled } = await deps.engine.deleteWebhook(tenantOf(caller), params.id);
+        return { deleted: true, cancelledDeliveries: cancelled };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/webhooks/:id/secret',
+      roles: ['tenant'],
+      tag: 'Webhooks',
+      summary: "Reveal the webhook's signing secret",
+      params: idParams,
+      success: {
+        status: 200,
+        description: 'The signing secret, or null',
+        schema: z.object({ signingSecret: z.string().nullable() }).meta({ id: 'SigningSecret' }),
+      },
+      errors: [404],
+      handler: async ({ caller, params }) => {
+        const webhook = await load(tenantOf(caller), params.id);
+        return { signingSecret: webhook.signingSecret ? deps.secrets.open(webhook.signingSecret) : null };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/v1/webhooks/:id/test',
+      roles: ['tenant'],
+      tag: 'Webhooks',
+      summary: 'Send a sample event through the real delivery path and report the attempt',
+      params: idParams,
+      success: { status: 200, description: "The attempt's outcome", schema: attemptOutcomeSchema },
+      errors: [404],
+      handler: async ({ caller, params }) => {
+        const { deliveryId, result } = await deps.engine.sendTestEvent(tenantOf(caller), params.id);
+        const attempt =
+          result && 'attempt' in result ? await deps.store.deliveries.findAttempt(deliveryId, result.attempt) : null;
+        return outcomeView(deliveryId, result, attempt);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/webhooks/:id/deliveries',
+      roles: ['tenant'],
+      tag: 'Deliveries',
+      summary: "List a webhook's deliveries, newest first",
+      params: idParams,
+      query: listDeliveriesQuerySchema,
+      success: { status: 200, description: 'A page of deliveries', schema: pageOf(deliverySchema, 'DeliveryPage') },
+      errors: [404],
+      handler: async ({ caller, params, query }) => {
+        const tenantId = tenantOf(caller);
+        await load(tenantId, params.id);
+        const before = decodeCursor(query.cursor, timeCursor);
+        const items = await deps.store.deliveries.listForWebhook(
+          tenantId,
+          params.id,
+          {
+            status: query.status,
+            since: query.since ? new Date(query.since) : undefined,
+            until: query.until ? new Date(query.until) : undefined,
+            before: before ? { createdAt: new Date(before.at), id: before.id } : undefined,
+          },
+          query.limit + 1,
+        );
+        const page = items.slice(0, query.limit);
+        const last = page[page.length - 1];
+        return {
+          data: page.map(deliveryView),
+          nextCursor:
+            items.length > query.limit && last
+              ? encodeCursor({ at: last.createdAt.toISOString(), id: last._id })
+              : null,
+        };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/v1/webhooks/:id/recover',
+      roles: ['tenant'],
+      tag: 'Deliveries',
+      summary: 'Re-send failed deliveries and events skipped while inactive, paced',
+      params: idParams,
+      body: recoverSchema,
+      success: {
+        status: 202,
+        description: 'How many deliveries were queued',
+        schema: z.object({ queued: z.number(), workflowId: z.string().nullable() }).meta({ id: 'RecoverResult' }),
+      },
+      errors: [404, 409],
+      handler: async ({ caller, params, body }) =>
+        deps.engine.recoverWebhook(
+          tenantOf(caller),
+          params.id,
+          new Date(body.since),
+          body.until ? new Date(body.until) : new Date(),
+        ),
+    }),
+  ];
+}

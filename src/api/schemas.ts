@@ -1,0 +1,271 @@
+/**
+ * Every request and response shape of the admin API. The same zod schemas validate input and generate the
+ * OpenAPI document, so the docs cannot drift from what the server accepts.
+ */
+import { z } from 'zod';
+import 'zod-openapi';
+import { idSchema, platformEventSchema } from '../client/schemas';
+import { DELIVERY_STATUSES } from '../store/model';
+
+/** Headers the engine sets itself; an API-key header may not use them. */
+export const RESERVED_HEADERS = new Set([
+  'host',
+  'content-type',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+  'user-agent',
+  'x-docflo-event',
+  'x-docflo-delivery',
+  'x-docflo-signature',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+]);
+
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+export const webhookUrlSchema = z
+  .string()
+  .max(2048)
+  .superRefine((value, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be an absolute URL, e.g. https://example.com/webhooks' });
+      return;
+    }
+    if (url.protocol === 'http:') {
+      ctx.addIssue({ code: 'custom', message: 'HTTP endpoints are not supported for security reasons; use https://' });
+    } else if (url.protocol !== 'https:') {
+      ctx.addIssue({ code: 'custom', message: `only https:// URLs are supported, not ${url.protocol}` });
+    }
+    if (url.username || url.password) {
+      ctx.addIssue({ code: 'custom', message: 'must not contain credentials; use the auth settings instead' });
+    }
+    if (value.includes('#')) ctx.addIssue({ code: 'custom', message: 'must not contain a fragment (#…)' });
+  })
+  .meta({
+    description: 'Absolute https:// URL of the receiving endpoint',
+    example: 'https://erp.example.com/webhooks/docflo',
+  });
+
+const secretText = (name: string, max: number) => z.string().min(1, `${name} must not be empty`).max(max);
+
+export const authInputSchema = z
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('none') }).strict(),
+    z
+      .object({
+        type: z.literal('basic'),
+        username: z
+          .string()
+          .min(1)
+          .max(256)
+          .regex(/^[^:]*$/, 'must not contain ":"'),
+        password: secretText('password', 1024),
+      })
+      .strict(),
+    z.object({ type: z.literal('bearer'), token: secretText('token', 4096) }).strict(),
+    z
+      .object({
+        type: z.literal('apiKey'),
+        headerName: z
+          .string()
+          .max(128)
+          .regex(HTTP_TOKEN, 'must be a valid HTTP header name')
+          .refine((h) => !RESERVED_HEADERS.has(h.toLowerCase()), 'is a header the engine sets itself')
+          .default('x-api-key'),
+        key: secretText('key', 4096),
+      })
+      .strict(),
+  ])
+  .meta({ id: 'WebhookAuthInput', description: 'How Docflo authenticates to your endpoint' });
+
+export const signingSecretSchema = z
+  .string()
+  .min(16, 'must be at least 16 characters')
+  .max(256, 'must be at most 256 characters')
+  .meta({ description: 'Secret for X-Docflo-Signature (HMAC-SHA256 of the raw body)' });
+
+export const retryScheduleSchema = z
+  .array(
+    z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 24 * 3600),
+  )
+  .max(20)
+  .meta({ description: 'Seconds to wait before each retry; [] means a single attempt', example: [5, 300, 1800] });
+
+export const webhookStatusSchema = z.enum(['active', 'inactive']);
+
+export const createWebhookSchema = z
+  .object({
+    url: webhookUrlSchema,
+    event: platformEventSchema,
+    auth: authInputSchema.default({ type: 'none' }),
+    signingSecret: signingSecretSchema.optional(),
+    status: webhookStatusSchema.default('active'),
+    retrySchedule: retryScheduleSchema.optional(),
+  })
+  .strict()
+  .meta({ id: 'CreateWebhook' });
+
+export const updateWebhookSchema = z
+  .object({
+    url: webhookUrlSchema.optional(),
+    event: platformEventSchema.optional(),
+    auth: authInputSchema.optional(),
+    signingSecret: signingSecretSchema.nullable().optional(),
+    status: webhookStatusSchema.optional(),
+    retrySchedule: retryScheduleSchema.nullable().optional(),
+  })
+  .strict()
+  .refine((v) => Object.keys(v).length > 0, 'at least one field must be given')
+  .meta({ id: 'UpdateWebhook' });
+
+const maskedAuthSchema = z
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('none') }),
+    z.object({ type: z.literal('basic'), username: z.string(), password: z.string() }),
+    z.object({ type: z.literal('bearer'), token: z.string() }),
+    z.object({ type: z.literal('apiKey'), headerName: z.string(), key: z.string() }),
+  ])
+  .meta({ id: 'WebhookAuth', description: 'Credentials are masked: only their last four characters show' });
+
+export const webhookSchema = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    event: platformEventSchema,
+    auth: maskedAuthSchema,
+    signingSecret: z.string().nullable().meta({ description: 'Masked; GET /v1/webhooks/{id}/secret reveals it' }),
+    status: webhookStatusSchema,
+    retrySchedule: z.array(z.number()).nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Webhook' });
+
+export const listQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(200).optional(),
+});
+
+export const listWebhooksQuerySchema = listQuerySchema
+  .extend({ event: platformEventSchema.optional(), status: webhookStatusSchema.optional() })
+  .strict();
+
+export const listDeliveriesQuerySchema = listQuerySchema
+  .extend({
+    status: z.enum(DELIVERY_STATUSES).optional(),
+    since: z.iso.datetime({ offset: true }).optional(),
+    until: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
+
+export const deliverySchema = z
+  .object({
+    id: z.string(),
+    webhookId: z.string(),
+    eventId: z.string(),
+    event: platformEventSchema,
+    status: z.enum(DELIVERY_STATUSES),
+    attemptCount: z.number(),
+    lastAttemptAt: z.string().nullable(),
+    nextAttemptAt: z.string().nullable(),
+    lastStatusCode: z.number().nullable(),
+    lastError: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Delivery' });
+
+export const attemptSchema = z
+  .object({
+    attempt: z.number(),
+    trigger: z.enum(['automatic', 'manual']),
+    url: z.string(),
+    requestHeaders: z.record(z.string(), z.string()).meta({ description: 'Credentials redacted' }),
+    delivered: z.boolean(),
+    statusCode: z.number().nullable(),
+    responseBody: z.string().nullable().meta({ description: 'First 16 KiB of the response' }),
+    responseBodyTruncated: z.boolean(),
+    durationMs: z.number(),
+    errorClass: z.string().nullable(),
+    error: z.string().nullable(),
+    startedAt: z.string(),
+  })
+  .meta({ id: 'Attempt' });
+
+export const attemptOutcomeSchema = z
+  .object({
+    deliveryId: z.string(),
+    delivered: z.boolean(),
+    attempt: z.number().nullable(),
+    statusCode: z.number().nullable(),
+    durationMs: z.number().nullable(),
+    responseBody: z.string().nullable(),
+    error: z.string().nullable(),
+  })
+  .meta({ id: 'AttemptOutcome' });
+
+export const publishEventBodySchema = z
+  .object({
+    eventId: idSchema.optional().meta({ description: 'Idempotency key: the same ID twice is one event' }),
+    tenantId: idSchema,
+    event: platformEventSchema,
+    documentId: z.string().min(1).max(200),
+    occurredAt: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict()
+  .meta({ id: 'PublishEvent' });
+
+export const eventSchema = z
+  .object({
+    id: z.string(),
+    event: platformEventSchema,
+    documentId: z.string(),
+    status: z.enum(['pending', 'dispatched', 'failed']),
+    failureReason: z.string().nullable(),
+    occurredAt: z.string(),
+    deliveries: z.array(deliverySchema),
+  })
+  .meta({ id: 'Event' });
+
+export const createTenantSchema = z
+  .object({ tenantId: idSchema.optional(), name: z.string().min(1).max(200) })
+  .strict()
+  .meta({ id: 'CreateTenant' });
+
+export const recoverSchema = z
+  .object({
+    since: z.iso.datetime({ offset: true }),
+    until: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict()
+  .refine((v) => !v.until || Date.parse(v.until) > Date.parse(v.since), {
+    message: 'must be after since',
+    path: ['until'],
+  })
+  .meta({ id: 'Recover' });
+
+export const errorSchema = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      details: z.unknown().nullable(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export const pageOf = <T extends z.ZodType>(item: T, id: string) =>
+  z.object({ data: z.array(item), nextCursor: z.string().nullable() }).meta({ id });

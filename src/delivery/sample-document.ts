@@ -1,0 +1,28 @@
+/** The synthetic document a test event carries: the product page's invoice, with a status fitting the event. */
+import type { DocfloDocument, PlatformEvent } from '../store/model';
+
+const STATUS_FOR_EVENT: Record<PlatformEvent, string> = {
+  'document.created': 'UPLOADED',
+  'document.processed': 'ANALYZED',
+  'document.approved': 'APPROVED',
+  'document.rejected': 'REJECTED',
+  'document.status_changed': 'ANALYZED',
+};
+
+export function sampleDocument(id: string, tenantId: string, event: PlatformEvent, now: Date): DocfloDocument {
+  return {
+    _id: id,
+    tenantId,
+    type: 'invoice',
+    status: STATUS_FOR_EVENT[event],
+    createdAt: new Date(now.getTime() - 4 * 60 * 1000),
+    updatedAt: now,
+    fields: {
+      InvoiceId: 'INV-2025-001',
+      VendorName: 'Acme Corporation',
+      InvoiceDate: '2025-03-01',
+      InvoiceTotal: { Amount: 1500.0, CurrencyCode: 'USD' },
+      Items: [{ Description: 'Professional Services', Quantity: 10, UnitPrice: 150.0, Amount: 1500.0 }],
+    },
+  };
+}
