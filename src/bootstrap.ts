@@ -53,11 +53,12 @@ export function createSecretBox(config: Config): SecretBox {
   return new SecretBox(config.SECRETS_KEY.split(',').map((k) => k.trim()));
 }
 
-export function createConfiguredSender(config: Config): Sender {
+/** `extraCaFiles`: CAs trusted besides the defaults and NODE_EXTRA_CA_CERTS (dev's own receiver CA). */
+export function createConfiguredSender(config: Config, extraCaFiles: string[] = []): Sender {
   return createSender({
     timeoutMs: config.DELIVERY_TIMEOUT_MS,
     maxResponseBytes: config.DELIVERY_MAX_RESPONSE_BYTES,
-    ca: trustedCertificates({ extraCaFile: config.NODE_EXTRA_CA_CERTS }),
+    ca: trustedCertificates({ extraCaFiles: [config.NODE_EXTRA_CA_CERTS, ...extraCaFiles] }),
   });
 }
 
@@ -72,10 +73,11 @@ export async function startWorker(deps: {
   addresses: Addresses;
   store: Store;
   logger: Logger;
+  extraCaFiles?: string[];
 }): Promise<RunningWorker> {
   const { config } = deps;
   const connection = await NativeConnection.connect({ address: deps.addresses.temporalAddress });
-  const sender = createConfiguredSender(config);
+  const sender = createConfiguredSender(config, deps.extraCaFiles);
   const activities = createActivities({
     store: deps.store,
     sender,

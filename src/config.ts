@@ -46,6 +46,8 @@ export const configSchema = z.object({
   ADMIN_API_KEY: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   /** The Docflo platform's key: publishes events. */
   PLATFORM_API_KEY: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  /** npm run dev's sample HTTPS receiver. */
+  DEV_RECEIVER_PORT: port.default(4000),
   API_BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()

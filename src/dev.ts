@@ -10,7 +10,11 @@ import { loadConfig, type Config } from './config';
 import { generateSecretsKey } from './crypto/secret-box';
 import { runUntilSignal } from './entry';
 import { startLocalInfra } from './infra/local-infra';
+import { assertPortFree } from './infra/ports';
 import { createLogger, type Logger } from './logger';
+import { ensureDevCerts } from './dev/dev-certs';
+import { DEV_TENANT, ensureDevTenant, loadOrCreateDevKeys, seedSampleDocuments, writeDevEnv } from './dev/dev-seed';
+import { startSampleReceiver } from './dev/sample-receiver';
 
 const baseConfig = loadConfig(process.env);
 // On a terminal, readable lines; piped (CI, files), the same JSON production writes.
@@ -35,8 +39,18 @@ runUntilSignal({
   logger,
   shutdownTimeoutMs: baseConfig.SHUTDOWN_TIMEOUT_MS,
   async start() {
-    const config: Config = { ...baseConfig, SECRETS_KEY: devSecretsKey(baseConfig, logger) };
+    const keys = loadOrCreateDevKeys(baseConfig.DATA_DIR);
+    const certs = await ensureDevCerts(baseConfig.DATA_DIR);
+    const config: Config = {
+      ...baseConfig,
+      SECRETS_KEY: devSecretsKey(baseConfig, logger),
+      ADMIN_API_KEY: baseConfig.ADMIN_API_KEY ?? keys.adminApiKey,
+      PLATFORM_API_KEY: baseConfig.PLATFORM_API_KEY ?? keys.platformApiKey,
+    };
     const say = (message: string): void => logger.info(message);
+    // Fail before starting anything, naming the variable that moves the port.
+    await assertPortFree(config.API_PORT, 'API_PORT', config.API_HOST);
+    await assertPortFree(config.DEV_RECEIVER_PORT, 'DEV_RECEIVER_PORT');
     const infra = await startLocalInfra({
       temporalAddress: config.TEMPORAL_ADDRESS,
       mongoUri: config.MONGODB_URI,
@@ -59,19 +73,31 @@ runUntilSignal({
       const addresses = { temporalAddress: infra.temporalAddress, mongoUri: infra.mongoUri };
       const { mongo, store } = await openStore(config, addresses.mongoUri);
       stops.push(() => mongo.close());
-      const worker = await startWorker({ config, addresses, store, logger });
+      const tenantKey = await ensureDevTenant(store, config.DATA_DIR, keys);
+      const documentIds = await seedSampleDocuments(mongo.db(config.MONGODB_DB));
+      const receiver = await startSampleReceiver({
+        port: config.DEV_RECEIVER_PORT,
+        tls: certs,
+        signingSecret: keys.signingSecret,
+        logger,
+      });
+      stops.push(() => receiver.close());
+      // The dev receiver's certificate comes from the dev CA, which only this engine is told to trust.
+      const worker = await startWorker({ config, addresses, store, logger, extraCaFiles: [certs.caFile] });
       stops.push(() => worker.shutdown());
       const api = await startApi({ config, addresses, store, logger });
       stops.push(() => api.close());
-      logger.info(
-        {
-          api: api.url,
-          temporal: infra.temporalAddress,
-          temporalUi: infra.temporalUiUrl ?? '(external server)',
-          mongodb: infra.mongoUri,
-        },
-        `Docflo Webhooks is running. Admin API: ${api.url}  Temporal Web UI: ${infra.temporalUiUrl ?? 'see your Temporal server'}  (Ctrl-C stops everything)`,
-      );
+      const envFile = writeDevEnv(config.DATA_DIR, {
+        API: api.url,
+        TENANT_ID: DEV_TENANT,
+        TENANT_KEY: tenantKey,
+        PLATFORM_KEY: config.PLATFORM_API_KEY ?? '',
+        ADMIN_KEY: config.ADMIN_API_KEY ?? '',
+        DOCUMENT_ID: documentIds[0] ?? '',
+        RECEIVER_URL: receiver.url,
+        SIGNING_SECRET: keys.signingSecret,
+      });
+      printBanner({ api: api.url, ui: infra.temporalUiUrl, receiver: receiver.url, tenantKey, documentIds, envFile });
     } catch (err) {
       await stopAll();
       throw err;
@@ -79,3 +105,29 @@ runUntilSignal({
     return stopAll;
   },
 });
+
+/**
+ * Development credentials go to the terminal on purpose (a newcomer needs them to try the API), never through
+ * the logger: logs stay free of secrets.
+ */
+function printBanner(info: {
+  api: string;
+  ui?: string;
+  receiver: string;
+  tenantKey: string;
+  documentIds: string[];
+  envFile: string;
+}): void {
+  const lines = [
+    '',
+    'Docflo Webhooks is running (Ctrl-C stops everything)',
+    `  Admin API         ${info.api}   (docs: ${info.api}/docs)`,
+    `  Temporal Web UI   ${info.ui ?? 'see your Temporal server'}`,
+    `  Sample receiver   ${info.receiver}   (verifies X-Docflo-Signature, logs each delivery)`,
+    `  Dev tenant        ${DEV_TENANT}, API key ${info.tenantKey}`,
+    `  Sample documents  ${info.documentIds.join(', ')}`,
+    `  All of it, for the README's curl walkthrough:  source ${info.envFile}`,
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

@@ -8,10 +8,13 @@ import tls from 'node:tls';
 
 const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
 
-export function trustedCertificates(options: { extraCaFile?: string; systemBundle?: string }): string[] {
+export function trustedCertificates(options: {
+  extraCaFiles?: (string | undefined)[];
+  systemBundle?: string;
+}): string[] {
   const cas = [...tls.rootCertificates];
   const system = options.systemBundle ?? SYSTEM_BUNDLES.find((file) => fs.existsSync(file));
   if (system && fs.existsSync(system)) cas.push(fs.readFileSync(system, 'utf8'));
-  if (options.extraCaFile) cas.push(fs.readFileSync(options.extraCaFile, 'utf8'));
+  for (const file of options.extraCaFiles ?? []) if (file) cas.push(fs.readFileSync(file, 'utf8'));
   return cas;
 }

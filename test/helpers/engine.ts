@@ -77,7 +77,7 @@ export async function startTestEngine(options: TestEngineOptions = {}): Promise<
   const sender = createSender({
     timeoutMs: options.timeoutMs ?? 5_000,
     maxResponseBytes: 16 * 1024,
-    ca: trustedCertificates({ extraCaFile: env.caFile }),
+    ca: trustedCertificates({ extraCaFiles: [env.caFile] }),
   });
   const taskQueue = uniqueId('tq');
   const retrySchedule = options.retrySchedule ?? [1, 1, 1];
