@@ -14,6 +14,7 @@ import { retryScheduleOf, type Config } from './config';
 import { SecretBox } from './crypto/secret-box';
 import { DEFAULT_RETRY_POLICY } from './delivery/retry-policy';
 import { createSender, type Sender } from './delivery/sender';
+import { parseCidrs } from './delivery/ssrf';
 import { trustedCertificates } from './delivery/trust';
 import type { Logger } from './logger';
 import { createStore, type Store } from './store';
@@ -59,6 +60,7 @@ export function createConfiguredSender(config: Config, extraCaFiles: string[] = 
     timeoutMs: config.DELIVERY_TIMEOUT_MS,
     maxResponseBytes: config.DELIVERY_MAX_RESPONSE_BYTES,
     ca: trustedCertificates({ extraCaFiles: [config.NODE_EXTRA_CA_CERTS, ...extraCaFiles] }),
+    allowedCidrs: parseCidrs(config.DELIVERY_ALLOWED_CIDRS),
   });
 }
 

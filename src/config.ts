@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { parseCidrs } from './delivery/ssrf';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalString = z
@@ -75,7 +76,18 @@ export const configSchema = z.object({
     .min(0)
     .max(1 << 20)
     .default(16 * 1024),
-  DELIVERY_ALLOWED_CIDRS: optionalString,
+  /** Non-public ranges deliveries may reach anyway (private deployments, dev, tests), e.g. "10.0.0.0/8,::1". */
+  DELIVERY_ALLOWED_CIDRS: optionalString.refine(
+    (v) => {
+      try {
+        parseCidrs(v);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'must be comma-separated IP addresses or CIDR ranges, e.g. "10.0.0.0/8,fd00::/8"' },
+  ),
   /** Extra CA bundle trusted in addition to the system and bundled roots (Node's standard variable). */
   NODE_EXTRA_CA_CERTS: optionalString,
   /** A pre-built workflow bundle (npm run build makes dist/workflow-bundle.js); unset bundles at start. */

@@ -46,6 +46,8 @@ runUntilSignal({
       SECRETS_KEY: devSecretsKey(baseConfig, logger),
       ADMIN_API_KEY: baseConfig.ADMIN_API_KEY ?? keys.adminApiKey,
       PLATFORM_API_KEY: baseConfig.PLATFORM_API_KEY ?? keys.platformApiKey,
+      // The sample receiver listens on loopback, which production never reaches.
+      DELIVERY_ALLOWED_CIDRS: baseConfig.DELIVERY_ALLOWED_CIDRS ?? '127.0.0.1/32,::1/128',
     };
     const say = (message: string): void => logger.info(message);
     // Fail before starting anything, naming the variable that moves the port.

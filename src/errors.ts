@@ -29,3 +29,13 @@ export class InfraError extends DocfloError {
     super(code, `${message}\n  Fix: ${fix}`, options);
   }
 }
+
+/** Input that is well-formed but not acceptable; the API answers 400 naming the field. */
+export class ValidationError extends DocfloError {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super('VALIDATION_FAILED', message);
+  }
+}

@@ -1,6 +1,7 @@
 /** The API's one error shape, `{ error: { code, message, details } }`, and the middleware that produces it. */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ConflictStateError, NotFoundError } from '../client/engine-client';
+import { ValidationError } from '../errors';
 import type { Logger } from '../logger';
 import { ConflictError } from '../store/tenant-repository';
 
@@ -31,6 +32,11 @@ const BODY_ERRORS: Record<string, [number, string, string]> = {
 function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
   if (err instanceof NotFoundError) return new HttpError(404, 'not_found', err.message);
+  if (err instanceof ValidationError) {
+    return new HttpError(400, 'validation_failed', `${err.field}: ${err.message}`, [
+      { field: err.field, message: err.message },
+    ]);
+  }
   if (err instanceof ConflictStateError || err instanceof ConflictError)
     return new HttpError(409, 'conflict', err.message);
   const type = (err as { type?: unknown }).type;

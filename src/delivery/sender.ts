@@ -4,8 +4,17 @@
  * deliveries; the whole request (connect, headers, body) has one deadline; redirects are not followed; the
  * response body is read up to a cap and the rest is discarded.
  */
-import { Agent, request, type Dispatcher } from 'undici';
+import dns from 'node:dns/promises';
+import net from 'node:net';
+import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import type { AttemptErrorClass } from '../store/model';
+import { SsrfBlockedError, vetAddress, type parseCidrs } from './ssrf';
+
+/** Answers every address a hostname resolves to. Injected in tests: no test resolves a real name. */
+export type Resolver = (hostname: string) => Promise<string[]>;
+
+export const systemResolver: Resolver = async (hostname) =>
+  (await dns.lookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
 
 export interface SendRequest {
   url: string;
@@ -31,8 +40,11 @@ export interface SenderOptions {
   ca?: string[];
   /** Connections per origin kept by the pool. */
   connectionsPerOrigin?: number;
-  /** Injected for the SSRF guard: the net.connect lookup. */
-  lookup?: (hostname: string, options: object, callback: (...args: never[]) => void) => void;
+  /** Ranges reachable despite not being public (DELIVERY_ALLOWED_CIDRS). */
+  allowedCidrs?: ReturnType<typeof parseCidrs>;
+  resolve?: Resolver;
+  /** Opens the connection to the vetted address. Injected in tests to record what would be dialled. */
+  dial?: buildConnector.connector;
 }
 
 export interface Sender {
@@ -40,13 +52,40 @@ export interface Sender {
   close(): Promise<void>;
 }
 
+/**
+ * Resolves once, refuses the host if any of its addresses is not allowed, and connects to the vetted address
+ * itself: there is no second lookup for DNS rebinding to slip through. TLS still verifies the hostname (SNI).
+ */
+export function guardedConnector(options: SenderOptions): buildConnector.connector {
+  const dial =
+    options.dial ?? buildConnector({ timeout: options.timeoutMs, ...(options.ca ? { ca: options.ca } : {}) });
+  const resolve = options.resolve ?? systemResolver;
+  const allowed = options.allowedCidrs ?? [];
+  return (opts, callback) => {
+    const host = opts.hostname.replace(/^\[|\]$/g, '');
+    const literal = net.isIP(host) !== 0;
+    const addresses = literal ? Promise.resolve([host]) : resolve(host);
+    addresses
+      .then((ips) => {
+        if (ips.length === 0) throw Object.assign(new Error(`${host} has no address`), { code: 'ENOTFOUND' });
+        for (const ip of ips) {
+          const verdict = vetAddress(ip, allowed);
+          if (!verdict.allowed) {
+            throw new SsrfBlockedError(
+              literal ? `blocked: ${verdict.reason}` : `blocked: ${host} resolves to ${verdict.reason}`,
+            );
+          }
+        }
+        const ip = ips[0];
+        dial({ ...opts, hostname: ip, servername: opts.servername ?? (literal ? undefined : host) }, callback);
+      })
+      .catch((err: Error) => callback(err, null));
+  };
+}
+
 export function createSender(options: SenderOptions): Sender {
   const agent = new Agent({
-    connect: {
-      timeout: options.timeoutMs,
-      ...(options.ca ? { ca: options.ca } : {}),
-      ...(options.lookup ? { lookup: options.lookup } : {}),
-    },
+    connect: guardedConnector(options),
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
     keepAliveTimeout: 30_000,
@@ -152,12 +191,17 @@ export function classifyError(err: unknown, signal?: AbortSignal): AttemptErrorC
 
 function describeError(err: unknown, errorClass: AttemptErrorClass, timeoutMs: number): string {
   if (errorClass === 'timeout') return `no complete response within ${timeoutMs / 1000} s`;
+  if (errorClass === 'blocked') return innermostMessage(err);
   const codes = errorCodes(err).filter((c) => c !== 'Error' && c !== 'TypeError');
+  return [codes[0], innermostMessage(err)].filter(Boolean).join(': ') || 'request failed';
+}
+
+function innermostMessage(err: unknown): string {
   let current: unknown = err;
   let message = '';
   while (current instanceof Error) {
     message = current.message;
     current = current.cause;
   }
-  return [codes[0], message].filter(Boolean).join(': ') || 'request failed';
+  return message;
 }

@@ -1,5 +1,8 @@
 /** Creating and changing webhooks: seal credentials, enforce the per-tenant cap, route status changes to the engine. */
+import net from 'node:net';
 import type { z } from 'zod';
+import { vetAddress, type parseCidrs } from '../delivery/ssrf';
+import { ValidationError } from '../errors';
 import type { createWebhookSchema, updateWebhookSchema } from '../api/schemas';
 import { ConflictStateError, NotFoundError, type EngineClient } from '../client/engine-client';
 import type { SecretBox } from '../crypto/secret-box';
@@ -16,10 +19,32 @@ export interface WebhookServiceDeps {
   secrets: SecretBox;
   engine: Pick<EngineClient, 'setWebhookStatus'>;
   maxWebhooksPerTenant: number;
+  /** DELIVERY_ALLOWED_CIDRS: private ranges this deployment may deliver to. */
+  allowedCidrs?: ReturnType<typeof parseCidrs>;
+}
+
+/**
+ * Refuses, at creation, a URL whose host is an IP literal outside the public internet (the URL parser has
+ * already turned 2130706433, 0x7f.1 or 127.1 into 127.0.0.1) or a localhost name. Names are checked again,
+ * resolved, at every send.
+ */
+export function checkDestination(url: string, allowed: ReturnType<typeof parseCidrs> = []): void {
+  // A trailing dot names the same host (the DNS root): 'localhost.' is localhost.
+  const host = new URL(url).hostname
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+    .toLowerCase();
+  if (net.isIP(host)) {
+    const verdict = vetAddress(host, allowed);
+    if (!verdict.allowed) throw new ValidationError('body.url', `must point at a public address: ${verdict.reason}`);
+  } else if ((host === 'localhost' || host.endsWith('.localhost')) && !vetAddress('127.0.0.1', allowed).allowed) {
+    throw new ValidationError('body.url', 'must point at a public address: localhost is this machine');
+  }
 }
 
 export function createWebhookService(deps: WebhookServiceDeps) {
   async function create(tenantId: string, input: CreateWebhookInput): Promise<WebhookRecord> {
+    checkDestination(input.url, deps.allowedCidrs);
     if ((await deps.store.webhooks.countForTenant(tenantId)) >= deps.maxWebhooksPerTenant) {
       throw new ConflictStateError(`a tenant may have at most ${deps.maxWebhooksPerTenant} webhooks`);
     }
@@ -46,7 +71,10 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     if (!existing) throw new NotFoundError('webhook');
     const set: Partial<WebhookRecord> = { updatedAt: new Date() };
     const unset: ('signingSecret' | 'retrySchedule')[] = [];
-    if (patch.url !== undefined) set.url = patch.url;
+    if (patch.url !== undefined) {
+      checkDestination(patch.url, deps.allowedCidrs);
+      set.url = patch.url;
+    }
     if (patch.event !== undefined) set.event = patch.event;
     if (patch.auth !== undefined) set.auth = sealAuth(patch.auth, deps.secrets);
     if (patch.signingSecret === null) unset.push('signingSecret');

@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import { createApp } from '../../src/api/app';
 import { createLogger } from '../../src/logger';
 import { createWebhookService } from '../../src/webhooks/webhook-service';
+import { parseCidrs } from '../../src/delivery/ssrf';
 import type { TestEngine } from './engine';
 
 export interface ApiResponse<T = Record<string, unknown>> {
@@ -45,6 +46,7 @@ export async function startTestApi(t: TestEngine, options: { maxWebhooksPerTenan
       secrets: t.secrets,
       engine: t.engine,
       maxWebhooksPerTenant: options.maxWebhooksPerTenant ?? 100,
+      allowedCidrs: parseCidrs('127.0.0.1/32'),
     }),
     logger: createLogger({ level: 'silent' }),
     healthChecks: { mongodb: () => t.store.ping() },

@@ -12,7 +12,8 @@ import { createEngineClient, type EngineClient } from '../../src/client/engine-c
 import { generateSecretsKey, SecretBox } from '../../src/crypto/secret-box';
 import type { PlainAuth } from '../../src/delivery/auth-headers';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../src/delivery/retry-policy';
-import { createSender, type Sender } from '../../src/delivery/sender';
+import { createSender, type Resolver, type Sender, type SenderOptions } from '../../src/delivery/sender';
+import { parseCidrs } from '../../src/delivery/ssrf';
 import { trustedCertificates } from '../../src/delivery/trust';
 import { createLogger, type Logger } from '../../src/logger';
 import { createStore, type Store } from '../../src/store';
@@ -27,6 +28,9 @@ export interface TestEngineOptions {
   timeoutMs?: number;
   retryPolicy?: Partial<RetryPolicy>;
   logger?: Logger;
+  allowedCidrs?: string;
+  resolve?: Resolver;
+  dial?: SenderOptions['dial'];
 }
 
 export interface TestEngine {
@@ -78,6 +82,10 @@ export async function startTestEngine(options: TestEngineOptions = {}): Promise<
     timeoutMs: options.timeoutMs ?? 5_000,
     maxResponseBytes: 16 * 1024,
     ca: trustedCertificates({ extraCaFiles: [env.caFile] }),
+    // Test receivers listen on 127.0.0.1 only; every other loopback address stays blocked.
+    allowedCidrs: parseCidrs(options.allowedCidrs ?? '127.0.0.1/32'),
+    resolve: options.resolve,
+    dial: options.dial,
   });
   const taskQueue = uniqueId('tq');
   const retrySchedule = options.retrySchedule ?? [1, 1, 1];

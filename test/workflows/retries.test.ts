@@ -160,3 +160,25 @@ test('operators find a retrying delivery in Temporal with DeliveryStatus="retryi
   await t.temporal.workflow.getHandle(workflowId).terminate('test done');
   await receiver.close();
 });
+
+test('a send to a blocked address is a failed attempt that says why, and is not retried', async () => {
+  const net = await import('node:net');
+  let connections = 0;
+  const listener = net.createServer((socket) => {
+    connections++;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.2', resolve));
+  const { port } = listener.address() as import('node:net').AddressInfo;
+  // Inserted straight into the store: the API would refuse this URL at creation.
+  const { delivery } = await publishTo({ url: `https://127.0.0.2:${port}/hooks` } as Receiver, {
+    retrySchedule: [1, 1],
+  });
+  const failed = await deliveryIn(delivery._id, ['failed']);
+  expect(failed.attemptCount).toBe(1);
+  expect(failed.lastError).toMatch(/^blocked: 127\.0\.0\.2 is a loopback address/);
+  const [attempt] = await t.store.deliveries.listAttempts(delivery._id);
+  expect(attempt?.errorClass).toBe('blocked');
+  expect(connections).toBe(0);
+  await new Promise((r) => listener.close(r));
+});
