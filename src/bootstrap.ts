@@ -144,6 +144,7 @@ export async function startApi(deps: {
     adminApiKey: config.ADMIN_API_KEY,
     platformApiKey: config.PLATFORM_API_KEY,
     bodyLimitBytes: config.API_BODY_LIMIT_BYTES,
+    rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE,
     logger: deps.logger,
     healthChecks: {
       temporal: async () => {

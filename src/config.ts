@@ -55,6 +55,7 @@ export const configSchema = z.object({
     .min(1024)
     .max(10 << 20)
     .default(64 * 1024),
+  API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   WEBHOOKS_PER_TENANT_MAX: z.coerce.number().int().min(1).default(100),
   DATA_DIR: z.string().min(1).default('.data'),
   TOOLS_DIR: z.string().min(1).default('.tools'),

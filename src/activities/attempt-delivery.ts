@@ -10,7 +10,7 @@ import { buildDeliveryHeaders, redactHeaders } from '../delivery/request';
 import { retryDelayMs } from '../delivery/retry-policy';
 import type { AttemptRecord, DeliveryRecord, DeliveryStatus, WebhookRecord } from '../store/model';
 import type { DeliveryChange } from '../store/delivery-repository';
-import { openAuth } from '../webhooks/webhook-secrets';
+import { liveSigningSecrets, openAuth } from '../webhooks/webhook-secrets';
 import type { AttemptInput, AttemptResult, FailurePlan } from '../workflows/contracts';
 import type { ActivityDeps } from './deps';
 
@@ -69,7 +69,8 @@ export function createAttemptDelivery(deps: ActivityDeps) {
       event: delivery.event,
       body: event.body,
       auth,
-      signingSecret: webhook.signingSecret ? deps.secrets.open(webhook.signingSecret) : undefined,
+      signingSecrets: liveSigningSecrets(webhook, deps.secrets, now()),
+      timestamp: Math.floor(now().getTime() / 1000),
     });
     const startedAt = now();
     const result = await deps.sender.send({ url: webhook.url, headers, body: event.body });

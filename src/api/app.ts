@@ -7,6 +7,7 @@ import type { ApiDeps } from './deps';
 import { errorHandler, notFoundHandler, requireJsonBody } from './errors';
 import { buildOpenApiDocument } from './openapi';
 import type { RouteSpec } from './route';
+import { rateLimitPerKey } from './rate-limit';
 import { mountRoutes } from './router';
 import { deliveryRoutes } from './routes/deliveries';
 import { eventRoutes } from './routes/events';
@@ -42,6 +43,7 @@ export function createApp(deps: ApiDeps): express.Express {
     res.json(openApi);
   });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApi, { customSiteTitle: 'Docflo Webhooks API' }));
+  app.use(rateLimitPerKey(deps.rateLimitPerMinute));
   app.use(requireJsonBody);
   app.use(express.json({ limit: deps.bodyLimitBytes, strict: true }));
   app.use(

@@ -16,4 +16,6 @@ export interface ApiDeps {
   adminApiKey?: string;
   platformApiKey?: string;
   bodyLimitBytes: number;
+  /** Requests a minute per API key. */
+  rateLimitPerMinute: number;
 }

@@ -30,6 +30,9 @@ export function webhookView(webhook: WebhookRecord, box: SecretBox) {
     event: webhook.event,
     auth: maskAuth(webhook.auth, box),
     signingSecret: webhook.signingSecret ? mask(box.open(webhook.signingSecret)) : null,
+    previousSecretsExpireAt: (webhook.previousSigningSecrets ?? [])
+      .filter((p) => p.expiresAt > new Date())
+      .map((p) => p.expiresAt.toISOString()),
     status: webhook.status,
     retrySchedule: webhook.retrySchedule ?? null,
     createdAt: webhook.createdAt.toISOString(),

@@ -92,7 +92,26 @@ export const signingSecretSchema = z
   .string()
   .min(16, 'must be at least 16 characters')
   .max(256, 'must be at most 256 characters')
-  .meta({ description: 'Secret for X-Docflo-Signature (HMAC-SHA256 of the raw body)' });
+  .refine((s) => !s.startsWith('whsec_') || /^whsec_[A-Za-z0-9+/]{22,}={0,2}$/.test(s), {
+    message: 'a whsec_ secret must be whsec_ followed by base64 of at least 16 bytes',
+  })
+  .meta({ description: 'Secret for X-Docflo-Signature (HMAC-SHA256 of the raw body) and webhook-signature' });
+
+export const MAX_GRACE_SECONDS = 7 * 24 * 3600;
+
+export const rotateSecretSchema = z
+  .object({
+    secret: signingSecretSchema.optional().meta({ description: 'The new secret; omitted, one is generated (whsec_…)' }),
+    gracePeriodSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_GRACE_SECONDS, 'must be at most 7 days')
+      .default(24 * 3600)
+      .meta({ description: 'How long deliveries are also signed with the previous secret' }),
+  })
+  .strict()
+  .meta({ id: 'RotateSecret' });
 
 export const retryScheduleSchema = z
   .array(
@@ -148,6 +167,9 @@ export const webhookSchema = z
     event: platformEventSchema,
     auth: maskedAuthSchema,
     signingSecret: z.string().nullable().meta({ description: 'Masked; GET /v1/webhooks/{id}/secret reveals it' }),
+    previousSecretsExpireAt: z
+      .array(z.string())
+      .meta({ description: 'When each rotated-out secret, still signed with, stops being used' }),
     status: webhookStatusSchema,
     retrySchedule: z.array(z.number()).nullable(),
     createdAt: z.string(),

@@ -1,6 +1,7 @@
 /** The headers of one delivery request: the receiver's auth first, then the engine's own, which always win. */
 import { authHeaders, credentialHeaderNames, type PlainAuth } from './auth-headers';
 import { docfloSignature } from './signing';
+import { standardHeaders } from './standard-webhooks';
 import { USER_AGENT } from '../version';
 
 export interface DeliveryHeadersInput {
@@ -8,7 +9,10 @@ export interface DeliveryHeadersInput {
   event: string;
   body: string;
   auth: PlainAuth;
-  signingSecret?: string;
+  /** Live signing secrets, newest first: X-Docflo-Signature uses the newest, webhook-signature all of them. */
+  signingSecrets: string[];
+  /** Unix seconds of this attempt, for webhook-timestamp. */
+  timestamp: number;
 }
 
 export const REDACTED = '[redacted]';
@@ -20,8 +24,10 @@ export function buildDeliveryHeaders(input: DeliveryHeadersInput): Record<string
     'user-agent': USER_AGENT,
     'x-docflo-event': input.event,
     'x-docflo-delivery': input.deliveryId,
+    ...standardHeaders(input.deliveryId, input.timestamp, input.body, input.signingSecrets),
   };
-  if (input.signingSecret) headers['x-docflo-signature'] = docfloSignature(input.body, input.signingSecret);
+  const newest = input.signingSecrets[0];
+  if (newest) headers['x-docflo-signature'] = docfloSignature(input.body, newest);
   return headers;
 }
 

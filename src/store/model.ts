@@ -27,6 +27,8 @@ export interface WebhookRecord {
   event: PlatformEvent;
   auth: StoredAuth;
   signingSecret?: EncryptedValue;
+  /** Secrets replaced by a rotation, still signed with until they expire (the grace period). */
+  previousSigningSecrets?: { secret: EncryptedValue; expiresAt: Date }[];
   status: WebhookStatus;
   /** Delays in seconds between attempts; the global default when absent. */
   retrySchedule?: number[];

@@ -2,6 +2,7 @@
 import net from 'node:net';
 import type { z } from 'zod';
 import { vetAddress, type parseCidrs } from '../delivery/ssrf';
+import { generateSigningSecret } from '../delivery/standard-webhooks';
 import { ValidationError } from '../errors';
 import type { createWebhookSchema, updateWebhookSchema } from '../api/schemas';
 import { ConflictStateError, NotFoundError, type EngineClient } from '../client/engine-client';
@@ -92,7 +93,31 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     return { webhook, signalled };
   }
 
-  return { create, update };
+  /**
+   * Replaces the signing secret. For the grace period, deliveries carry a webhook-signature for the old and
+   * the new secret (X-Docflo-Signature uses the new one), so receivers can switch without dropping any.
+   */
+  async function rotateSecret(tenantId: string, id: string, input: { secret?: string; gracePeriodSeconds: number }) {
+    const existing = await deps.store.webhooks.findForTenant(tenantId, id);
+    if (!existing) throw new NotFoundError('webhook');
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + input.gracePeriodSeconds * 1000);
+    const stillLive = (existing.previousSigningSecrets ?? []).filter((p) => p.expiresAt > now);
+    const keepOld = existing.signingSecret !== undefined && input.gracePeriodSeconds > 0;
+    const previous =
+      keepOld && existing.signingSecret ? [{ secret: existing.signingSecret, expiresAt }, ...stillLive] : stillLive;
+    const secret = input.secret ?? generateSigningSecret();
+    const webhook = await deps.store.webhooks.update(
+      tenantId,
+      id,
+      { signingSecret: deps.secrets.seal(secret), previousSigningSecrets: previous, updatedAt: now },
+      [],
+    );
+    if (!webhook) throw new NotFoundError('webhook');
+    return { webhook, secret, previousExpiresAt: keepOld ? expiresAt : null };
+  }
+
+  return { create, update, rotateSecret };
 }
 
 export type WebhookService = ReturnType<typeof createWebhookService>;

@@ -24,7 +24,7 @@ const SECRETS = {
   password: 'basic-password-never-shown',
   token: 'bearer-token-never-shown-123',
   key: 'api-key-value-never-shown-456',
-  signing: 'whsec_signing_secret_never_shown',
+  signing: 'signing-secret-never-shown-789',
 };
 
 interface WebhookBody {
@@ -101,7 +101,7 @@ describe('webhooks', () => {
       event: 'document.processed',
       status: 'active',
       auth: { type: 'basic', username: 'docflo', password: '****hown' },
-      signingSecret: '****hown',
+      signingSecret: '****-789',
       retrySchedule: null,
     });
     const id = created.body.id;

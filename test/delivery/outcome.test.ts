@@ -56,7 +56,13 @@ describe('classifyError', () => {
 });
 
 describe('delivery headers', () => {
-  const base = { deliveryId: 'dlv_1', event: 'document.created', body: '{}' };
+  const base = {
+    deliveryId: 'dlv_1',
+    event: 'document.created',
+    body: '{}',
+    signingSecrets: [] as string[],
+    timestamp: 1_700_000_000,
+  };
 
   test('carry content type, user agent, event, delivery ID, and a signature only with a secret', () => {
     const unsigned = buildDeliveryHeaders({ ...base, auth: { type: 'none' } });
@@ -67,9 +73,9 @@ describe('delivery headers', () => {
     });
     expect(unsigned['user-agent']).toMatch(/^Docflo-Webhooks\/\d+\.\d+\.\d+/);
     expect(unsigned['x-docflo-signature']).toBeUndefined();
-    expect(buildDeliveryHeaders({ ...base, auth: { type: 'none' }, signingSecret: 's' })['x-docflo-signature']).toMatch(
-      /^sha256=/,
-    );
+    expect(
+      buildDeliveryHeaders({ ...base, auth: { type: 'none' }, signingSecrets: ['s'] })['x-docflo-signature'],
+    ).toMatch(/^sha256=/);
   });
 
   test('each auth mode sends the product page header', () => {
@@ -92,7 +98,7 @@ describe('delivery headers', () => {
 
   test('stored headers have credentials redacted and keep everything else', () => {
     const auth = { type: 'apiKey' as const, headerName: 'X-Custom-Key', key: 'k3y' };
-    const stored = redactHeaders(buildDeliveryHeaders({ ...base, auth, signingSecret: 's' }), auth);
+    const stored = redactHeaders(buildDeliveryHeaders({ ...base, auth, signingSecrets: ['s'] }), auth);
     expect(stored['x-custom-key']).toBe(REDACTED);
     expect(JSON.stringify(stored)).not.toContain('k3y');
     expect(stored['x-docflo-signature']).toMatch(/^sha256=/);

@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import crypto from 'node:crypto';
 import { createApp } from '../../src/api/app';
-import { createLogger } from '../../src/logger';
+import { createLogger, type Logger } from '../../src/logger';
 import { createWebhookService } from '../../src/webhooks/webhook-service';
 import { parseCidrs } from '../../src/delivery/ssrf';
 import type { TestEngine } from './engine';
@@ -34,7 +34,10 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function startTestApi(t: TestEngine, options: { maxWebhooksPerTenant?: number } = {}): Promise<TestApi> {
+export async function startTestApi(
+  t: TestEngine,
+  options: { maxWebhooksPerTenant?: number; rateLimitPerMinute?: number; logger?: Logger } = {},
+): Promise<TestApi> {
   const adminKey = `admin_${crypto.randomBytes(16).toString('hex')}`;
   const platformKey = `platform_${crypto.randomBytes(16).toString('hex')}`;
   const app = createApp({
@@ -48,11 +51,12 @@ export async function startTestApi(t: TestEngine, options: { maxWebhooksPerTenan
       maxWebhooksPerTenant: options.maxWebhooksPerTenant ?? 100,
       allowedCidrs: parseCidrs('127.0.0.1/32'),
     }),
-    logger: createLogger({ level: 'silent' }),
+    logger: options.logger ?? createLogger({ level: 'silent' }),
     healthChecks: { mongodb: () => t.store.ping() },
     adminApiKey: adminKey,
     platformApiKey: platformKey,
     bodyLimitBytes: 64 * 1024,
+    rateLimitPerMinute: options.rateLimitPerMinute ?? 10_000,
   });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -14,6 +14,7 @@ import {
   listWebhooksQuerySchema,
   pageOf,
   recoverSchema,
+  rotateSecretSchema,
   updateWebhookSchema,
   webhookSchema,
 } from '../schemas';
@@ -127,6 +128,27 @@ export function webhookRoutes(deps: ApiDeps) {
       handler: async ({ caller, params }) => {
         const webhook = await load(tenantOf(caller), params.id);
         return { signingSecret: webhook.signingSecret ? deps.secrets.open(webhook.signingSecret) : null };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/v1/webhooks/:id/secret/rotate',
+      roles: ['tenant'],
+      tag: 'Webhooks',
+      summary: 'Rotate the signing secret; the old one keeps signing for a grace period',
+      params: idParams,
+      body: rotateSecretSchema,
+      success: {
+        status: 200,
+        description: 'The new secret (shown so you can configure your receiver) and when the old one stops',
+        schema: z
+          .object({ signingSecret: z.string(), previousSecretExpiresAt: z.string().nullable() })
+          .meta({ id: 'RotatedSecret' }),
+      },
+      errors: [404],
+      handler: async ({ caller, params, body }) => {
+        const { secret, previousExpiresAt } = await deps.webhooks.rotateSecret(tenantOf(caller), params.id, body);
+        return { signingSecret: secret, previousSecretExpiresAt: previousExpiresAt?.toISOString() ?? null };
       },
     }),
     route({
