@@ -26,6 +26,14 @@ export interface Addresses {
   mongoUri: string;
 }
 
+/** Production entry points run against configured servers; `npm run dev` is the one that starts local ones. */
+export function configuredAddresses(config: Config): Addresses {
+  if (!config.TEMPORAL_ADDRESS || !config.MONGODB_URI) {
+    throw new Error('TEMPORAL_ADDRESS and MONGODB_URI must be set (npm run dev starts local servers instead)');
+  }
+  return { temporalAddress: config.TEMPORAL_ADDRESS, mongoUri: config.MONGODB_URI };
+}
+
 /** Routes the Temporal SDK's own logs into our logger (once per process). */
 export function installTemporalLogging(logger: Logger, level: string): void {
   const sdkLevel = (

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { installTemporalLogging, openStore, startWorker } from './bootstrap';
+import { configuredAddresses, installTemporalLogging, openStore, startWorker } from './bootstrap';
 import { loadConfig } from './config';
 import { runUntilSignal } from './entry';
 import { createLogger } from './logger';
@@ -15,11 +15,8 @@ runUntilSignal({
   logger,
   shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   async start() {
-    if (!config.TEMPORAL_ADDRESS || !config.MONGODB_URI) {
-      throw new Error('TEMPORAL_ADDRESS and MONGODB_URI must be set (npm run dev starts local servers instead)');
-    }
     installTemporalLogging(logger, config.LOG_LEVEL);
-    const addresses = { temporalAddress: config.TEMPORAL_ADDRESS, mongoUri: config.MONGODB_URI };
+    const addresses = configuredAddresses(config);
     await ensureSearchAttributes(addresses.temporalAddress);
     const { mongo, store } = await openStore(config, addresses.mongoUri);
     // `npm run build` leaves the pre-built bundle beside this file; use it unless told otherwise.

@@ -18,16 +18,9 @@ import { buildPayload, serializePayload } from '../delivery/payload';
 import { sampleDocument } from '../delivery/sample-document';
 import { deliveryIdFor } from '../ids';
 import { eventKey } from '../store/event-repository';
-import { deliveryWorkflowId } from '../workflows/ids';
-import { eventWorkflowId } from '../workflows/ids';
+import { deliveryWorkflowId, eventWorkflowId } from '../workflows/ids';
 import { cancelSignal, pauseSignal, redeliverUpdate, resumeSignal, retryNowSignal } from '../workflows/messages';
-import {
-  AttemptCountKey,
-  DeliveryStatusKey,
-  EventTypeKey,
-  TenantIdKey,
-  WebhookIdKey,
-} from '../workflows/search-attribute-keys';
+import { deliverySearchAttributes, EventTypeKey, TenantIdKey, WebhookIdKey } from '../workflows/search-attribute-keys';
 import { publishEventSchema, type PublishEventInput } from './schemas';
 import { DocfloError } from '../errors';
 
@@ -167,13 +160,11 @@ export function createEngineClient(deps: EngineClientDeps) {
           finishedStatus: 'failed',
         },
       ],
-      typedSearchAttributes: [
-        { key: TenantIdKey, value: tenantId },
-        { key: WebhookIdKey, value: webhook._id },
-        { key: EventTypeKey, value: webhook.event },
-        { key: DeliveryStatusKey, value: 'pending' },
-        { key: AttemptCountKey, value: 0 },
-      ],
+      typedSearchAttributes: deliverySearchAttributes(
+        { tenantId, webhookId: webhook._id, event: webhook.event },
+        'pending',
+        0,
+      ),
     });
     const result = await run.result();
     return { deliveryId, result: result.lastResult };
@@ -260,13 +251,7 @@ export function createEngineClient(deps: EngineClientDeps) {
       args: [input],
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      typedSearchAttributes: [
-        { key: TenantIdKey, value: delivery.tenantId },
-        { key: WebhookIdKey, value: delivery.webhookId },
-        { key: EventTypeKey, value: delivery.event },
-        { key: DeliveryStatusKey, value: current.status },
-        { key: AttemptCountKey, value: current.attemptCount },
-      ],
+      typedSearchAttributes: deliverySearchAttributes(delivery, current.status, current.attemptCount),
     });
     const result = await run.result();
     if (!result.lastResult) throw new Error(`manual run of ${delivery.workflowId} made no attempt`);

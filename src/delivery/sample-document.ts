@@ -17,12 +17,17 @@ export function sampleDocument(id: string, tenantId: string, event: PlatformEven
     status: STATUS_FOR_EVENT[event],
     createdAt: new Date(now.getTime() - 4 * 60 * 1000),
     updatedAt: now,
-    fields: {
-      InvoiceId: 'INV-2025-001',
-      VendorName: 'Acme Corporation',
-      InvoiceDate: '2025-03-01',
-      InvoiceTotal: { Amount: 1500.0, CurrencyCode: 'USD' },
-      Items: [{ Description: 'Professional Services', Quantity: 10, UnitPrice: 150.0, Amount: 1500.0 }],
-    },
+    fields: sampleInvoiceFields(),
+  };
+}
+
+/** The invoice fields the product page shows in its example payload. */
+export function sampleInvoiceFields(): Record<string, unknown> {
+  return {
+    InvoiceId: 'INV-2025-001',
+    VendorName: 'Acme Corporation',
+    InvoiceDate: '2025-03-01',
+    InvoiceTotal: { Amount: 1500.0, CurrencyCode: 'USD' },
+    Items: [{ Description: 'Professional Services', Quantity: 10, UnitPrice: 150.0, Amount: 1500.0 }],
   };
 }

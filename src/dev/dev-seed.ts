@@ -9,6 +9,7 @@ import path from 'node:path';
 import { ObjectId, type Db } from 'mongodb';
 import type { Store } from '../store';
 import type { DocfloDocument } from '../store/model';
+import { sampleInvoiceFields } from '../delivery/sample-document';
 import { hashApiKey } from '../store/tenant-repository';
 
 export const DEV_TENANT = 'dev-tenant';
@@ -62,13 +63,7 @@ export async function seedSampleDocuments(db: Db): Promise<string[]> {
       status: 'ANALYZED',
       createdAt: base,
       updatedAt: new Date('2025-03-10T17:53:46.000Z'),
-      fields: {
-        InvoiceId: 'INV-2025-001',
-        VendorName: 'Acme Corporation',
-        InvoiceDate: '2025-03-01',
-        InvoiceTotal: { Amount: 1500.0, CurrencyCode: 'USD' },
-        Items: [{ Description: 'Professional Services', Quantity: 10, UnitPrice: 150.0, Amount: 1500.0 }],
-      },
+      fields: sampleInvoiceFields(),
     },
     {
       _id: new ObjectId(SAMPLE_IDS[1]),

@@ -12,6 +12,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import { INFRASTRUCTURE_RETRY } from './activity-options';
 import type { DeliveryStatus } from '../store/model';
 import type {
   AttemptResult,
@@ -36,11 +37,11 @@ type Activities = ReturnType<typeof createActivities>;
 // with backoff: they must never turn into a lost delivery or a counted attempt.
 const { attemptDelivery } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry: INFRASTRUCTURE_RETRY,
 });
 const { recordDeliveryStatus } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry: INFRASTRUCTURE_RETRY,
 });
 
 export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<DeliveryWorkflowResult> {

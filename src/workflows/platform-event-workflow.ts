@@ -13,15 +13,16 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createActivities } from '../activities';
+import { INFRASTRUCTURE_RETRY } from './activity-options';
 import type { DeliveryWorkflowInput, PlatformEventInput, PlatformEventResult } from './contracts';
 import { deliveryWorkflow } from './delivery-workflow';
-import { AttemptCountKey, DeliveryStatusKey, EventTypeKey, TenantIdKey, WebhookIdKey } from './search-attribute-keys';
+import { deliverySearchAttributes } from './search-attribute-keys';
 
 type Activities = ReturnType<typeof createActivities>;
 
 const { prepareEvent, dispatchPage, completeEvent } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry: INFRASTRUCTURE_RETRY,
 });
 
 const PAGE_SIZE = 200;
@@ -68,13 +69,7 @@ async function startDelivery(workflowId: string, input: DeliveryWorkflowInput): 
       args: [input],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      typedSearchAttributes: [
-        { key: TenantIdKey, value: input.tenantId },
-        { key: WebhookIdKey, value: input.webhookId },
-        { key: EventTypeKey, value: input.event },
-        { key: DeliveryStatusKey, value: 'pending' },
-        { key: AttemptCountKey, value: 0 },
-      ],
+      typedSearchAttributes: deliverySearchAttributes(input, 'pending', 0),
     });
   } catch (err) {
     // Already started by an earlier run of this event (a reset or a replayed batch): nothing to do.

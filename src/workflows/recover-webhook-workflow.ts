@@ -13,15 +13,16 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createActivities } from '../activities';
+import { INFRASTRUCTURE_RETRY } from './activity-options';
 import type { RecoverWebhookInput } from './contracts';
 import { deliveryWorkflow } from './delivery-workflow';
-import { AttemptCountKey, DeliveryStatusKey, EventTypeKey, TenantIdKey, WebhookIdKey } from './search-attribute-keys';
+import { deliverySearchAttributes } from './search-attribute-keys';
 
 type Activities = ReturnType<typeof createActivities>;
 
 const { claimRecoverable } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  retry: INFRASTRUCTURE_RETRY,
 });
 
 /** Deliveries started per second. */
@@ -41,13 +42,7 @@ export async function recoverWebhookWorkflow(input: RecoverWebhookInput): Promis
           args: [item.input],
           parentClosePolicy: ParentClosePolicy.ABANDON,
           workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-          typedSearchAttributes: [
-            { key: TenantIdKey, value: item.input.tenantId },
-            { key: WebhookIdKey, value: item.input.webhookId },
-            { key: EventTypeKey, value: item.input.event },
-            { key: DeliveryStatusKey, value: 'pending' },
-            { key: AttemptCountKey, value: item.input.attemptsSoFar ?? 0 },
-          ],
+          typedSearchAttributes: deliverySearchAttributes(item.input, 'pending', item.input.attemptsSoFar ?? 0),
         });
       } catch (err) {
         // Already running (redelivered by hand meanwhile): it is being delivered, which is what we want.

@@ -26,6 +26,19 @@ async function deliveryIn(id: string, statuses: DeliveryRecord['status'][]): Pro
   );
 }
 
+/** A new tenant with one document.processed webhook to `url`, one event published, and its delivery. */
+async function deliveryTo(url: string, retrySchedule: number[]) {
+  const { tenantId, doc } = await setup();
+  await t.addWebhook({ tenantId, url, event: 'document.processed', retrySchedule });
+  const { eventId } = await t.engine.publishEvent({
+    tenantId,
+    event: 'document.processed',
+    documentId: String(doc._id),
+  });
+  const delivery = await eventually(async () => (await t.store.deliveries.listForEvent(`${tenantId}:${eventId}`))[0]);
+  return { tenantId, delivery };
+}
+
 async function setup(
   options: { retrySchedule?: number[]; status?: 'active' | 'inactive'; signingSecret?: string } = {},
 ) {
@@ -86,14 +99,7 @@ test('an inactive webhook receives nothing, and the skip is recorded for replay'
 test('redelivering a failed delivery makes a manual attempt and reports its outcome', async () => {
   let healthy = false;
   const receiver = await startReceiver(() => (healthy ? { status: 202 } : { status: 500 }));
-  const { tenantId, doc } = await setup();
-  await t.addWebhook({ tenantId, url: receiver.url, event: 'document.processed', retrySchedule: [] });
-  const { eventId } = await t.engine.publishEvent({
-    tenantId,
-    event: 'document.processed',
-    documentId: String(doc._id),
-  });
-  const delivery = await eventually(async () => (await t.store.deliveries.listForEvent(`${tenantId}:${eventId}`))[0]);
+  const { tenantId, delivery } = await deliveryTo(receiver.url, []);
   await deliveryIn(delivery._id, ['failed']);
 
   healthy = true;
@@ -114,14 +120,7 @@ test('redelivering a failed delivery makes a manual attempt and reports its outc
 
 test('a failed manual redelivery of a failed delivery leaves it failed', async () => {
   const receiver = await startReceiver(() => ({ status: 500 }));
-  const { tenantId, doc } = await setup();
-  await t.addWebhook({ tenantId, url: receiver.url, event: 'document.processed', retrySchedule: [] });
-  const { eventId } = await t.engine.publishEvent({
-    tenantId,
-    event: 'document.processed',
-    documentId: String(doc._id),
-  });
-  const delivery = await eventually(async () => (await t.store.deliveries.listForEvent(`${tenantId}:${eventId}`))[0]);
+  const { tenantId, delivery } = await deliveryTo(receiver.url, []);
   await deliveryIn(delivery._id, ['failed']);
   const outcome = await t.engine.redeliver(tenantId, delivery._id);
   expect(outcome).toMatchObject({ kind: 'failed', attempt: 2, statusCode: 500, retryInMs: null });
@@ -132,14 +131,7 @@ test('a failed manual redelivery of a failed delivery leaves it failed', async (
 test('redelivering a delivery that is waiting to retry delivers now through the running workflow', async () => {
   let healthy = false;
   const receiver = await startReceiver(() => (healthy ? { status: 200 } : { status: 500 }));
-  const { tenantId, doc } = await setup();
-  await t.addWebhook({ tenantId, url: receiver.url, event: 'document.processed', retrySchedule: [3600] });
-  const { eventId } = await t.engine.publishEvent({
-    tenantId,
-    event: 'document.processed',
-    documentId: String(doc._id),
-  });
-  const delivery = await eventually(async () => (await t.store.deliveries.listForEvent(`${tenantId}:${eventId}`))[0]);
+  const { tenantId, delivery } = await deliveryTo(receiver.url, [3600]);
   await deliveryIn(delivery._id, ['retrying']);
   healthy = true;
   const outcome = await t.engine.redeliver(tenantId, delivery._id);
@@ -152,14 +144,7 @@ test('redelivering a delivery that is waiting to retry delivers now through the 
 test('retry-now cuts a long backoff short', async () => {
   let healthy = false;
   const receiver = await startReceiver(() => (healthy ? { status: 200 } : { status: 500 }));
-  const { tenantId, doc } = await setup();
-  await t.addWebhook({ tenantId, url: receiver.url, event: 'document.processed', retrySchedule: [3600] });
-  const { eventId } = await t.engine.publishEvent({
-    tenantId,
-    event: 'document.processed',
-    documentId: String(doc._id),
-  });
-  const delivery = await eventually(async () => (await t.store.deliveries.listForEvent(`${tenantId}:${eventId}`))[0]);
+  const { tenantId, delivery } = await deliveryTo(receiver.url, [3600]);
   await deliveryIn(delivery._id, ['retrying']);
   healthy = true;
   expect(await t.engine.retryNow(tenantId, delivery._id)).toBe(true);
