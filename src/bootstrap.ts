@@ -104,6 +104,7 @@ export async function startWorker(deps: {
     workflowBundlePath: config.WORKFLOW_BUNDLE_PATH,
     maxConcurrentActivities: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
     maxConcurrentWorkflowTasks: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
   });
   const done = worker.run().finally(async () => {
     await sender.close();

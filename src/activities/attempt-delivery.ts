@@ -3,13 +3,12 @@
  * a classified outcome. Receiver failures are results; only store or infrastructure errors throw (and are
  * retried by Temporal without counting as attempts).
  */
-import crypto from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { classifyOutcome } from '../delivery/outcome';
 import { buildDeliveryHeaders, redactHeaders } from '../delivery/request';
 import { retryDelayMs } from '../delivery/retry-policy';
 import type { AttemptRecord, DeliveryRecord, DeliveryStatus, WebhookRecord } from '../store/model';
-import type { DeliveryChange } from '../store/delivery-repository';
+import { attemptId, type DeliveryChange } from '../store/delivery-repository';
 import { liveSigningSecrets, openAuth } from '../webhooks/webhook-secrets';
 import type { AttemptInput, AttemptResult, FailurePlan } from '../workflows/contracts';
 import type { ActivityDeps } from './deps';
@@ -60,20 +59,21 @@ export function createAttemptDelivery(deps: ActivityDeps) {
 
   async function send(delivery: DeliveryRecord, webhook: WebhookRecord, input: AttemptInput): Promise<AttemptRecord> {
     const event = await deps.store.events.findByKey(delivery.eventKey);
-    if (event?.body === undefined) {
+    const body = event?.body;
+    if (body === undefined) {
       throw ApplicationFailure.nonRetryable(`event ${delivery.eventKey} has no stored body`, 'EventBodyMissing');
     }
     const auth = openAuth(webhook.auth, deps.secrets);
     const headers = buildDeliveryHeaders({
       deliveryId: delivery._id,
       event: delivery.event,
-      body: event.body,
+      body,
       auth,
       signingSecrets: liveSigningSecrets(webhook, deps.secrets, now()),
       timestamp: Math.floor(now().getTime() / 1000),
     });
     const startedAt = now();
-    const result = await deps.sender.send({ url: webhook.url, headers, body: event.body });
+    const result = await whileHeartbeating(() => deps.sender.send({ url: webhook.url, headers, body }));
     const outcome = classifyOutcome(result, now());
     log.info(
       {
@@ -87,7 +87,7 @@ export function createAttemptDelivery(deps: ActivityDeps) {
       'delivery attempt',
     );
     return {
-      _id: `att_${crypto.randomUUID()}`,
+      _id: attemptId(delivery._id, input.attempt),
       deliveryId: delivery._id,
       tenantId: delivery.tenantId,
       webhookId: delivery.webhookId,
@@ -165,5 +165,21 @@ export function createAttemptDelivery(deps: ActivityDeps) {
       durationMs: attempt.durationMs,
       retryInMs,
     };
+  }
+}
+
+/** Heartbeats every 2 s while `work` runs (outside an activity, e.g. in a unit test, it just runs `work`). */
+async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
+  let context: Context | undefined;
+  try {
+    context = Context.current();
+  } catch {
+    return work();
+  }
+  const timer = setInterval(() => context?.heartbeat(), 2_000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
   }
 }

@@ -13,6 +13,11 @@ export interface DeliveryListFilter {
 /** What a recover re-sends: failed deliveries, and the ones skipped while the webhook was inactive. */
 export const RECOVERABLE_STATUSES: DeliveryStatus[] = ['failed', 'skipped'];
 
+/** An attempt's ID is its delivery and number, so a second insert of the same attempt is a duplicate key. */
+export function attemptId(deliveryId: string, attempt: number): string {
+  return `${deliveryId}:${attempt}`;
+}
+
 export type DeliveryChange = Partial<
   Pick<DeliveryRecord, 'status' | 'attemptCount' | 'lastAttemptAt' | 'lastStatusCode' | 'lastError'>
 > & { nextAttemptAt?: Date | null };
@@ -76,8 +81,9 @@ export class DeliveryRepository {
     }
   }
 
+  /** By `_id`, which is derived from (delivery, attempt): the one lookup every store answers fast. */
   async findAttempt(deliveryId: string, attempt: number): Promise<AttemptRecord | null> {
-    return this.attempts.findOne({ deliveryId, attempt });
+    return this.attempts.findOne({ _id: attemptId(deliveryId, attempt) });
   }
 
   async listAttempts(deliveryId: string): Promise<AttemptRecord[]> {

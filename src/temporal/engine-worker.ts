@@ -11,6 +11,7 @@ export interface EngineWorkerOptions {
   workflowBundlePath?: string;
   maxConcurrentActivities?: number;
   maxConcurrentWorkflowTasks?: number;
+  maxCachedWorkflows?: number;
 }
 
 export function workflowsPath(): string {
@@ -29,5 +30,6 @@ export async function createEngineWorker(options: EngineWorkerOptions): Promise<
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 200,
     maxConcurrentLocalActivityExecutions: options.maxConcurrentActivities ?? 200,
     maxConcurrentWorkflowTaskExecutions: options.maxConcurrentWorkflowTasks ?? 100,
+    ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
   });
 }

@@ -3,6 +3,7 @@ import { MongoServerError, type MongoClient } from 'mongodb';
 import { createStore, type Store } from '../../src/store';
 import type { AttemptRecord, DeliveryRecord } from '../../src/store/model';
 import { collections, connectMongo, ensureIndexes } from '../../src/store/mongo';
+import { attemptId } from '../../src/store/delivery-repository';
 import { uniqueId } from '../helpers/engine';
 import { testEnv } from '../helpers/test-env';
 
@@ -22,7 +23,7 @@ afterAll(async () => {
 });
 
 const attempt = (overrides: Partial<AttemptRecord> = {}): AttemptRecord => ({
-  _id: uniqueId('att'),
+  _id: attemptId('dlv_1', overrides.attempt ?? 1),
   deliveryId: 'dlv_1',
   tenantId: 't',
   webhookId: 'wh',
@@ -42,6 +43,10 @@ test('the unique index on (delivery, attempt) holds on the server, and recordAtt
   const first = attempt({ statusCode: 503 });
   await store.deliveries.recordAttempt(first);
   await expect(collections(mongo.db(dbName)).attempts.insertOne(attempt())).rejects.toBeInstanceOf(MongoServerError);
+  // The (delivery, attempt) unique index holds even for a record with another _id.
+  await expect(collections(mongo.db(dbName)).attempts.insertOne({ ...attempt(), _id: 'other' })).rejects.toBeInstanceOf(
+    MongoServerError,
+  );
   const again = await store.deliveries.recordAttempt(attempt({ statusCode: 200, delivered: true }));
   expect(again._id).toBe(first._id);
   expect(again.statusCode).toBe(503);

@@ -1,0 +1,33 @@
+/** npm run chaos: the full fault-injection run (flags: --events 60 --webhooks 3 --kills 20). */
+import { parseArgs } from 'node:util';
+import { chaosTable, runChaos } from './lib/chaos-run';
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '60' },
+    webhooks: { type: 'string', default: '3' },
+    kills: { type: 'string', default: '20' },
+  },
+});
+
+runChaos({
+  events: Number(values.events),
+  webhooks: Number(values.webhooks),
+  workerKills: Number(values.kills),
+  restartTemporal: true,
+  restartStore: true,
+  receiverDownMs: 5_000,
+  say: (m) => console.log(`[chaos] ${m}`),
+})
+  .then((report) => {
+    console.log(
+      `\nnpm run chaos -- --events ${values.events} --webhooks ${values.webhooks} --kills ${values.kills}  (${report.seconds} s)\n`,
+    );
+    console.log(chaosTable(report));
+    if (report.lost > 0 || report.notSucceeded > 0 || report.attemptGaps > 0 || report.stillRunning > 0)
+      process.exitCode = 1;
+  })
+  .catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });

@@ -1,0 +1,274 @@
+/**
+ * The fault-injection run behind `npm run chaos` (and its small size in npm test). Under steady load it
+ * SIGKILLs the worker at random moments and restarts it, restarts the Temporal dev server (file-backed) and
+ * the store once each, makes the receiver answer 5xx half the time and go down for a while, and publishes
+ * some events twice. Then it checks that every accepted event reached every webhook (distinct delivery IDs
+ * at the receiver), that every delivery succeeded with each attempt number recorded exactly once, and that
+ * no delivery workflow is left running.
+ */
+import path from 'node:path';
+import { ensureFerretDb, ensureTemporalCli } from '../../src/infra/binaries';
+import { startFerretDb } from '../../src/infra/ferretdb';
+import { startTemporalDevServer } from '../../src/infra/temporal-dev-server';
+import type { SupervisedProcess } from '../../src/infra/supervised-process';
+import {
+  addDocument,
+  buildEngine,
+  createTenants,
+  ROOT,
+  spawnWorker,
+  startHarness,
+  startHarnessReceiver,
+  type WorkerProcess,
+} from './harness';
+
+export interface ChaosOptions {
+  events: number;
+  webhooks: number;
+  workerKills: number;
+  restartTemporal: boolean;
+  restartStore: boolean;
+  /** How long the receiver is down, in ms. */
+  receiverDownMs: number;
+  say: (m: string) => void;
+  build?: boolean;
+}
+
+export interface FaultRow {
+  fault: string;
+  injected: number;
+}
+
+export interface ChaosReport {
+  faults: FaultRow[];
+  expected: number;
+  delivered: number;
+  lost: number;
+  duplicatesSeen: number;
+  notSucceeded: number;
+  attemptGaps: number;
+  stillRunning: number;
+  seconds: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const between = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const { say } = options;
+  const started = Date.now();
+  if (options.build !== false) await buildEngine(say);
+  // Fast retries: half the attempts fail on purpose, and outages must not exhaust the schedule.
+  const schedule = [1, 1, 2, 2, 3, 3, ...Array<number>(30).fill(4)];
+  const h = await startHarness({ retrySchedule: schedule, say });
+  const external = Boolean(process.env.TEMPORAL_ADDRESS || process.env.MONGODB_URI);
+  let failedOnPurpose = 0;
+  const receiver = await startHarnessReceiver(h.certs, () => {
+    if (Math.random() >= 0.5) return 200;
+    failedOnPurpose++;
+    return 503;
+  });
+  const port = Number(new URL(receiver.url).port);
+  const tenants = await createTenants(h, receiver.url, 1, options.webhooks, 'document.approved');
+  const tenantId = tenants[0]?.tenantId ?? 'tenant-0';
+  const faults = new Map<string, number>();
+  const inject = (fault: string): void => {
+    faults.set(fault, (faults.get(fault) ?? 0) + 1);
+  };
+  const workerEnv = { DELIVERY_RETRY_SCHEDULE: schedule.join(','), DELIVERY_TIMEOUT_MS: '5000' };
+
+  let worker: WorkerProcess = spawnWorker(h, workerEnv);
+  let stopping = false;
+  // A worker that dies (killed, or on a lost server) is replaced, as a process supervisor would.
+  const keepWorker = async (): Promise<void> => {
+    while (!stopping) {
+      await worker.exited;
+      if (stopping) return;
+      await sleep(300);
+      worker = spawnWorker(h, workerEnv);
+    }
+  };
+  const supervisor = keepWorker();
+
+  // Publishers: accepted events are what must arrive; a publish during an outage is retried until accepted.
+  const accepted = new Set<string>();
+  const publish = async (eventId: string, documentId: string): Promise<void> => {
+    for (;;) {
+      try {
+        await h.engine.publishEvent({ tenantId, event: 'document.approved', documentId, eventId });
+        accepted.add(eventId);
+        return;
+      } catch {
+        await sleep(500);
+      }
+    }
+  };
+  const publishing = (async () => {
+    for (let i = 0; i < options.events; i++) {
+      const doc = await retryingStore(() => addDocument(h, tenantId));
+      const eventId = `chaos-${i}`;
+      await publish(eventId, doc);
+      if (i % 5 === 0) {
+        inject('event published twice');
+        await publish(eventId, doc);
+      }
+      await sleep(between(50, 250));
+    }
+  })();
+
+  const faultsDone = (async () => {
+    const plan: (() => Promise<void>)[] = [];
+    for (let k = 0; k < options.workerKills; k++) {
+      plan.push(() => {
+        worker.child.kill('SIGKILL');
+        inject('worker SIGKILL + restart');
+        return Promise.resolve();
+      });
+    }
+    if (options.receiverDownMs > 0) {
+      plan.push(async () => {
+        inject('receiver down');
+        receiver.server.closeAllConnections();
+        await new Promise<void>((resolve) => receiver.server.close(() => resolve()));
+        await sleep(options.receiverDownMs);
+        await new Promise<void>((resolve) => receiver.server.listen(port, '127.0.0.1', resolve));
+      });
+    }
+    if (options.restartTemporal && !external)
+      plan.push(() =>
+        restartTemporal(h.infra.processes[0], h.infra.temporalAddress, h.workDir).then(() =>
+          inject('Temporal server restart'),
+        ),
+      );
+    if (options.restartStore && !external)
+      plan.push(() =>
+        restartStore(h.infra.processes[1], h.infra.mongoUri, h.workDir).then(() => inject('store restart')),
+      );
+    for (const step of plan.sort(() => Math.random() - 0.5)) {
+      await sleep(between(500, 2_000));
+      await step();
+    }
+  })();
+
+  await Promise.all([publishing, faultsDone]);
+  const expected = accepted.size * options.webhooks;
+  say(`faults done; waiting for ${expected} deliveries`);
+  const deadline = Date.now() + 10 * 60_000;
+  const distinct = () => new Set(receiver.received.map((r) => r.deliveryId)).size;
+  while (distinct() < expected && Date.now() < deadline) await sleep(250);
+
+  // Every delivery must have finished as succeeded, with attempts 1..n each recorded once.
+  let notSucceeded = 0;
+  let attemptGaps = 0;
+  const deliveries = (
+    await Promise.all(
+      [...accepted].map((eventId) => retryingStore(() => h.store.deliveries.listForEvent(`${tenantId}:${eventId}`))),
+    )
+  ).flat();
+  await waitFor(
+    async () =>
+      (await retryingStore(() => Promise.all(deliveries.map((d) => h.store.deliveries.findById(d._id))))).every(
+        (d) => d?.status === 'succeeded',
+      ),
+    60_000,
+  );
+  for (const d of deliveries) {
+    const current = await h.store.deliveries.findById(d._id);
+    if (current?.status !== 'succeeded') notSucceeded++;
+    const numbers = (await h.store.deliveries.listAttempts(d._id)).map((a) => a.attempt);
+    if (numbers.join(',') !== Array.from({ length: current?.attemptCount ?? 0 }, (_, i) => i + 1).join(','))
+      attemptGaps++;
+  }
+  let stillRunning = 0;
+  await waitFor(async () => {
+    stillRunning = 0;
+    for await (const _ of h.temporal.workflow.list({ query: `TenantId="${tenantId}" AND ExecutionStatus="Running"` }))
+      stillRunning++;
+    return stillRunning === 0;
+  }, 60_000);
+
+  stopping = true;
+  worker.child.kill('SIGTERM');
+  await Promise.race([supervisor, sleep(10_000)]);
+  await receiver.close().catch(() => undefined);
+  await h.close();
+  const delivered = distinct();
+  faults.set('receiver answered 503 (half the requests)', failedOnPurpose);
+  return {
+    faults: [...faults.entries()].map(([fault, injected]) => ({ fault, injected })),
+    expected,
+    delivered,
+    lost: Math.max(0, expected - delivered),
+    duplicatesSeen: receiver.received.length - delivered,
+    notSucceeded,
+    attemptGaps,
+    stillRunning,
+    seconds: Math.round((Date.now() - started) / 1000),
+  };
+
+  async function restartTemporal(proc: SupervisedProcess | undefined, address: string, workDir: string) {
+    if (!proc) return;
+    await proc.stop();
+    const binary = await ensureTemporalCli({
+      explicitVariable: 'TEMPORAL_CLI_PATH',
+      searchPath: process.env.PATH ?? '',
+      toolsDir: path.join(ROOT, '.tools'),
+      say,
+    });
+    const restarted = await startTemporalDevServer({
+      binary,
+      dataDir: path.join(workDir, 'temporal'),
+      namespace: 'default',
+      port: Number(address.split(':').pop()),
+    });
+    h.infra.processes[0] = restarted.process;
+  }
+
+  async function restartStore(proc: SupervisedProcess | undefined, uri: string, workDir: string) {
+    if (!proc) return;
+    await proc.stop();
+    await sleep(1_000);
+    const binary = await ensureFerretDb({
+      explicitVariable: 'FERRETDB_PATH',
+      searchPath: process.env.PATH ?? '',
+      toolsDir: path.join(ROOT, '.tools'),
+      say,
+    });
+    const restarted = await startFerretDb({
+      binary,
+      dataDir: path.join(workDir, 'ferretdb'),
+      port: Number(new URL(uri).port),
+    });
+    h.infra.processes[1] = restarted.process;
+  }
+
+  async function retryingStore<T>(fn: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        return await fn();
+      } catch {
+        await sleep(500);
+      }
+    }
+  }
+
+  async function waitFor(check: () => Promise<boolean>, ms: number) {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      if (await check().catch(() => false)) return;
+      await sleep(500);
+    }
+  }
+}
+
+export function chaosTable(r: ChaosReport): string {
+  return [
+    '| fault | injected |',
+    '| --- | ---: |',
+    ...r.faults.map((f) => `| ${f.fault} | ${f.injected} |`),
+    '',
+    '| deliveries expected | delivered | lost | duplicates seen by the receiver | not succeeded | attempt-number gaps | still running |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| ${r.expected} | ${r.delivered} | ${r.lost} | ${r.duplicatesSeen} | ${r.notSucceeded} | ${r.attemptGaps} | ${r.stillRunning} |`,
+  ].join('\n');
+}

@@ -1,0 +1,25 @@
+/**
+ * The chaos suite's small size, on private servers of its own: worker SIGKILLs, a Temporal restart, a store
+ * restart, a receiver that fails half the time and goes down, duplicate publishes. Nothing may be lost.
+ */
+import { runChaos } from '../../scripts/lib/chaos-run';
+
+test('under worker kills, server restarts, a flaky and a downed receiver and duplicate publishes, nothing is lost', async () => {
+  const report = await runChaos({
+    events: 10,
+    webhooks: 2,
+    workerKills: 3,
+    restartTemporal: true,
+    restartStore: true,
+    receiverDownMs: 2_000,
+    say: () => undefined,
+  });
+  const injected = Object.fromEntries(report.faults.map((f) => [f.fault, f.injected]));
+  expect(injected['worker SIGKILL + restart']).toBe(3);
+  expect(injected['Temporal server restart']).toBe(1);
+  expect(injected['store restart']).toBe(1);
+  expect(injected['receiver down']).toBe(1);
+  expect(injected['receiver answered 503 (half the requests)']).toBeGreaterThan(0);
+  expect(report.expected).toBe(20);
+  expect(report).toMatchObject({ delivered: 20, lost: 0, notSucceeded: 0, attemptGaps: 0, stillRunning: 0 });
+}, 600_000);
