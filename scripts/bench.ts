@@ -33,6 +33,7 @@ const { values: flags } = parseArgs({
     rate: { type: 'string', default: '0' },
     concurrency: { type: 'string', default: '100' },
     out: { type: 'string', default: 'bench-results/latest.json' },
+    'temporal-pid': { type: 'string' },
   },
 });
 const T = Number(flags.tenants);
@@ -60,10 +61,12 @@ async function main(): Promise<void> {
   const receiver = await startHarnessReceiver(h.certs);
   const tenants = await createTenants(h, receiver.url, T, W, 'document.processed');
   const worker = spawnWorker(h, { WORKER_MAX_CONCURRENT_ACTIVITIES: String(CONCURRENCY) });
+  const serverPid = (name: string): number => h.infra.processes.find((p) => p.name === name)?.pid ?? 0;
   const pids = {
     worker: worker.child.pid ?? 0,
-    temporal: childPid(h.infra.processes[0]?.pid ?? 0),
-    store: childPid(h.infra.processes[1]?.pid ?? 0),
+    // By name: with TEMPORAL_ADDRESS or MONGODB_URI set, that server is not ours to measure (pass its PID).
+    temporal: flags['temporal-pid'] ? Number(flags['temporal-pid']) : childPid(serverPid('temporal dev server')),
+    store: childPid(serverPid('FerretDB')),
   };
   try {
     // Warm-up: one event per tenant, so the worker is polling and connections are open before we measure.
