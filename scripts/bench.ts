@@ -23,6 +23,7 @@ import {
   startHarness,
   startHarnessReceiver,
 } from './lib/harness';
+import { topSelfTime } from './lib/cpu-profile';
 import { childPid, readProcStats, type ProcStats } from './lib/proc-stats';
 
 const { values: flags } = parseArgs({
@@ -34,6 +35,7 @@ const { values: flags } = parseArgs({
     concurrency: { type: 'string', default: '100' },
     out: { type: 'string', default: 'bench-results/latest.json' },
     'temporal-pid': { type: 'string' },
+    profile: { type: 'boolean', default: false },
   },
 });
 const T = Number(flags.tenants);
@@ -60,7 +62,16 @@ async function main(): Promise<void> {
   const h = await startHarness({ retrySchedule: [1, 5, 30], say });
   const receiver = await startHarnessReceiver(h.certs);
   const tenants = await createTenants(h, receiver.url, T, W, 'document.processed');
-  const worker = spawnWorker(h, { WORKER_MAX_CONCURRENT_ACTIVITIES: String(CONCURRENCY) });
+  const profileDir = path.join(h.workDir, 'cpu-profile');
+  const worker = spawnWorker(
+    h,
+    { WORKER_MAX_CONCURRENT_ACTIVITIES: String(CONCURRENCY) },
+    flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  );
+  let workerGone = false;
+  void worker.exited.then(() => {
+    workerGone = true;
+  });
   const serverPid = (name: string): number => h.infra.processes.find((p) => p.name === name)?.pid ?? 0;
   const pids = {
     worker: worker.child.pid ?? 0,
@@ -78,7 +89,11 @@ async function main(): Promise<void> {
         documentId: doc,
         eventId: `warm-${doc}`,
       });
-    while (receiver.received.length < T * W) await sleep(50);
+    const warmDeadline = Date.now() + 120_000;
+    while (receiver.received.length < T * W) {
+      if (workerGone || Date.now() > warmDeadline) throw new Error('the worker did not deliver the warm-up events');
+      await sleep(50);
+    }
     receiver.received.length = 0;
 
     const events: { tenantId: string; docId: string; eventId: string; publishedAt: number }[] = [];
@@ -224,6 +239,10 @@ async function main(): Promise<void> {
   } finally {
     worker.child.kill('SIGTERM');
     await Promise.race([worker.exited, sleep(10_000)]);
+    if (flags.profile) {
+      console.log('\nworker CPU profile, self time (node --cpu-prof):');
+      for (const { fn, percent } of topSelfTime(profileDir)) console.log(`  ${String(percent).padStart(5)} %  ${fn}`);
+    }
     await receiver.close();
     await h.close();
   }

@@ -113,8 +113,8 @@ export interface WorkerProcess {
 }
 
 /** The production worker (dist/worker.js) on the harness's servers and task queue. */
-export function spawnWorker(h: Harness, env: Record<string, string> = {}): WorkerProcess {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'worker.js')], {
+export function spawnWorker(h: Harness, env: Record<string, string> = {}, nodeArgs: string[] = []): WorkerProcess {
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist', 'worker.js')], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
