@@ -125,7 +125,7 @@ function printBanner(info: {
     'Docflo Webhooks is running (Ctrl-C stops everything)',
     `  Admin API         ${info.api}   (docs: ${info.api}/docs)`,
     `  Temporal Web UI   ${info.ui ?? 'see your Temporal server'}`,
-    `  Sample receiver   ${info.receiver}   (verifies X-Docflo-Signature, logs each delivery)`,
+    `  Sample receiver   ${info.receiver}   (verifies signatures with verifyWebhook, logs each delivery)`,
     `  Dev tenant        ${DEV_TENANT}, API key ${info.tenantKey}`,
     `  Sample documents  ${info.documentIds.join(', ')}`,
     `  All of it, for the README's curl walkthrough:  source ${info.envFile}`,

@@ -30,6 +30,12 @@ describe('loadConfig', () => {
     }
   });
 
+  test('DELIVERY_ALLOWED_CIDRS must be addresses or ranges', () => {
+    expect(loadConfig({ DELIVERY_ALLOWED_CIDRS: '10.0.0.0/8, ::1' }).DELIVERY_ALLOWED_CIDRS).toBe('10.0.0.0/8, ::1');
+    expect(() => loadConfig({ DELIVERY_ALLOWED_CIDRS: '10.0.0.0/99' })).toThrow(/DELIVERY_ALLOWED_CIDRS/);
+    expect(() => loadConfig({ DELIVERY_ALLOWED_CIDRS: 'intranet' })).toThrow(/DELIVERY_ALLOWED_CIDRS/);
+  });
+
   test('treats empty variables as unset', () => {
     expect(loadConfig({ TEMPORAL_ADDRESS: '', MONGODB_URI: '  ' })).toMatchObject({
       TEMPORAL_ADDRESS: undefined,

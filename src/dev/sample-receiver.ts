@@ -1,23 +1,15 @@
 /**
- * The development receiver: an HTTPS endpoint that checks X-Docflo-Signature over the raw body and logs each
- * delivery, so a newcomer sees deliveries arrive without writing a receiver.
+ * The development receiver: an HTTPS endpoint that verifies each delivery over the raw body, answers 401 to
+ * anything unverified, and logs what it got, so a newcomer sees deliveries arrive without writing a receiver.
  */
-import crypto from 'node:crypto';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger';
-import { docfloSignature } from '../delivery/signing';
+import { verifyWebhook } from '../receiver/verify';
 
 export interface SampleReceiver {
   url: string;
   close(): Promise<void>;
-}
-
-export function signatureMatches(rawBody: Buffer, header: string | undefined, secret: string): boolean {
-  if (!header) return false;
-  const expected = Buffer.from(docfloSignature(rawBody, secret));
-  const given = Buffer.from(header);
-  return given.length === expected.length && crypto.timingSafeEqual(given, expected);
 }
 
 export async function startSampleReceiver(options: {
@@ -32,8 +24,8 @@ export async function startSampleReceiver(options: {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const raw = Buffer.concat(chunks);
-      const signed = req.headers['x-docflo-signature'];
-      const valid = signatureMatches(raw, typeof signed === 'string' ? signed : undefined, options.signingSecret);
+      // The same check our users run: Standard Webhooks headers (with replay window) or X-Docflo-Signature.
+      const verdict = verifyWebhook(raw, req.headers, { secrets: options.signingSecret });
       let summary: { event?: string; tenantId?: string; doc?: { _id?: string; type?: string } } = {};
       try {
         summary = JSON.parse(raw.toString('utf8')) as typeof summary;
@@ -46,12 +38,12 @@ export async function startSampleReceiver(options: {
           event: summary.event,
           tenantId: summary.tenantId,
           documentId: summary.doc?._id,
-          signature: signed ? (valid ? 'valid' : 'INVALID') : 'absent',
+          signature: verdict.ok ? `valid (${verdict.scheme})` : `INVALID: ${verdict.reason}`,
         },
         `sample receiver got ${summary.event ?? 'an unparseable body'}`,
       );
-      res.writeHead(signed && !valid ? 401 : 200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(signed && !valid ? { error: 'Invalid signature' } : { received: true }));
+      res.writeHead(verdict.ok ? 200 : 401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(verdict.ok ? { received: true } : { error: 'Invalid signature', reason: verdict.reason }));
     });
   });
   await new Promise<void>((resolve, reject) => {

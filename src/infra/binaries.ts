@@ -42,7 +42,7 @@ function isExecutable(file: string): boolean {
   }
 }
 
-export function findOnPath(binary: string, searchPath: string): string | undefined {
+function findOnPath(binary: string, searchPath: string): string | undefined {
   for (const dir of searchPath.split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, binary);

@@ -60,10 +60,6 @@ export class DeliveryRepository {
     return this.deliveries.find({ eventKey }).sort({ _id: 1 }).toArray();
   }
 
-  async countByStatus(webhookId: string, status: DeliveryStatus): Promise<number> {
-    return this.deliveries.countDocuments({ webhookId, status });
-  }
-
   /**
    * Records an attempt exactly once. A retried activity that already recorded this attempt number gets the
    * stored record back instead of a second one.
@@ -105,7 +101,7 @@ export class DeliveryRepository {
     return this.deliveries.find(query).sort({ createdAt: -1, _id: -1 }).limit(limit).toArray();
   }
 
-  recoverableFilter(webhookId: string, since: Date, until: Date): Filter<DeliveryRecord> {
+  private recoverableFilter(webhookId: string, since: Date, until: Date): Filter<DeliveryRecord> {
     return { webhookId, status: { $in: RECOVERABLE_STATUSES }, createdAt: { $gte: since, $lt: until } };
   }
 

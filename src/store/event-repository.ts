@@ -23,8 +23,9 @@ export class EventRepository {
     return this.events.findOne({ _id: key });
   }
 
+  /** By `_id`, which is derived from the two: scoped to the tenant, and the lookup FerretDB answers fast. */
   async findForTenant(tenantId: string, eventId: string): Promise<EventRecord | null> {
-    return this.events.findOne({ tenantId, eventId });
+    return this.events.findOne({ _id: eventKey(tenantId, eventId) });
   }
 
   /** Stores the body only if none is stored yet, so every attempt sends the bytes first serialized. */

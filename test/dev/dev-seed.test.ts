@@ -11,7 +11,11 @@ import {
   seedSampleDocuments,
   writeDevEnv,
 } from '../../src/dev/dev-seed';
-import { signatureMatches } from '../../src/dev/sample-receiver';
+import { Agent, request } from 'undici';
+import { startSampleReceiver } from '../../src/dev/sample-receiver';
+import { standardHeaders } from '../../src/delivery/standard-webhooks';
+import { createLogger } from '../../src/logger';
+import { tlsOptions } from '../helpers/receiver';
 import { createStore } from '../../src/store';
 import { hashApiKey } from '../../src/store/tenant-repository';
 import { connectMongo, ensureIndexes } from '../../src/store/mongo';
@@ -51,12 +55,35 @@ test('a restart keeps the same keys, tenant key and documents', async () => {
   expect(fs.readFileSync(envFile, 'utf8')).toBe("export KEY='it'\\''s quoted'\n");
 });
 
-test('the sample receiver accepts our signature and refuses a wrong, missing or truncated one', () => {
-  const body = Buffer.from('{"event":"document.created"}');
-  const good = docfloSignature(body, 'whsec_dev');
-  expect(signatureMatches(body, good, 'whsec_dev')).toBe(true);
-  expect(signatureMatches(body, docfloSignature(body, 'other'), 'whsec_dev')).toBe(false);
-  expect(signatureMatches(body, undefined, 'whsec_dev')).toBe(false);
-  expect(signatureMatches(body, good.slice(0, 20), 'whsec_dev')).toBe(false);
-  expect(signatureMatches(Buffer.from('{"event":"document.approved"}'), good, 'whsec_dev')).toBe(false);
+test('the sample receiver accepts our signatures over HTTPS and refuses wrong, missing or stale ones', async () => {
+  const body = '{"event":"document.created","tenantId":"t","timestamp":"2025-03-10T17:53:46.000Z","doc":{"_id":"d"}}';
+  const secret = 'whsec_' + Buffer.alloc(24, 1).toString('base64');
+  const { cert, key } = tlsOptions();
+  const receiver = await startSampleReceiver({
+    port: 0,
+    tls: { cert: cert.toString(), key: key.toString() },
+    signingSecret: secret,
+    logger: createLogger({ level: 'silent' }),
+  });
+  const dispatcher = new Agent({ connect: { ca: fs.readFileSync(testEnv().caFile, 'utf8') } });
+  const post = async (headers: Record<string, string>) =>
+    (
+      await request(receiver.url, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', ...headers },
+        dispatcher,
+      })
+    ).statusCode;
+  const now = Math.floor(Date.now() / 1000);
+  expect(await post(standardHeaders('dlv_1', now, body, [secret]))).toBe(200);
+  expect(await post({ 'x-docflo-signature': docfloSignature(body, secret) })).toBe(200);
+  expect(await post(standardHeaders('dlv_1', now, body, ['whsec_' + Buffer.alloc(24, 2).toString('base64')]))).toBe(
+    401,
+  );
+  expect(await post(standardHeaders('dlv_1', now - 3600, body, [secret]))).toBe(401);
+  expect(await post({ 'x-docflo-signature': docfloSignature(body, secret).slice(0, 20) })).toBe(401);
+  expect(await post({})).toBe(401);
+  await dispatcher.close();
+  await receiver.close();
 });

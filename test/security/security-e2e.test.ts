@@ -123,6 +123,8 @@ test('during the grace period deliveries verify with the old and the new secret;
   expect(newSecret).not.toBe(oldSecret);
   expect(Date.parse(rotated.body.previousSecretExpiresAt) - Date.now()).toBeLessThanOrEqual(3_000);
 
+  const view = await api.call<{ previousSecretsExpireAt: string[] }>('GET', `/v1/webhooks/${id}`, { key });
+  expect(view.body.previousSecretsExpireAt).toEqual([rotated.body.previousSecretExpiresAt]);
   const during = await testEvent(key, id, receiver.requests);
   expect(during.headers['webhook-signature']?.split(' ')).toHaveLength(2);
   expect(new Webhook(oldSecret).verify(during.rawBody, during.headers)).toBeDefined();
@@ -131,6 +133,10 @@ test('during the grace period deliveries verify with the old and the new secret;
   expect(during.headers['x-docflo-signature']).toBe(docfloSignature(during.rawBody, newSecret));
 
   await new Promise((r) => setTimeout(r, 3_500));
+  expect(
+    (await api.call<{ previousSecretsExpireAt: string[] }>('GET', `/v1/webhooks/${id}`, { key })).body
+      .previousSecretsExpireAt,
+  ).toEqual([]);
   const after = await testEvent(key, id, receiver.requests);
   expect(after.headers['webhook-signature']?.split(' ')).toHaveLength(1);
   expect(() => new Webhook(oldSecret).verify(after.rawBody, after.headers)).toThrow();
