@@ -11,6 +11,7 @@ import { createApp } from './api/app';
 import { createEngineClient } from './client/engine-client';
 import { createWebhookService } from './webhooks/webhook-service';
 import { retryScheduleOf, type Config } from './config';
+import { ConfigError } from './errors';
 import { SecretBox } from './crypto/secret-box';
 import { DEFAULT_RETRY_POLICY } from './delivery/retry-policy';
 import { createSender, type Sender } from './delivery/sender';
@@ -29,7 +30,7 @@ export interface Addresses {
 /** Production entry points run against configured servers; `npm run dev` is the one that starts local ones. */
 export function configuredAddresses(config: Config): Addresses {
   if (!config.TEMPORAL_ADDRESS || !config.MONGODB_URI) {
-    throw new Error('TEMPORAL_ADDRESS and MONGODB_URI must be set (npm run dev starts local servers instead)');
+    throw new ConfigError('TEMPORAL_ADDRESS and MONGODB_URI must be set (npm run dev starts local servers instead)');
   }
   return { temporalAddress: config.TEMPORAL_ADDRESS, mongoUri: config.MONGODB_URI };
 }
@@ -58,7 +59,7 @@ export async function openStore(config: Config, mongoUri: string): Promise<{ mon
 
 export function createSecretBox(config: Config): SecretBox {
   if (!config.SECRETS_KEY)
-    throw new Error('SECRETS_KEY is required: base64 of 32 random bytes (openssl rand -base64 32)');
+    throw new ConfigError('SECRETS_KEY is required: base64 of 32 random bytes (openssl rand -base64 32)');
   return new SecretBox(config.SECRETS_KEY.split(',').map((k) => k.trim()));
 }
 

@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { hashApiKey, type TenantRepository } from '../store/tenant-repository';
-import { HttpError } from './errors';
+import { HttpError } from '../errors';
 
 export type Role = 'admin' | 'platform' | 'tenant';
 export type Caller =

@@ -1,21 +1,15 @@
 /** The API's one error shape, `{ error: { code, message, details } }`, and the middleware that produces it. */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { ConflictStateError, NotFoundError } from '../client/engine-client';
-import { ValidationError } from '../errors';
+import {
+  ConflictError,
+  ConflictStateError,
+  DependencyUnavailableError,
+  HttpError,
+  NotFoundError,
+  ValidationError,
+} from '../errors';
 import type { Logger } from '../logger';
-import { ConflictError } from '../store/tenant-repository';
 
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-    this.name = 'HttpError';
-  }
-}
 
 export const notFoundHandler: RequestHandler = (_req, _res, next) => {
   next(new HttpError(404, 'not_found', 'No such route'));
@@ -31,14 +25,15 @@ const BODY_ERRORS: Record<string, [number, string, string]> = {
 
 function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
-  if (err instanceof NotFoundError) return new HttpError(404, 'not_found', err.message);
+  if (err instanceof NotFoundError) return new HttpError(404, err.apiCode, err.message);
   if (err instanceof ValidationError) {
     return new HttpError(400, 'validation_failed', `${err.field}: ${err.message}`, [
       { field: err.field, message: err.message },
     ]);
   }
-  if (err instanceof ConflictStateError || err instanceof ConflictError)
-    return new HttpError(409, 'conflict', err.message);
+  if (err instanceof ConflictStateError) return new HttpError(409, err.apiCode, err.message, err.details);
+  if (err instanceof ConflictError) return new HttpError(409, 'conflict', err.message);
+  if (err instanceof DependencyUnavailableError) return new HttpError(503, 'unavailable', err.message);
   const type = (err as { type?: unknown }).type;
   if (typeof type === 'string' && BODY_ERRORS[type]) {
     const [status, code, message] = BODY_ERRORS[type];
@@ -47,11 +42,15 @@ function toHttpError(err: unknown): HttpError | undefined {
   return undefined;
 }
 
+const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
 /** Never a stack trace or an internal message: unknown errors become a plain 500 and are logged instead. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, _req, res, _next) => {
     const http = toHttpError(err);
     if (http) {
+      // A 503 is the client's cue to retry the same request (events are idempotent on eventId).
+      if (http.status === 503) res.setHeader('Retry-After', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
       res
         .status(http.status)
         .json({ error: { code: http.code, message: http.message, details: http.details ?? null } });

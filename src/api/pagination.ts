@@ -1,6 +1,6 @@
 /** Opaque cursors: base64url JSON of the last item's sort key. A tampered cursor is a 400, not a crash. */
 import { z } from 'zod';
-import { HttpError } from './errors';
+import { HttpError } from '../errors';
 
 export function encodeCursor(value: Record<string, string>): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');

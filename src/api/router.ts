@@ -2,7 +2,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import { authorize, type Caller } from './auth';
-import { HttpError } from './errors';
+import { HttpError } from '../errors';
 import type { RouteSpec } from './route';
 
 export function validationError(error: z.ZodError, where: 'body' | 'query' | 'path'): HttpError {

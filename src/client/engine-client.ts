@@ -15,27 +15,14 @@ import type { DeliveryRecord, WebhookRecord, WebhookStatus } from '../store/mode
 import type { AttemptResult, DeliveryWorkflowInput } from '../workflows/contracts';
 import type { deliveryWorkflow, platformEventWorkflow, recoverWebhookWorkflow } from '../workflows';
 import { buildPayload, serializePayload } from '../delivery/payload';
-import { sampleDocument } from '../delivery/sample-document';
+import { sampleDocument } from '../events/sample-document';
 import { deliveryIdFor } from '../ids';
 import { eventKey } from '../store/event-repository';
 import { deliveryWorkflowId, eventWorkflowId } from '../workflows/ids';
 import { cancelSignal, pauseSignal, redeliverUpdate, resumeSignal, retryNowSignal } from '../workflows/messages';
 import { deliverySearchAttributes, EventTypeKey, TenantIdKey, WebhookIdKey } from '../workflows/search-attribute-keys';
 import { publishEventSchema, type PublishEventInput } from './schemas';
-import { DocfloError } from '../errors';
-
-export class NotFoundError extends DocfloError {
-  constructor(what: string) {
-    super('NOT_FOUND', `${what} not found`);
-  }
-}
-
-/** The request is valid but the resource is in a state that forbids it (HTTP 409). */
-export class ConflictStateError extends DocfloError {
-  constructor(message: string) {
-    super('CONFLICT', message);
-  }
-}
+import { ConflictStateError, NotFoundError } from '../errors';
 
 export interface EngineClientDeps {
   temporal: Client;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { ObjectId, type Db } from 'mongodb';
 import type { Store } from '../store';
 import type { DocfloDocument } from '../store/model';
-import { sampleInvoiceFields } from '../delivery/sample-document';
+import { sampleInvoiceFields } from '../events/sample-document';
 import { hashApiKey } from '../store/tenant-repository';
 
 export const DEV_TENANT = 'dev-tenant';

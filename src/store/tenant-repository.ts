@@ -1,5 +1,6 @@
 /** Tenants and their API keys. Keys are stored as SHA-256 hashes: a leaked database reveals no usable key. */
 import crypto from 'node:crypto';
+import { ConflictError } from '../errors';
 import { MongoServerError, type Collection } from 'mongodb';
 
 export interface TenantRecord {
@@ -16,13 +17,6 @@ export interface ApiKeyRecord {
   /** The first characters, to tell keys apart in listings. */
   prefix: string;
   createdAt: Date;
-}
-
-export class ConflictError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConflictError';
-  }
 }
 
 export function hashApiKey(key: string): string {

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { tenantOf } from '../auth';
 import type { ApiDeps } from '../deps';
-import { HttpError } from '../errors';
+import { HttpError } from '../../errors';
 import { attemptView, deliveryView, outcomeView } from '../presenters';
 import { route } from '../route';
 import { attemptOutcomeSchema, attemptSchema, deliverySchema } from '../schemas';

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { tenantOf } from '../auth';
 import type { ApiDeps } from '../deps';
-import { HttpError } from '../errors';
+import { HttpError } from '../../errors';
 import { eventView } from '../presenters';
 import { route } from '../route';
 import { eventSchema, publishEventBodySchema } from '../schemas';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { newId } from '../../ids';
 import { idSchema } from '../../client/schemas';
 import type { ApiDeps } from '../deps';
-import { HttpError } from '../errors';
+import { HttpError } from '../../errors';
 import { route } from '../route';
 import { createTenantSchema } from '../schemas';
 

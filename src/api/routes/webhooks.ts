@@ -2,22 +2,20 @@
 import { z } from 'zod';
 import type { ApiDeps } from '../deps';
 import { tenantOf } from '../auth';
-import { HttpError } from '../errors';
+import { HttpError } from '../../errors';
 import { decodeCursor, encodeCursor, idCursor, timeCursor } from '../pagination';
 import { deliveryView, outcomeView, webhookView } from '../presenters';
 import { route } from '../route';
 import {
   attemptOutcomeSchema,
-  createWebhookSchema,
   deliverySchema,
   listDeliveriesQuerySchema,
   listWebhooksQuerySchema,
   pageOf,
   recoverSchema,
-  rotateSecretSchema,
-  updateWebhookSchema,
   webhookSchema,
 } from '../schemas';
+import { createWebhookSchema, rotateSecretSchema, updateWebhookSchema } from '../../webhooks/schemas';
 
 const idParams = z.object({ id: z.string().min(1).max(100) });
 
