@@ -6,17 +6,10 @@ import http from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import type { MongoClient } from 'mongodb';
-import { createActivities } from './activities';
 import { createApp } from './api/app';
-import { createEngineClient } from './client/engine-client';
-import { createWebhookService } from './webhooks/webhook-service';
-import { retryScheduleOf, type Config } from './config';
+import { composeApi, composeWorkerActivities, type WorkerOverrides } from './composition';
+import type { Config } from './config';
 import { ConfigError } from './errors';
-import { SecretBox } from './crypto/secret-box';
-import { DEFAULT_RETRY_POLICY } from './delivery/retry-policy';
-import { createSender, type Sender } from './delivery/sender';
-import { parseCidrs } from './delivery/ssrf';
-import { trustedCertificates } from './delivery/trust';
 import type { Logger } from './logger';
 import { createStore, type Store } from './store';
 import { connectMongo, ensureIndexes } from './store/mongo';
@@ -51,26 +44,10 @@ export function installTemporalLogging(logger: Logger, level: string): void {
 }
 
 export async function openStore(config: Config, mongoUri: string): Promise<{ mongo: MongoClient; store: Store }> {
-  const mongo = await connectMongo(mongoUri);
+  const mongo = await connectMongo(mongoUri, { serverSelectionTimeoutMs: config.MONGODB_TIMEOUT_MS });
   const db = mongo.db(config.MONGODB_DB);
   await ensureIndexes(db);
   return { mongo, store: createStore(db) };
-}
-
-export function createSecretBox(config: Config): SecretBox {
-  if (!config.SECRETS_KEY)
-    throw new ConfigError('SECRETS_KEY is required: base64 of 32 random bytes (openssl rand -base64 32)');
-  return new SecretBox(config.SECRETS_KEY.split(',').map((k) => k.trim()));
-}
-
-/** `extraCaFiles`: CAs trusted besides the defaults and NODE_EXTRA_CA_CERTS (dev's own receiver CA). */
-export function createConfiguredSender(config: Config, extraCaFiles: string[] = []): Sender {
-  return createSender({
-    timeoutMs: config.DELIVERY_TIMEOUT_MS,
-    maxResponseBytes: config.DELIVERY_MAX_RESPONSE_BYTES,
-    ca: trustedCertificates({ extraCaFiles: [config.NODE_EXTRA_CA_CERTS, ...extraCaFiles] }),
-    allowedCidrs: parseCidrs(config.DELIVERY_ALLOWED_CIDRS),
-  });
 }
 
 export interface RunningWorker {
@@ -84,19 +61,11 @@ export async function startWorker(deps: {
   addresses: Addresses;
   store: Store;
   logger: Logger;
-  extraCaFiles?: string[];
+  overrides?: WorkerOverrides;
 }): Promise<RunningWorker> {
   const { config } = deps;
   const connection = await NativeConnection.connect({ address: deps.addresses.temporalAddress });
-  const sender = createConfiguredSender(config, deps.extraCaFiles);
-  const activities = createActivities({
-    store: deps.store,
-    sender,
-    secrets: createSecretBox(config),
-    logger: deps.logger,
-    retryPolicy: DEFAULT_RETRY_POLICY,
-    defaultRetrySchedule: retryScheduleOf(config),
-  });
+  const { sender, activities } = composeWorkerActivities(config, deps, deps.overrides);
   const worker = await createEngineWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -134,35 +103,7 @@ export async function startApi(deps: {
   const { config } = deps;
   const connection = await Connection.connect({ address: deps.addresses.temporalAddress });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const secrets = createSecretBox(config);
-  const engine = createEngineClient({
-    temporal,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    store: deps.store,
-    defaultRetrySchedule: retryScheduleOf(config),
-  });
-  const app = createApp({
-    store: deps.store,
-    secrets,
-    engine,
-    webhooks: createWebhookService({
-      store: deps.store,
-      secrets,
-      engine,
-      maxWebhooksPerTenant: config.WEBHOOKS_PER_TENANT_MAX,
-    }),
-    adminApiKey: config.ADMIN_API_KEY,
-    platformApiKey: config.PLATFORM_API_KEY,
-    bodyLimitBytes: config.API_BODY_LIMIT_BYTES,
-    rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE,
-    logger: deps.logger,
-    healthChecks: {
-      temporal: async () => {
-        await temporal.workflowService.getSystemInfo({});
-      },
-      mongodb: () => deps.store.ping(),
-    },
-  });
+  const app = createApp(composeApi(config, { store: deps.store, temporal, logger: deps.logger }));
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

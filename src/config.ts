@@ -27,26 +27,43 @@ const retrySchedule = z.string().transform((s, ctx) => {
   return values;
 });
 
+/** The production entry points that need a variable set: `npm run dev` fills these in itself. */
+export type EntryPoint = 'api' | 'worker';
+
+/**
+ * Marks a variable as required by production entry points. The schema is the one source: the entry points
+ * check it at start, and a test checks that docker-compose.yml provides it to the services that run them.
+ */
+function requiredFor<T extends z.ZodType>(schema: T, entryPoints: EntryPoint[]): T {
+  return schema.meta({ requiredFor: entryPoints });
+}
+
 export const DEFAULT_RETRY_SCHEDULE_SECONDS = [5, 300, 1800, 7200, 18000, 36000, 36000];
 
 export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_ADDRESS: requiredFor(optionalString, ['api', 'worker']),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('docflo-webhooks'),
   TEMPORAL_CLI_PATH: optionalString,
   TEMPORAL_PORT: port.default(7233),
   TEMPORAL_UI_PORT: port.default(8233),
-  MONGODB_URI: optionalString,
+  MONGODB_URI: requiredFor(optionalString, ['api', 'worker']),
   MONGODB_DB: z.string().min(1).default('docflo'),
+  /** How long a store operation waits for a reachable server before failing (the API answers 503). */
+  MONGODB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   FERRETDB_PATH: optionalString,
   FERRETDB_PORT: port.default(27017),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(3000),
   /** Operator key: manages tenants and their API keys. Unset: those routes answer 401. */
-  ADMIN_API_KEY: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  ADMIN_API_KEY: requiredFor(optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()), [
+    'api',
+  ]),
   /** The Docflo platform's key: publishes events. */
-  PLATFORM_API_KEY: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  PLATFORM_API_KEY: requiredFor(optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()), [
+    'api',
+  ]),
   /** npm run dev's sample HTTPS receiver. */
   DEV_RECEIVER_PORT: port.default(4000),
   API_BODY_LIMIT_BYTES: z.coerce
@@ -60,13 +77,16 @@ export const configSchema = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
   TOOLS_DIR: z.string().min(1).default('.tools'),
   /** Comma-separated base64 keys of 32 bytes: the first encrypts, all decrypt (rotation). */
-  SECRETS_KEY: optionalString.pipe(
-    z
-      .string()
-      .refine((v) => v.split(',').every((k) => Buffer.from(k.trim(), 'base64').length === 32), {
-        message: 'must be base64 of exactly 32 bytes (comma-separated to keep old keys for decryption)',
-      })
-      .optional(),
+  SECRETS_KEY: requiredFor(
+    optionalString.pipe(
+      z
+        .string()
+        .refine((v) => v.split(',').every((k) => Buffer.from(k.trim(), 'base64').length === 32), {
+          message: 'must be base64 of exactly 32 bytes (comma-separated to keep old keys for decryption)',
+        })
+        .optional(),
+    ),
+    ['api', 'worker'],
   ),
   DELIVERY_RETRY_SCHEDULE: retrySchedule.optional(),
   /** The whole attempt: connect, headers and body. The product page promises receivers 30 s. */
@@ -98,12 +118,35 @@ export const configSchema = z.object({
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).default(100),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).default(20_000),
+  /** How long POST /v1/events waits for Temporal to start the event's workflow before answering 503. */
+  EVENT_PUBLISH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
 });
 
 export type Config = z.infer<typeof configSchema>;
 
 export function retryScheduleOf(config: Config): number[] {
   return config.DELIVERY_RETRY_SCHEDULE ?? DEFAULT_RETRY_SCHEDULE_SECONDS;
+}
+
+/** The variables an entry point needs set, read from the schema's `requiredFor` marks. */
+export function requiredVariables(entryPoint: EntryPoint): string[] {
+  return Object.entries(configSchema.shape)
+    .filter(([, schema]) => {
+      const meta = schema.meta() as { requiredFor?: EntryPoint[] } | undefined;
+      return meta?.requiredFor?.includes(entryPoint) ?? false;
+    })
+    .map(([name]) => name);
+}
+
+/** Production entry points call this after loadConfig: one ConfigError naming every missing variable. */
+export function requireFor(config: Config, entryPoint: EntryPoint): void {
+  const missing = requiredVariables(entryPoint).filter((name) => config[name as keyof Config] === undefined);
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `Missing configuration for the ${entryPoint}:\n${missing.map((name) => `  ${name}: required`).join('\n')}` +
+        '\n(npm run dev sets these for local use; see the README configuration table)',
+    );
+  }
 }
 
 /** Parses the environment, throwing one ConfigError that names every bad variable. */

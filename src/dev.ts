@@ -85,7 +85,13 @@ runUntilSignal({
       });
       stops.push(() => receiver.close());
       // The dev receiver's certificate comes from the dev CA, which only this engine is told to trust.
-      const worker = await startWorker({ config, addresses, store, logger, extraCaFiles: [certs.caFile] });
+      const worker = await startWorker({
+        config,
+        addresses,
+        store,
+        logger,
+        overrides: { extraCaFiles: [certs.caFile] },
+      });
       stops.push(() => worker.shutdown());
       const api = await startApi({ config, addresses, store, logger });
       stops.push(() => api.close());

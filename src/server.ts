@@ -1,6 +1,6 @@
 /** Production admin API entry point. */
 import { configuredAddresses, openStore, startApi } from './bootstrap';
-import { loadConfig } from './config';
+import { loadConfig, requireFor } from './config';
 import { runUntilSignal } from './entry';
 import { createLogger } from './logger';
 
@@ -11,6 +11,7 @@ runUntilSignal({
   logger,
   shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   async start() {
+    requireFor(config, 'api');
     const addresses = configuredAddresses(config);
     const { mongo, store } = await openStore(config, addresses.mongoUri);
     const api = await startApi({ config, addresses, store, logger });

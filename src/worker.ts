@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { configuredAddresses, installTemporalLogging, openStore, startWorker } from './bootstrap';
-import { loadConfig } from './config';
+import { loadConfig, requireFor } from './config';
 import { runUntilSignal } from './entry';
 import { createLogger } from './logger';
 import { registerSearchAttributes } from './temporal/search-attributes';
@@ -15,6 +15,7 @@ runUntilSignal({
   logger,
   shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   async start() {
+    requireFor(config, 'worker');
     installTemporalLogging(logger, config.LOG_LEVEL);
     const addresses = configuredAddresses(config);
     await ensureSearchAttributes(addresses.temporalAddress);

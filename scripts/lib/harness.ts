@@ -12,8 +12,10 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createCA, createCert } from 'mkcert';
 import { ObjectId, type MongoClient } from 'mongodb';
-import { createEngineClient, type EngineClient } from '../../src/client/engine-client';
-import { generateSecretsKey, SecretBox } from '../../src/crypto/secret-box';
+import type { EngineClient } from '../../src/client/engine-client';
+import { composeEngineClient, composeSecretBox } from '../../src/composition';
+import { loadConfig } from '../../src/config';
+import { generateSecretsKey, type SecretBox } from '../../src/crypto/secret-box';
 import { startLocalInfra, type LocalInfra } from '../../src/infra/local-infra';
 import { newId } from '../../src/ids';
 import { createStore, type Store } from '../../src/store';
@@ -69,10 +71,19 @@ export async function startHarness(options: {
   const leaf = await createCert({ ca, domains: ['127.0.0.1'], validity: 2 });
   const caFile = path.join(workDir, 'ca.pem');
   fs.writeFileSync(caFile, ca.cert);
-  const connection = await Connection.connect({ address: infra.temporalAddress });
-  const temporal = new Client({ connection });
   const taskQueue = `harness-${crypto.randomBytes(4).toString('hex')}`;
-  const engine = createEngineClient({ temporal, taskQueue, store, defaultRetrySchedule: options.retrySchedule });
+  // The same variables the spawned production workers get (spawnWorker): one config, one wiring.
+  const config = loadConfig({
+    TEMPORAL_ADDRESS: infra.temporalAddress,
+    MONGODB_URI: infra.mongoUri,
+    MONGODB_DB: dbName,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    SECRETS_KEY: secretsKey,
+    DELIVERY_RETRY_SCHEDULE: options.retrySchedule.join(','),
+  });
+  const connection = await Connection.connect({ address: infra.temporalAddress });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const engine = composeEngineClient(config, { temporal, store });
   return {
     infra,
     workDir,
@@ -80,7 +91,7 @@ export async function startHarness(options: {
     store,
     dbName,
     secretsKey,
-    secrets: new SecretBox([secretsKey]),
+    secrets: composeSecretBox(config),
     certs: { caFile, cert: leaf.cert, key: leaf.key, ca: ca.cert },
     temporal,
     engine,
@@ -189,6 +200,9 @@ export async function createTenants(
   const result: { tenantId: string; webhooks: WebhookRecord[] }[] = [];
   for (let t = 0; t < tenants; t++) {
     const tenantId = `tenant-${t}`;
+    if (!(await h.store.tenants.findById(tenantId))) {
+      await h.store.tenants.create({ _id: tenantId, name: tenantId, createdAt: new Date() });
+    }
     const list: WebhookRecord[] = [];
     for (let w = 0; w < webhooks; w++) {
       const now = new Date();

@@ -9,7 +9,7 @@ import {
   ValidationError,
 } from '../errors';
 import type { Logger } from '../logger';
-
+import { unavailableDependency } from '../temporal/unavailable';
 
 export const notFoundHandler: RequestHandler = (_req, _res, next) => {
   next(new HttpError(404, 'not_found', 'No such route'));
@@ -34,6 +34,8 @@ function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof ConflictStateError) return new HttpError(409, err.apiCode, err.message, err.details);
   if (err instanceof ConflictError) return new HttpError(409, 'conflict', err.message);
   if (err instanceof DependencyUnavailableError) return new HttpError(503, 'unavailable', err.message);
+  const dependency = unavailableDependency(err);
+  if (dependency) return toHttpError(new DependencyUnavailableError(dependency, { cause: err }));
   const type = (err as { type?: unknown }).type;
   if (typeof type === 'string' && BODY_ERRORS[type]) {
     const [status, code, message] = BODY_ERRORS[type];
@@ -49,6 +51,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, _req, res, _next) => {
     const http = toHttpError(err);
     if (http) {
+      if (http.status >= 500) logger.warn({ err }, 'dependency unavailable');
       // A 503 is the client's cue to retry the same request (events are idempotent on eventId).
       if (http.status === 503) res.setHeader('Retry-After', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
       res

@@ -8,7 +8,6 @@ import { idSchema, platformEventSchema } from '../client/schemas';
 import { DELIVERY_STATUSES } from '../store/model';
 import { webhookStatusSchema } from '../webhooks/schemas';
 
-
 const maskedAuthSchema = z
   .discriminatedUnion('type', [
     z.object({ type: z.literal('none') }),
@@ -99,7 +98,10 @@ export const attemptOutcomeSchema = z
 
 export const publishEventBodySchema = z
   .object({
-    eventId: idSchema.optional().meta({ description: 'Idempotency key: the same ID twice is one event' }),
+    eventId: idSchema.meta({
+      description:
+        "The platform's own ID of the event, required: the same ID with the same content is one event (202 with the first answer), with other content a 409",
+    }),
     tenantId: idSchema,
     event: platformEventSchema,
     documentId: z.string().min(1).max(200),

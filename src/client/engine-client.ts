@@ -4,7 +4,6 @@
  */
 import crypto from 'node:crypto';
 import {
-  WorkflowExecutionAlreadyStartedError,
   WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
   WorkflowNotFoundError,
@@ -13,14 +12,15 @@ import {
 import type { Store } from '../store';
 import type { DeliveryRecord, WebhookRecord, WebhookStatus } from '../store/model';
 import type { AttemptResult, DeliveryWorkflowInput } from '../workflows/contracts';
-import type { deliveryWorkflow, platformEventWorkflow, recoverWebhookWorkflow } from '../workflows';
+import type { deliveryWorkflow, recoverWebhookWorkflow } from '../workflows';
 import { buildPayload, serializePayload } from '../delivery/payload';
 import { sampleDocument } from '../events/sample-document';
 import { deliveryIdFor } from '../ids';
 import { eventKey } from '../store/event-repository';
-import { deliveryWorkflowId, eventWorkflowId } from '../workflows/ids';
+import { deliveryWorkflowId } from '../workflows/ids';
 import { cancelSignal, pauseSignal, redeliverUpdate, resumeSignal, retryNowSignal } from '../workflows/messages';
-import { deliverySearchAttributes, EventTypeKey, TenantIdKey, WebhookIdKey } from '../workflows/search-attribute-keys';
+import { deliverySearchAttributes, TenantIdKey, WebhookIdKey } from '../workflows/search-attribute-keys';
+import { createEventPublisher, type PublishedEvent } from '../events/publish-event';
 import { publishEventSchema, type PublishEventInput } from './schemas';
 import { ConflictStateError, NotFoundError } from '../errors';
 
@@ -29,48 +29,23 @@ export interface EngineClientDeps {
   taskQueue: string;
   store: Store;
   defaultRetrySchedule: number[];
-}
-
-export interface PublishedEvent {
-  eventId: string;
-  workflowId: string;
-  runId: string;
+  /** Bound on starting an event's workflow while the platform waits (then 503). */
+  publishTimeoutMs?: number;
 }
 
 const SIGNAL_CONCURRENCY = 25;
 
 export function createEngineClient(deps: EngineClientDeps) {
+  const publisher = createEventPublisher({
+    temporal: deps.temporal,
+    taskQueue: deps.taskQueue,
+    store: deps.store,
+    startTimeoutMs: deps.publishTimeoutMs ?? 10_000,
+  });
+
+  /** Validates, then accepts the event exactly once (see createEventPublisher). */
   async function publishEvent(raw: PublishEventInput): Promise<PublishedEvent> {
-    const input = publishEventSchema.parse(raw);
-    const eventId = input.eventId ?? `evt_${crypto.randomUUID()}`;
-    const workflowId = eventWorkflowId(input.tenantId, eventId);
-    try {
-      const handle = await deps.temporal.workflow.start<typeof platformEventWorkflow>('platformEventWorkflow', {
-        taskQueue: deps.taskQueue,
-        workflowId,
-        args: [
-          {
-            tenantId: input.tenantId,
-            eventId,
-            event: input.event,
-            documentId: input.documentId,
-            occurredAt: new Date(input.occurredAt ?? Date.now()).toISOString(),
-          },
-        ],
-        // The same event ID twice is one event: running → the running one; finished → rejected, then looked up.
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-        typedSearchAttributes: [
-          { key: TenantIdKey, value: input.tenantId },
-          { key: EventTypeKey, value: input.event },
-        ],
-      });
-      return { eventId, workflowId, runId: handle.firstExecutionRunId };
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      const description = await deps.temporal.workflow.getHandle(workflowId).describe();
-      return { eventId, workflowId, runId: description.runId };
-    }
+    return publisher.publish(publishEventSchema.parse(raw));
   }
 
   /** Stores the status, then pauses or resumes every delivery a workflow may still be working on. */
@@ -109,14 +84,22 @@ export function createEngineClient(deps: EngineClientDeps) {
     const now = new Date();
     const eventId = `test_${crypto.randomUUID()}`;
     const key = eventKey(tenantId, eventId);
-    await deps.store.events.ensure(
-      { _id: key, tenantId, eventId, event: webhook.event, documentId: eventId, occurredAt: now },
-      now,
-    );
     const document = sampleDocument(eventId, tenantId, webhook.event, now);
     const body = serializePayload(buildPayload({ event: webhook.event, tenantId, occurredAt: now, document }));
-    await deps.store.events.setBodyOnce(key, body, now);
-    await deps.store.events.markDispatched(key, 1, 0, now);
+    await deps.store.events.insert({
+      _id: key,
+      tenantId,
+      eventId,
+      event: webhook.event,
+      documentId: eventId,
+      occurredAt: now,
+      status: 'dispatched',
+      body,
+      deliveriesStarted: 1,
+      deliveriesSkipped: 0,
+      createdAt: now,
+      updatedAt: now,
+    });
     const deliveryId = deliveryIdFor(webhook._id, key);
     const workflowId = deliveryWorkflowId(webhook._id, eventId);
     await deps.store.deliveries.ensure({

@@ -12,7 +12,7 @@ export const idSchema = z
 export const platformEventSchema = z.enum(PLATFORM_EVENTS);
 
 export const publishEventSchema = z.object({
-  eventId: idSchema.optional(),
+  eventId: idSchema,
   tenantId: idSchema,
   event: platformEventSchema,
   documentId: z.string().min(1).max(200),

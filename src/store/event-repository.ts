@@ -1,5 +1,5 @@
 /** Platform events and the exact body bytes built for them. */
-import type { Collection } from 'mongodb';
+import { MongoServerError, type Collection } from 'mongodb';
 import type { EventRecord } from './model';
 
 export function eventKey(tenantId: string, eventId: string): string {
@@ -17,6 +17,17 @@ export class EventRepository {
       { upsert: true, returnDocument: 'after' },
     );
     return stored as EventRecord;
+  }
+
+  /** Stores a new event; false when one with the same key exists (a concurrent publish of the same ID). */
+  async insert(record: EventRecord): Promise<boolean> {
+    try {
+      await this.events.insertOne(record);
+      return true;
+    } catch (err) {
+      if (err instanceof MongoServerError && err.code === 11000) return false;
+      throw err;
+    }
   }
 
   async findByKey(key: string): Promise<EventRecord | null> {

@@ -3,10 +3,14 @@ import { MongoClient, type Db, type IndexDescription } from 'mongodb';
 import type { AttemptRecord, DeliveryRecord, DocfloDocument, EventRecord, WebhookRecord } from './model';
 import type { ApiKeyRecord, TenantRecord } from './tenant-repository';
 
-export async function connectMongo(uri: string, options: { maxPoolSize?: number } = {}): Promise<MongoClient> {
+export async function connectMongo(
+  uri: string,
+  options: { maxPoolSize?: number; serverSelectionTimeoutMs?: number } = {},
+): Promise<MongoClient> {
   const client = new MongoClient(uri, {
     maxPoolSize: options.maxPoolSize ?? 20,
-    serverSelectionTimeoutMS: 10_000,
+    // How long an operation waits for a reachable store before failing (the API then answers 503).
+    serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 5_000,
     appName: 'docflo-webhooks',
   });
   await client.connect();

@@ -1,14 +1,13 @@
 /**
- * The admin API over real HTTP on 127.0.0.1, built by createApp on a test engine (real store, real Temporal).
+ * The admin API over real HTTP on 127.0.0.1, started by the production startApi on a test engine's config
+ * (real store, real Temporal).
  * Every response body is kept, so a test can check that no secret ever appeared in one.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import crypto from 'node:crypto';
-import { createApp } from '../../src/api/app';
+import { startApi, type Addresses } from '../../src/bootstrap';
+import type { Store } from '../../src/store';
+import { loadConfig, type Config } from '../../src/config';
 import { createLogger, type Logger } from '../../src/logger';
-import { createWebhookService } from '../../src/webhooks/webhook-service';
-import { parseCidrs } from '../../src/delivery/ssrf';
 import type { TestEngine } from './engine';
 
 export interface ApiResponse<T = Record<string, unknown>> {
@@ -29,6 +28,8 @@ export interface TestApi {
     path: string,
     options?: { key?: string; body?: unknown; rawBody?: string; contentType?: string },
   ): Promise<ApiResponse<T>>;
+  /** The production Config this API was started with. */
+  config: Config;
   /** A new tenant and one of its API keys. */
   tenant(): Promise<{ tenantId: string; key: string }>;
   close(): Promise<void>;
@@ -36,37 +37,46 @@ export interface TestApi {
 
 export async function startTestApi(
   t: TestEngine,
-  options: { maxWebhooksPerTenant?: number; rateLimitPerMinute?: number; logger?: Logger } = {},
+  options: {
+    maxWebhooksPerTenant?: number;
+    rateLimitPerMinute?: number;
+    logger?: Logger;
+    /** Further production variables for this API (parsed by loadConfig like any other). */
+    env?: Record<string, string>;
+    /** Servers and store as this API reaches them (e.g. through a proxy a test can take down). */
+    addresses?: Addresses;
+    store?: Store;
+  } = {},
 ): Promise<TestApi> {
   const adminKey = `admin_${crypto.randomBytes(16).toString('hex')}`;
   const platformKey = `platform_${crypto.randomBytes(16).toString('hex')}`;
-  const app = createApp({
-    store: t.store,
-    secrets: t.secrets,
-    engine: t.engine,
-    webhooks: createWebhookService({
-      store: t.store,
-      secrets: t.secrets,
-      engine: t.engine,
-      maxWebhooksPerTenant: options.maxWebhooksPerTenant ?? 100,
-      allowedCidrs: parseCidrs('127.0.0.1/32'),
-    }),
-    logger: options.logger ?? createLogger({ level: 'silent' }),
-    healthChecks: { mongodb: () => t.store.ping() },
-    adminApiKey: adminKey,
-    platformApiKey: platformKey,
-    bodyLimitBytes: 64 * 1024,
-    rateLimitPerMinute: options.rateLimitPerMinute ?? 10_000,
+  // The engine's own config (same secrets key, store, task queue), plus the API's settings: the production
+  // wiring (startApi) builds everything else.
+  const config: Config = loadConfig({
+    ...t.configEnv,
+    API_HOST: '127.0.0.1',
+    API_PORT: '0',
+    ADMIN_API_KEY: adminKey,
+    PLATFORM_API_KEY: platformKey,
+    API_BODY_LIMIT_BYTES: String(64 * 1024),
+    API_RATE_LIMIT_PER_MINUTE: String(options.rateLimitPerMinute ?? 10_000),
+    WEBHOOKS_PER_TENANT_MAX: String(options.maxWebhooksPerTenant ?? 100),
+    ...options.env,
   });
-  const server = http.createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const running = await startApi({
+    config,
+    addresses: options.addresses ?? t.addresses,
+    store: options.store ?? t.store,
+    logger: options.logger ?? createLogger({ level: 'silent' }),
+  });
+  const url = running.url;
   const transcript: TestApi['transcript'] = [];
 
   const api: TestApi = {
     url,
     adminKey,
     platformKey,
+    config,
     transcript,
     async call<T>(
       method: string,
@@ -97,11 +107,7 @@ export async function startTestApi(
       });
       return { tenantId: created.body.id, key: issued.body.key };
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => running.close(),
   };
   return api;
 }

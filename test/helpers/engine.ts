@@ -4,24 +4,24 @@
  */
 import crypto from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import type { Db, MongoClient } from 'mongodb';
-import { ObjectId } from 'mongodb';
-import { createActivities } from '../../src/activities';
-import { createEngineClient, type EngineClient } from '../../src/client/engine-client';
-import { generateSecretsKey, SecretBox } from '../../src/crypto/secret-box';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import type { MongoClient } from 'mongodb';
+import { ObjectId, type Db } from 'mongodb';
+import { startWorker, type Addresses } from '../../src/bootstrap';
+import { composeEngineClient, composeSecretBox } from '../../src/composition';
+import { loadConfig, type Config } from '../../src/config';
+import type { EngineClient } from '../../src/client/engine-client';
+import { generateSecretsKey, type SecretBox } from '../../src/crypto/secret-box';
 import type { PlainAuth } from '../../src/delivery/auth-headers';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../src/delivery/retry-policy';
-import { createSender, type Resolver, type Sender, type SenderOptions } from '../../src/delivery/sender';
-import { parseCidrs } from '../../src/delivery/ssrf';
-import { trustedCertificates } from '../../src/delivery/trust';
+import type { RetryPolicy } from '../../src/delivery/retry-policy';
+import type { Resolver, SenderOptions } from '../../src/delivery/sender';
+import { ConflictError } from '../../src/errors';
 import { createLogger, type Logger } from '../../src/logger';
 import { createStore, type Store } from '../../src/store';
 import type { DocfloDocument, PlatformEvent, WebhookRecord, WebhookStatus } from '../../src/store/model';
 import { connectMongo, ensureIndexes } from '../../src/store/mongo';
-import { createEngineWorker } from '../../src/temporal/engine-worker';
 import { sealAuth } from '../../src/webhooks/webhook-secrets';
-import { testEnv } from './test-env';
+import { testEnv, type TestEnv } from './test-env';
 
 export interface TestEngineOptions {
   retrySchedule?: number[];
@@ -40,7 +40,12 @@ export interface TestEngine {
   temporal: Client;
   engine: EngineClient;
   taskQueue: string;
-  sender: Sender;
+  /** The production Config this engine was built from (parsed by loadConfig). */
+  config: Config;
+  /** The variables `config` was parsed from, for an API on the same engine. */
+  configEnv: Record<string, string>;
+  addresses: Addresses;
+  ensureTenant(tenantId: string): Promise<void>;
   addWebhook(input: TestWebhookInput): Promise<WebhookRecord>;
   addDocument(tenantId: string, overrides?: Partial<DocfloDocument>): Promise<DocfloDocument>;
   dispose(): Promise<void>;
@@ -69,45 +74,64 @@ function quietTemporalRuntime(): void {
   }
 }
 
+/** The engine's settings for a test, parsed by the production schema (so a test cannot set what users cannot). */
+export function testConfigEnv(env: TestEnv, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: env.temporalAddress,
+    MONGODB_URI: env.mongoUri,
+    TEMPORAL_NAMESPACE: 'default',
+    WORKFLOW_BUNDLE_PATH: env.workflowBundlePath,
+    NODE_EXTRA_CA_CERTS: env.caFile,
+    SECRETS_KEY: generateSecretsKey(),
+    // Test receivers listen on 127.0.0.1 only; every other loopback address stays blocked.
+    DELIVERY_ALLOWED_CIDRS: '127.0.0.1/32',
+    LOG_LEVEL: 'silent',
+    ...overrides,
+  };
+}
+
 export async function startTestEngine(options: TestEngineOptions = {}): Promise<TestEngine> {
   quietTemporalRuntime();
   const env = testEnv();
+  const retrySchedule = options.retrySchedule ?? [1, 1, 1];
+  const configEnv = testConfigEnv(env, {
+    MONGODB_DB: uniqueId('test'),
+    TEMPORAL_TASK_QUEUE: uniqueId('tq'),
+    DELIVERY_TIMEOUT_MS: String(options.timeoutMs ?? 5_000),
+    DELIVERY_MAX_RESPONSE_BYTES: String(16 * 1024),
+    DELIVERY_ALLOWED_CIDRS: options.allowedCidrs ?? '127.0.0.1/32',
+    DELIVERY_RETRY_SCHEDULE: retrySchedule.join(','),
+  });
+  const config = loadConfig(configEnv);
+  const addresses = { temporalAddress: env.temporalAddress, mongoUri: env.mongoUri };
   const mongo: MongoClient = await connectMongo(env.mongoUri, { maxPoolSize: 10 });
-  const db = mongo.db(uniqueId('test'));
+  const db = mongo.db(config.MONGODB_DB);
   await ensureIndexes(db);
   const store = createStore(db);
-  const secrets = new SecretBox([generateSecretsKey()]);
+  const secrets = composeSecretBox(config);
   const logger = options.logger ?? createLogger({ level: 'silent' });
-  const sender = createSender({
-    timeoutMs: options.timeoutMs ?? 5_000,
-    maxResponseBytes: 16 * 1024,
-    ca: trustedCertificates({ extraCaFiles: [env.caFile] }),
-    // Test receivers listen on 127.0.0.1 only; every other loopback address stays blocked.
-    allowedCidrs: parseCidrs(options.allowedCidrs ?? '127.0.0.1/32'),
-    resolve: options.resolve,
-    dial: options.dial,
+  const worker = await startWorker({
+    config,
+    addresses,
+    store,
+    logger,
+    overrides: { resolve: options.resolve, dial: options.dial, retryPolicy: options.retryPolicy },
   });
-  const taskQueue = uniqueId('tq');
-  const retrySchedule = options.retrySchedule ?? [1, 1, 1];
-  const nativeConnection = await NativeConnection.connect({ address: env.temporalAddress });
-  const worker: Worker = await createEngineWorker({
-    connection: nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    workflowBundlePath: env.workflowBundlePath,
-    activities: createActivities({
-      store,
-      sender,
-      secrets,
-      logger,
-      retryPolicy: { ...DEFAULT_RETRY_POLICY, ...options.retryPolicy },
-      defaultRetrySchedule: retrySchedule,
-    }),
-  });
-  const running = worker.run();
   const connection = await Connection.connect({ address: env.temporalAddress });
-  const temporal = new Client({ connection, namespace: 'default' });
-  const engine = createEngineClient({ temporal, taskQueue, store, defaultRetrySchedule: retrySchedule });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const engine = composeEngineClient(config, { temporal, store });
+  const taskQueue = config.TEMPORAL_TASK_QUEUE;
+  const tenants = new Set<string>();
+  /** Events are only taken for tenants that exist: the helpers create them as the admin API would. */
+  const ensureTenant = async (tenantId: string): Promise<void> => {
+    if (tenants.has(tenantId)) return;
+    if (!(await store.tenants.findById(tenantId))) {
+      await store.tenants.create({ _id: tenantId, name: tenantId, createdAt: new Date() }).catch((err: unknown) => {
+        if (!(err instanceof ConflictError)) throw err;
+      });
+    }
+    tenants.add(tenantId);
+  };
 
   return {
     db,
@@ -116,8 +140,12 @@ export async function startTestEngine(options: TestEngineOptions = {}): Promise<
     temporal,
     engine,
     taskQueue,
-    sender,
+    config,
+    configEnv,
+    addresses,
+    ensureTenant,
     async addWebhook(input) {
+      await ensureTenant(input.tenantId);
       const now = new Date();
       const record: WebhookRecord = {
         _id: uniqueId('wh'),
@@ -137,6 +165,7 @@ export async function startTestEngine(options: TestEngineOptions = {}): Promise<
       return record;
     },
     async addDocument(tenantId, overrides = {}) {
+      await ensureTenant(tenantId);
       const doc: DocfloDocument = {
         _id: new ObjectId(),
         tenantId,
@@ -157,10 +186,7 @@ export async function startTestEngine(options: TestEngineOptions = {}): Promise<
       return doc;
     },
     async dispose() {
-      worker.shutdown();
-      await running;
-      await sender.close();
-      await nativeConnection.close();
+      await worker.shutdown();
       await connection.close();
       await db.dropDatabase().catch(() => undefined);
       await mongo.close();

@@ -4,6 +4,8 @@ import { historyText } from '../helpers/history';
 import { startReceiver } from '../helpers/receiver';
 import type { DeliveryRecord } from '../../src/store/model';
 import { deliveryStateQuery } from '../../src/workflows/messages';
+import { eventWorkflowId } from '../../src/workflows/ids';
+import { WorkflowNotFoundError } from '@temporalio/client';
 
 let t: TestEngine;
 beforeAll(async () => {
@@ -31,6 +33,7 @@ async function deliveryTo(url: string, retrySchedule: number[]) {
   const { tenantId, doc } = await setup();
   await t.addWebhook({ tenantId, url, event: 'document.processed', retrySchedule });
   const { eventId } = await t.engine.publishEvent({
+    eventId: uniqueId('evt'),
     tenantId,
     event: 'document.processed',
     documentId: String(doc._id),
@@ -51,7 +54,12 @@ test('a delivery paused while retrying waits, then delivers after resume', async
   const receiver = await startReceiver(() => (healthy ? { status: 200 } : { status: 503 }));
   const { tenantId, doc } = await setup();
   const webhook = await t.addWebhook({ tenantId, url: receiver.url, event: 'document.created', retrySchedule: [2, 2] });
-  const { eventId } = await t.engine.publishEvent({ tenantId, event: 'document.created', documentId: String(doc._id) });
+  const { eventId } = await t.engine.publishEvent({
+    eventId: uniqueId('evt'),
+    tenantId,
+    event: 'document.created',
+    documentId: String(doc._id),
+  });
   const delivery = await eventually(async () => (await t.store.deliveries.listForEvent(`${tenantId}:${eventId}`))[0]);
   await deliveryIn(delivery._id, ['retrying']);
 
@@ -78,6 +86,7 @@ test('an inactive webhook receives nothing, and the skip is recorded for replay'
   const inactive = await t.addWebhook({ tenantId, url: receiver.url, event: 'document.rejected', status: 'inactive' });
   const active = await t.addWebhook({ tenantId, url: `${receiver.url}?active`, event: 'document.rejected' });
   const { eventId } = await t.engine.publishEvent({
+    eventId: uniqueId('evt'),
     tenantId,
     event: 'document.rejected',
     documentId: String(doc._id),
@@ -180,40 +189,37 @@ test("tenant A's event never reaches tenant B's webhooks, even for the same even
   const tenantB = uniqueId('tenant');
   await t.addWebhook({ tenantId: a.tenantId, url: receiverA.url, event: 'document.created' });
   await t.addWebhook({ tenantId: tenantB, url: receiverB.url, event: 'document.created' });
-  await t.engine.publishEvent({ tenantId: a.tenantId, event: 'document.created', documentId: String(a.doc._id) });
-  // B publishing A's document ID finds nothing: documents are read within the tenant.
-  const { eventId } = await t.engine.publishEvent({
-    tenantId: tenantB,
+  await t.engine.publishEvent({
+    eventId: uniqueId('evt'),
+    tenantId: a.tenantId,
     event: 'document.created',
     documentId: String(a.doc._id),
   });
+  // B publishing A's document ID finds nothing: documents are read within the tenant, before the 202.
+  const eventId = uniqueId('evt');
+  await expect(
+    t.engine.publishEvent({ eventId, tenantId: tenantB, event: 'document.created', documentId: String(a.doc._id) }),
+  ).rejects.toMatchObject({ apiCode: 'document_not_found' });
+  expect(await t.store.events.findForTenant(tenantB, eventId)).toBeNull();
   await receiverA.waitForRequests(1);
-  const failed = await eventually(async () => {
-    const e = await t.store.events.findForTenant(tenantB, eventId);
-    return e?.status === 'failed' ? e : undefined;
-  });
-  expect(failed.failureReason).toMatch(/not found/);
   await sleep(500);
   expect(receiverA.requests).toHaveLength(1);
   expect(receiverB.requests).toHaveLength(0);
   await Promise.all([receiverA.close(), receiverB.close()]);
 });
 
-test('an event whose document is missing is marked failed with the reason and delivers nothing', async () => {
+test('an event whose document is missing is refused before anything is stored or started', async () => {
   const receiver = await startReceiver();
   const tenantId = uniqueId('tenant');
   await t.addWebhook({ tenantId, url: receiver.url, event: 'document.created' });
-  const published = await t.engine.publishEvent({
-    tenantId,
-    event: 'document.created',
-    documentId: '65f0c1a2b3c4d5e6f7a8b9c0',
-  });
-  const result: unknown = await t.temporal.workflow.getHandle(published.workflowId).result();
-  expect(result).toEqual({
-    status: 'failed',
-    reason: `document 65f0c1a2b3c4d5e6f7a8b9c0 not found for tenant ${tenantId}`,
-  });
-  expect(await t.store.deliveries.listForEvent(`${tenantId}:${published.eventId}`)).toHaveLength(0);
+  const eventId = uniqueId('evt');
+  await expect(
+    t.engine.publishEvent({ eventId, tenantId, event: 'document.created', documentId: '65f0c1a2b3c4d5e6f7a8b9c0' }),
+  ).rejects.toMatchObject({ apiCode: 'document_not_found' });
+  expect(await t.store.events.findForTenant(tenantId, eventId)).toBeNull();
+  await expect(t.temporal.workflow.getHandle(eventWorkflowId(tenantId, eventId)).describe()).rejects.toBeInstanceOf(
+    WorkflowNotFoundError,
+  );
   expect(receiver.requests).toHaveLength(0);
   await receiver.close();
 });
@@ -233,6 +239,7 @@ test("a delivery's full history contains neither its secrets nor any document fi
     fields: { VendorName: 'Vendor_never_in_history', InvoiceId: 'INV_never_in_history' },
   });
   const { eventId, workflowId } = await t.engine.publishEvent({
+    eventId: uniqueId('evt'),
     tenantId,
     event: 'document.approved',
     documentId: String(doc._id),

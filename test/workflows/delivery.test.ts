@@ -23,7 +23,8 @@ test('each of the five platform events reaches the webhook subscribed to it, and
     PLATFORM_EVENTS.map((event) => t.addWebhook({ tenantId, url: `${receiver.url}?event=${event}`, event })),
   );
   const doc = await t.addDocument(tenantId);
-  for (const event of PLATFORM_EVENTS) await t.engine.publishEvent({ tenantId, event, documentId: String(doc._id) });
+  for (const event of PLATFORM_EVENTS)
+    await t.engine.publishEvent({ eventId: uniqueId('evt'), tenantId, event, documentId: String(doc._id) });
 
   const requests = await receiver.waitForRequests(PLATFORM_EVENTS.length);
   for (const event of PLATFORM_EVENTS) {
@@ -48,7 +49,13 @@ test('the payload is {event, tenantId, timestamp, doc} with the full stored docu
   await t.addWebhook({ tenantId, url: receiver.url, event: 'document.processed' });
   const doc = await t.addDocument(tenantId);
   const occurredAt = '2025-03-10T17:53:46.000Z';
-  await t.engine.publishEvent({ tenantId, event: 'document.processed', documentId: String(doc._id), occurredAt });
+  await t.engine.publishEvent({
+    eventId: uniqueId('evt'),
+    tenantId,
+    event: 'document.processed',
+    documentId: String(doc._id),
+    occurredAt,
+  });
 
   const [req] = await receiver.waitForRequests(1);
   const body = JSON.parse(req?.rawBody ?? '') as Record<string, unknown>;
@@ -104,7 +111,12 @@ test.each([
   const tenantId = uniqueId('tenant');
   await t.addWebhook({ tenantId, url: receiver.url, event: 'document.created', auth });
   const doc = await t.addDocument(tenantId);
-  const { eventId } = await t.engine.publishEvent({ tenantId, event: 'document.created', documentId: String(doc._id) });
+  const { eventId } = await t.engine.publishEvent({
+    eventId: uniqueId('evt'),
+    tenantId,
+    event: 'document.created',
+    documentId: String(doc._id),
+  });
   const [req] = await receiver.waitForRequests(1);
   check(req?.headers ?? {});
 
@@ -163,6 +175,7 @@ test("the product page's Express receiver verifies our signature unchanged, and 
   });
   const doc = await t.addDocument(tenantId, { fields: { Note: 'Zürich – "quoted" ✓', Amount: 1500.0, Ratio: 0.1 } });
   const { eventId } = await t.engine.publishEvent({
+    eventId: uniqueId('evt'),
     tenantId,
     event: 'document.approved',
     documentId: String(doc._id),

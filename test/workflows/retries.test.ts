@@ -16,7 +16,12 @@ async function publishTo(receiver: Receiver, options: { retrySchedule?: number[]
   const tenantId = uniqueId('tenant');
   const webhook = await t.addWebhook({ tenantId, url: receiver.url, event: 'document.processed', ...options });
   const doc = await t.addDocument(tenantId);
-  const published = await t.engine.publishEvent({ tenantId, event: 'document.processed', documentId: String(doc._id) });
+  const published = await t.engine.publishEvent({
+    eventId: uniqueId('evt'),
+    tenantId,
+    event: 'document.processed',
+    documentId: String(doc._id),
+  });
   const delivery = await eventually(
     async () => (await t.store.deliveries.listForEvent(`${tenantId}:${published.eventId}`))[0],
   );

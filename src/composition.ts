@@ -1,0 +1,116 @@
+/**
+ * The composition root: the one place that turns a parsed Config into the API's and the worker's
+ * dependencies. Entry points, `npm run dev`, the bench, chaos and the tests all build through these functions,
+ * so a setting honoured in one place is honoured everywhere (DELIVERY_ALLOWED_CIDRS once reached the sender
+ * but not webhook creation, because the tests wired the API by hand). A caller may replace a dependency only
+ * through the `overrides` parameters below.
+ */
+import type { Client } from '@temporalio/client';
+import { createActivities } from './activities';
+import type { ApiDeps } from './api/deps';
+import { createEngineClient, type EngineClient } from './client/engine-client';
+import { retryScheduleOf, type Config } from './config';
+import { SecretBox } from './crypto/secret-box';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './delivery/retry-policy';
+import { createSender, type Resolver, type Sender, type SenderOptions } from './delivery/sender';
+import { parseCidrs } from './delivery/ssrf';
+import { trustedCertificates } from './delivery/trust';
+import { ConfigError } from './errors';
+import type { Logger } from './logger';
+import type { Store } from './store';
+import { createWebhookService } from './webhooks/webhook-service';
+
+export function composeSecretBox(config: Config): SecretBox {
+  if (!config.SECRETS_KEY) {
+    throw new ConfigError('SECRETS_KEY is required: base64 of 32 random bytes (openssl rand -base64 32)');
+  }
+  return new SecretBox(config.SECRETS_KEY.split(',').map((k) => k.trim()));
+}
+
+/** Non-public ranges this deployment may deliver to: the same list for webhook creation and for the sender. */
+export function allowedCidrsOf(config: Config): ReturnType<typeof parseCidrs> {
+  return parseCidrs(config.DELIVERY_ALLOWED_CIDRS);
+}
+
+export function composeEngineClient(config: Config, services: { temporal: Client; store: Store }): EngineClient {
+  return createEngineClient({
+    temporal: services.temporal,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    store: services.store,
+    defaultRetrySchedule: retryScheduleOf(config),
+    publishTimeoutMs: config.EVENT_PUBLISH_TIMEOUT_MS,
+  });
+}
+
+export interface ApiServices {
+  store: Store;
+  temporal: Client;
+  logger: Logger;
+  /** Named checks for /readyz; the default checks Temporal and the store. */
+  healthChecks?: ApiDeps['healthChecks'];
+}
+
+export function composeApi(config: Config, services: ApiServices): ApiDeps {
+  const secrets = composeSecretBox(config);
+  const engine = composeEngineClient(config, services);
+  return {
+    store: services.store,
+    secrets,
+    engine,
+    webhooks: createWebhookService({
+      store: services.store,
+      secrets,
+      engine,
+      maxWebhooksPerTenant: config.WEBHOOKS_PER_TENANT_MAX,
+      allowedCidrs: allowedCidrsOf(config),
+    }),
+    adminApiKey: config.ADMIN_API_KEY,
+    platformApiKey: config.PLATFORM_API_KEY,
+    bodyLimitBytes: config.API_BODY_LIMIT_BYTES,
+    rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE,
+    logger: services.logger,
+    healthChecks: services.healthChecks ?? {
+      temporal: async () => {
+        await services.temporal.workflowService.getSystemInfo({});
+      },
+      mongodb: () => services.store.ping(),
+    },
+  };
+}
+
+/** What a test (or a private deployment's own tooling) may swap in the worker; everything else comes from Config. */
+export interface WorkerOverrides {
+  /** CA files trusted besides the defaults and NODE_EXTRA_CA_CERTS (dev's own receiver CA). */
+  extraCaFiles?: string[];
+  resolve?: Resolver;
+  dial?: SenderOptions['dial'];
+  retryPolicy?: Partial<RetryPolicy>;
+}
+
+export function composeSender(config: Config, overrides: WorkerOverrides = {}): Sender {
+  return createSender({
+    timeoutMs: config.DELIVERY_TIMEOUT_MS,
+    maxResponseBytes: config.DELIVERY_MAX_RESPONSE_BYTES,
+    ca: trustedCertificates({ extraCaFiles: [config.NODE_EXTRA_CA_CERTS, ...(overrides.extraCaFiles ?? [])] }),
+    allowedCidrs: allowedCidrsOf(config),
+    resolve: overrides.resolve,
+    dial: overrides.dial,
+  });
+}
+
+export function composeWorkerActivities(
+  config: Config,
+  services: { store: Store; logger: Logger },
+  overrides: WorkerOverrides = {},
+): { sender: Sender; activities: ReturnType<typeof createActivities> } {
+  const sender = composeSender(config, overrides);
+  const activities = createActivities({
+    store: services.store,
+    sender,
+    secrets: composeSecretBox(config),
+    logger: services.logger,
+    retryPolicy: { ...DEFAULT_RETRY_POLICY, ...overrides.retryPolicy },
+    defaultRetrySchedule: retryScheduleOf(config),
+  });
+  return { sender, activities };
+}

@@ -1,0 +1,62 @@
+/**
+ * A TCP proxy on 127.0.0.1 in front of a real server, that a test can take down and bring back: an outage as
+ * the client sees it (connections cut, new ones refused at once), without stopping a server other test files
+ * share.
+ */
+import net from 'node:net';
+
+export interface TcpProxy {
+  /** host:port of the proxy. */
+  address: string;
+  port: number;
+  down(): void;
+  up(): void;
+  close(): Promise<void>;
+}
+
+export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+  let isDown = false;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    if (isDown) {
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect(target.port, target.host);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    address: `127.0.0.1:${port}`,
+    port,
+    down() {
+      isDown = true;
+      for (const s of sockets) s.destroy();
+    },
+    up() {
+      isDown = false;
+    },
+    close() {
+      isDown = true;
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** host and port of "host:port" or of a mongodb:// URI's first host. */
+export function hostPort(address: string): { host: string; port: number } {
+  const hostAndPort = address.replace(/^mongodb:\/\//, '').split(/[/?,]/)[0] ?? '';
+  const [host = '127.0.0.1', port = '0'] = hostAndPort.split(':');
+  return { host, port: Number(port) };
+}
