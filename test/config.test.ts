@@ -1,6 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_RETRY_SCHEDULE_SECONDS, loadConfig, retryScheduleOf } from '../src/config';
+import {
+  DEFAULT_RETRY_SCHEDULE_SECONDS,
+  loadConfig,
+  requiredVariables,
+  requireFor,
+  retryScheduleOf,
+} from '../src/config';
+import { ConfigError } from '../src/errors';
 import { ENGINE_VERSION } from '../src/version';
 
 describe('loadConfig', () => {
@@ -47,4 +54,36 @@ describe('loadConfig', () => {
 test('the User-Agent version is the package version', () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
   expect(ENGINE_VERSION).toBe(pkg.version);
+});
+
+test('production entry points name every variable they need that is missing, from the schema marks', () => {
+  expect(requiredVariables('worker').sort()).toEqual(['MONGODB_URI', 'SECRETS_KEY', 'TEMPORAL_ADDRESS']);
+  expect(requiredVariables('api').sort()).toEqual([
+    'ADMIN_API_KEY',
+    'MONGODB_URI',
+    'PLATFORM_API_KEY',
+    'SECRETS_KEY',
+    'TEMPORAL_ADDRESS',
+  ]);
+  const missing = (() => {
+    try {
+      requireFor(loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233' }), 'api');
+    } catch (err) {
+      return err;
+    }
+    return undefined;
+  })();
+  expect(missing).toBeInstanceOf(ConfigError);
+  expect((missing as Error).message).toMatch(/MONGODB_URI: required[\s\S]*ADMIN_API_KEY[\s\S]*SECRETS_KEY/);
+  expect((missing as Error).message).not.toMatch(/TEMPORAL_ADDRESS/);
+  expect(() =>
+    requireFor(
+      loadConfig({
+        TEMPORAL_ADDRESS: 't:1',
+        MONGODB_URI: 'mongodb://m',
+        SECRETS_KEY: Buffer.alloc(32).toString('base64'),
+      }),
+      'worker',
+    ),
+  ).not.toThrow();
 });

@@ -1,4 +1,9 @@
-/** Loads the event's document, builds `{event, tenantId, timestamp, doc}` and stores its bytes, once. */
+/**
+ * The event workflow's first step. Since events are accepted with their body (POST /v1/events stores the exact
+ * bytes before the 202), this finds the body and answers `ready` without reading the document. Only an event
+ * accepted by an earlier release, whose workflow built the body itself, still has its document read here:
+ * those must drain after an upgrade, not fail.
+ */
 import type { PlatformEventInput } from '../workflows/contracts';
 import { buildPayload, serializePayload } from '../delivery/payload';
 import { eventKey } from '../store/event-repository';

@@ -4,6 +4,7 @@
  * stay readable while their key is still in the ring.
  */
 import crypto from 'node:crypto';
+import { ConfigError } from '../errors';
 
 export interface EncryptedValue {
   /** Key id: a short fingerprint of the key, never the key. */
@@ -19,10 +20,10 @@ export class SecretBox {
 
   /** `keys[0]` encrypts; every key decrypts. Each is base64 of 32 bytes. */
   constructor(keys: string[]) {
-    if (keys.length === 0) throw new Error('SecretBox needs at least one key');
+    if (keys.length === 0) throw new ConfigError('SECRETS_KEY: at least one key is required');
     for (const encoded of keys) {
       const key = Buffer.from(encoded, 'base64');
-      if (key.length !== 32) throw new Error('each secrets key must be base64 of exactly 32 bytes');
+      if (key.length !== 32) throw new ConfigError('SECRETS_KEY: each key must be base64 of exactly 32 bytes');
       this.keys.set(keyId(key), key);
     }
     this.currentKeyId = keyId(Buffer.from(keys[0] ?? '', 'base64'));
@@ -43,7 +44,11 @@ export class SecretBox {
 
   open(value: EncryptedValue): string {
     const key = this.keys.get(value.kid);
-    if (!key) throw new Error(`no key with id ${value.kid} in the secrets key ring`);
+    if (!key) {
+      throw new ConfigError(
+        `SECRETS_KEY: a stored secret was encrypted with key ${value.kid}, which is no longer listed; add it back after the current key`,
+      );
+    }
     const decipher = crypto.createDecipheriv('aes-256-gcm', key, Buffer.from(value.iv, 'base64'));
     decipher.setAuthTag(Buffer.from(value.tag, 'base64'));
     return Buffer.concat([decipher.update(Buffer.from(value.ct, 'base64')), decipher.final()]).toString('utf8');
