@@ -65,7 +65,9 @@ export async function startWorker(deps: {
 }): Promise<RunningWorker> {
   const { config } = deps;
   const connection = await NativeConnection.connect({ address: deps.addresses.temporalAddress });
-  const { sender, activities } = composeWorkerActivities(config, deps, deps.overrides);
+  // Activities that message workflows (status fan-out, reconciler) share the worker's connection.
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const { sender, activities } = composeWorkerActivities(config, { ...deps, temporal }, deps.overrides);
   const worker = await createEngineWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,

@@ -100,7 +100,7 @@ export function composeSender(config: Config, overrides: WorkerOverrides = {}): 
 
 export function composeWorkerActivities(
   config: Config,
-  services: { store: Store; logger: Logger },
+  services: { store: Store; logger: Logger; temporal: Client },
   overrides: WorkerOverrides = {},
 ): { sender: Sender; activities: ReturnType<typeof createActivities> } {
   const sender = composeSender(config, overrides);
@@ -111,6 +111,8 @@ export function composeWorkerActivities(
     logger: services.logger,
     retryPolicy: { ...DEFAULT_RETRY_POLICY, ...overrides.retryPolicy },
     defaultRetrySchedule: retryScheduleOf(config),
+    pauseRecheckSeconds: config.DELIVERY_PAUSE_RECHECK,
+    temporal: services.temporal,
   });
   return { sender, activities };
 }

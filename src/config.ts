@@ -12,6 +12,16 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
+/** Seconds, as a number or with a unit: "300", "30s", "5m", "1h". */
+const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const match = /^\s*(\d+)\s*(s|m|h)?\s*$/.exec(String(value));
+  if (!match) {
+    ctx.addIssue({ code: 'custom', message: 'must be whole seconds or a number with s, m or h, e.g. "5m"' });
+    return z.NEVER;
+  }
+  return Number(match[1]) * { s: 1, m: 60, h: 3600 }[(match[2] ?? 's') as 's' | 'm' | 'h'];
+});
+
 /** Comma-separated seconds, e.g. "5,300,1800". */
 const retrySchedule = z.string().transform((s, ctx) => {
   const parts = s.split(',').map((p) => p.trim());
@@ -118,6 +128,10 @@ export const configSchema = z.object({
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).default(100),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).default(20_000),
+  /** How often a paused delivery re-reads its webhook, whatever signal was lost: e.g. 300, 30s, 5m. */
+  DELIVERY_PAUSE_RECHECK: duration.default(300),
+  /** How often the reconciler repairs deliveries whose record says open while no workflow runs; 0 turns it off. */
+  RECONCILE_INTERVAL: duration.default(300),
   /** How long POST /v1/events waits for Temporal to start the event's workflow before answering 503. */
   EVENT_PUBLISH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
 });

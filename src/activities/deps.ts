@@ -1,4 +1,5 @@
 /** What activities are given: narrow, injected, replaceable in tests. */
+import type { Client } from '@temporalio/client';
 import type { SecretBox } from '../crypto/secret-box';
 import type { RetryPolicy } from '../delivery/retry-policy';
 import type { Sender } from '../delivery/sender';
@@ -13,5 +14,9 @@ export interface ActivityDeps {
   retryPolicy: RetryPolicy;
   /** Seconds between attempts for webhooks without a schedule of their own. */
   defaultRetrySchedule: number[];
+  /** DELIVERY_PAUSE_RECHECK in seconds: how often a paused delivery re-reads its webhook. */
+  pauseRecheckSeconds?: number;
+  /** For activities that message other workflows (the status fan-out, the reconciler). */
+  temporal?: Client;
   now?: () => Date;
 }

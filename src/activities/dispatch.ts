@@ -64,6 +64,8 @@ export function createDispatchActivities(deps: ActivityDeps) {
             eventId: event.eventId,
             event: event.event,
             retrySchedule: webhook.retrySchedule ?? deps.defaultRetrySchedule,
+            webhookStatusVersion: webhook.statusVersion ?? 0,
+            pauseRecheckSeconds: deps.pauseRecheckSeconds,
           },
         });
       }),

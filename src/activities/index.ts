@@ -1,6 +1,8 @@
 /** The activities the worker registers, built from injected dependencies. */
 import type { DeliveryStatus } from '../store/model';
 import { createAttemptDelivery } from './attempt-delivery';
+import { createControlActivities } from './control';
+import { createSendAttempt } from './send-attempt';
 import type { ActivityDeps } from './deps';
 import { createDispatchActivities } from './dispatch';
 import { createPrepareEvent } from './prepare-event';
@@ -14,7 +16,10 @@ export function createActivities(deps: ActivityDeps) {
     prepareEvent: createPrepareEvent(deps),
     dispatchPage,
     completeEvent,
+    /** v1 deliveries (started before versioned pause/resume) still call this until they drain. */
     attemptDelivery: createAttemptDelivery(deps),
+    sendAttempt: createSendAttempt(deps),
+    ...createControlActivities(deps),
     claimRecoverable: createClaimRecoverable(deps),
     async recordDeliveryStatus(input: { deliveryId: string; status: DeliveryStatus }): Promise<void> {
       await deps.store.deliveries.update(input.deliveryId, { status: input.status }, deps.now?.() ?? new Date());

@@ -28,6 +28,8 @@ export function createClaimRecoverable(deps: ActivityDeps) {
         event: d.event,
         retrySchedule: webhook.retrySchedule ?? deps.defaultRetrySchedule,
         attemptsSoFar: d.attemptCount,
+        webhookStatusVersion: webhook.statusVersion ?? 0,
+        pauseRecheckSeconds: deps.pauseRecheckSeconds,
       } satisfies DeliveryWorkflowInput,
     }));
     return {

@@ -34,6 +34,7 @@ export function webhookView(webhook: WebhookRecord, box: SecretBox) {
       .filter((p) => p.expiresAt > new Date())
       .map((p) => p.expiresAt.toISOString()),
     status: webhook.status,
+    statusVersion: webhook.statusVersion ?? 0,
     retrySchedule: webhook.retrySchedule ?? null,
     createdAt: webhook.createdAt.toISOString(),
     updatedAt: webhook.updatedAt.toISOString(),

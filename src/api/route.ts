@@ -2,12 +2,15 @@
  * A route is declared once: its method, path, who may call it, its zod schemas and its handler. The Express
  * router and the OpenAPI document are both derived from these declarations.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Response } from 'express';
 import type { z } from 'zod';
 import type { Caller, Role } from './auth';
 
 export interface RouteContext<P, Q, B> {
   caller: Caller;
+  /** The request's headers (lower-case names), for the few routes that read one. */
+  headers: IncomingHttpHeaders;
   params: P;
   query: Q;
   body: B;

@@ -39,7 +39,14 @@ export function mountRoutes(routes: RouteSpec[]): Router {
       const params = parse(spec.params, req.params, 'path');
       const query = parse(spec.query, req.query, 'query');
       const body = parse(spec.body, req.body, 'body');
-      const result = await spec.handler({ caller, params: params ?? {}, query: query ?? {}, body, res });
+      const result = await spec.handler({
+        caller,
+        headers: req.headers,
+        params: params ?? {},
+        query: query ?? {},
+        body,
+        res,
+      });
       if (spec.success.status === 204) res.status(204).end();
       else res.status(spec.success.status).json(result);
     });

@@ -28,6 +28,7 @@ export const webhookSchema = z
       .array(z.string())
       .meta({ description: 'When each rotated-out secret, still signed with, stops being used' }),
     status: webhookStatusSchema,
+    statusVersion: z.number().meta({ description: 'Bumped on every status change; deliveries apply only the newest' }),
     retrySchedule: z.array(z.number()).nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),

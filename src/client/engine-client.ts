@@ -10,7 +10,14 @@ import {
   type Client,
 } from '@temporalio/client';
 import type { Store } from '../store';
-import type { DeliveryRecord, WebhookRecord, WebhookStatus } from '../store/model';
+import {
+  OPEN_DELIVERY_STATUSES,
+  type AttemptRecord,
+  type DeliveryRecord,
+  type WebhookRecord,
+  type WebhookStatus,
+} from '../store/model';
+import { webhookControlWorkflow, webhookStatusChangedSignal } from '../workflows/webhook-control-workflow';
 import type { AttemptResult, DeliveryWorkflowInput } from '../workflows/contracts';
 import type { deliveryWorkflow, recoverWebhookWorkflow } from '../workflows';
 import { buildPayload, serializePayload } from '../delivery/payload';
@@ -48,12 +55,29 @@ export function createEngineClient(deps: EngineClientDeps) {
     return publisher.publish(publishEventSchema.parse(raw));
   }
 
-  /** Stores the status, then pauses or resumes every delivery a workflow may still be working on. */
+  /**
+   * Stores the status with a new version, then hands that version to the webhook's control workflow, which
+   * signals every running delivery (durably: past this request, retried until done). Setting the status the
+   * webhook already has hands its current version out again, so a retried PATCH repairs a lost hand-off.
+   * Answers the version and how many deliveries were open when the change was handed over.
+   */
   async function setWebhookStatus(tenantId: string, webhookId: string, status: WebhookStatus) {
     const webhook = await deps.store.webhooks.setStatus(tenantId, webhookId, status, new Date());
     if (!webhook) throw new NotFoundError('webhook');
-    const signalled = await signalOpenDeliveries(webhookId, status === 'active' ? 'resume' : 'pause');
-    return { webhook, signalled };
+    const statusVersion = webhook.statusVersion ?? 0;
+    const handedTo = await deps.store.deliveries.countForWebhook(webhookId, OPEN_DELIVERY_STATUSES);
+    await deps.temporal.workflow.signalWithStart(webhookControlWorkflow, {
+      taskQueue: deps.taskQueue,
+      workflowId: `webhook-control:${webhookId}`,
+      args: [{ webhookId }],
+      signal: webhookStatusChangedSignal,
+      signalArgs: [{ status: webhook.status, version: statusVersion }],
+      typedSearchAttributes: [
+        { key: TenantIdKey, value: tenantId },
+        { key: WebhookIdKey, value: webhookId },
+      ],
+    });
+    return { webhook, statusVersion, handedTo };
   }
 
   /** Signals every delivery of the webhook a workflow may still be working on; returns how many were running. */
@@ -190,14 +214,20 @@ export function createEngineClient(deps: EngineClientDeps) {
   /**
    * One manual attempt now, and its outcome. A delivery still running gets it through its own workflow (so
    * attempts never overlap); a finished one gets a new run of the same workflow ID that makes one attempt.
+   * `idempotencyKey` (the Idempotency-Key header) makes a retried request one attempt however late it comes;
+   * without one, a retry is still one attempt while no other attempt has been made since.
    */
-  async function redeliver(tenantId: string, deliveryId: string): Promise<AttemptResult> {
+  async function redeliver(tenantId: string, deliveryId: string, idempotencyKey?: string): Promise<AttemptResult> {
     const [delivery, webhook] = await loadDelivery(tenantId, deliveryId);
     if (webhook.status !== 'active') throw new ConflictStateError('the webhook is inactive: activate it to redeliver');
+    const requestId = idempotencyKey ? `key:${idempotencyKey}` : `after:${delivery.attemptCount}`;
+    const answered = await deps.store.deliveries.findAttemptForRequest(delivery._id, requestId);
+    if (answered) return attemptResultOf(answered);
     const handle = deps.temporal.workflow.getHandle(delivery.workflowId);
     if (await isRunning(delivery.workflowId)) {
       try {
-        return await handle.executeUpdate(redeliverUpdate);
+        // The update ID makes a retried request the same update: Temporal runs it once and answers both.
+        return await handle.executeUpdate(redeliverUpdate, { args: [requestId], updateId: `redeliver:${requestId}` });
       } catch (err) {
         // It finished between our look and the update: fall through to a manual run.
         if (await isRunning(delivery.workflowId)) throw err;
@@ -214,6 +244,8 @@ export function createEngineClient(deps: EngineClientDeps) {
       attemptsSoFar: current.attemptCount,
       mode: 'manual',
       finishedStatus: current.status,
+      requestId,
+      webhookStatusVersion: webhook.statusVersion ?? 0,
     };
     const run = await deps.temporal.workflow.start<typeof deliveryWorkflow>('deliveryWorkflow', {
       taskQueue: deps.taskQueue,
@@ -226,6 +258,26 @@ export function createEngineClient(deps: EngineClientDeps) {
     const result = await run.result();
     if (!result.lastResult) throw new Error(`manual run of ${delivery.workflowId} made no attempt`);
     return result.lastResult;
+  }
+
+  function attemptResultOf(attempt: AttemptRecord): AttemptResult {
+    if (attempt.delivered) {
+      return {
+        kind: 'delivered',
+        attempt: attempt.attempt,
+        statusCode: attempt.statusCode ?? 200,
+        durationMs: attempt.durationMs,
+      };
+    }
+    return {
+      kind: 'failed',
+      attempt: attempt.attempt,
+      statusCode: attempt.statusCode,
+      errorClass: attempt.errorClass ?? 'connection',
+      error: attempt.error ?? 'failed',
+      durationMs: attempt.durationMs,
+      retryInMs: null,
+    };
   }
 
   async function retryNow(tenantId: string, deliveryId: string): Promise<boolean> {

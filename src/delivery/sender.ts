@@ -21,6 +21,8 @@ export interface SendRequest {
   url: string;
   headers: Record<string, string>;
   body: string;
+  /** Aborts the request (the attempt's activity was cancelled or timed out): the receiver's connection is cut. */
+  signal?: AbortSignal;
 }
 
 export type SendResult =
@@ -104,8 +106,10 @@ export function createSender(options: SenderOptions): Sender {
 async function sendOnce(dispatcher: Dispatcher, req: SendRequest, options: SenderOptions): Promise<SendResult> {
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
-  const signal = AbortSignal.timeout(options.timeoutMs);
+  const deadline = AbortSignal.timeout(options.timeoutMs);
+  const signal = req.signal ? AbortSignal.any([deadline, req.signal]) : deadline;
   try {
+    if (req.signal?.aborted) throw abortedBy(req.signal);
     const response = await request(req.url, {
       dispatcher,
       method: 'POST',
@@ -123,7 +127,15 @@ async function sendOnce(dispatcher: Dispatcher, req: SendRequest, options: Sende
       durationMs: elapsed(),
     };
   } catch (err) {
-    const errorClass = classifyError(err, signal);
+    if (req.signal?.aborted && !deadline.aborted) {
+      return {
+        kind: 'error',
+        errorClass: 'interrupted',
+        message: 'aborted: the attempt was cancelled',
+        durationMs: elapsed(),
+      };
+    }
+    const errorClass = classifyError(err, deadline);
     return {
       kind: 'error',
       errorClass,
@@ -131,6 +143,10 @@ async function sendOnce(dispatcher: Dispatcher, req: SendRequest, options: Sende
       durationMs: elapsed(),
     };
   }
+}
+
+function abortedBy(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('aborted');
 }
 
 /** Reads at most `limit` bytes, then destroys the stream so a huge or endless body costs nothing more. */

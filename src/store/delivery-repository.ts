@@ -18,6 +18,15 @@ export function attemptId(deliveryId: string, attempt: number): string {
   return `${deliveryId}:${attempt}`;
 }
 
+/** What an attempt's outcome sets on its claimed record. */
+export type AttemptOutcomeFields = Pick<AttemptRecord, 'requestHeaders' | 'delivered' | 'durationMs' | 'createdAt'> &
+  Partial<
+    Pick<
+      AttemptRecord,
+      'statusCode' | 'responseBody' | 'responseBodyTruncated' | 'errorClass' | 'error' | 'retryAfterSeconds'
+    >
+  >;
+
 export type DeliveryChange = Partial<
   Pick<DeliveryRecord, 'status' | 'attemptCount' | 'lastAttemptAt' | 'lastStatusCode' | 'lastError'>
 > & { nextAttemptAt?: Date | null };
@@ -75,6 +84,79 @@ export class DeliveryRepository {
       }
       throw err;
     }
+  }
+
+  /**
+   * Claims attempt N before its POST: the one insert that decides which activity try may send it. Returns
+   * null when this try now owns the attempt, or the record another try claimed (or finished) first.
+   */
+  async claimAttempt(claim: AttemptRecord): Promise<AttemptRecord | null> {
+    try {
+      await this.attempts.insertOne(claim);
+      return null;
+    } catch (err) {
+      if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
+      const existing = await this.findAttempt(claim.deliveryId, claim.attempt);
+      if (!existing) throw err;
+      return existing;
+    }
+  }
+
+  /** Writes the outcome of a claimed attempt, only if this try still holds the claim (no stale write). */
+  async completeAttempt(
+    deliveryId: string,
+    attempt: number,
+    claimedByTry: number,
+    outcome: AttemptOutcomeFields,
+  ): Promise<boolean> {
+    const result = await this.attempts.updateOne(
+      { _id: attemptId(deliveryId, attempt), state: 'sending', claimedByTry },
+      { $set: { ...withoutUndefined(outcome), state: 'done' } },
+    );
+    return result.matchedCount === 1;
+  }
+
+  /**
+   * Closes an attempt whose claimant stopped mid-send (a later try of the activity found it still `sending`):
+   * outcome unknown, never sent again under this number. False when the claimant finished first.
+   */
+  async interruptAttempt(deliveryId: string, attempt: number, now: Date): Promise<boolean> {
+    const result = await this.attempts.updateOne(
+      { _id: attemptId(deliveryId, attempt), state: 'sending' },
+      {
+        $set: {
+          state: 'done',
+          delivered: false,
+          errorClass: 'interrupted',
+          error: 'interrupted: the worker stopped while this attempt was in flight; the receiver may have got it',
+          durationMs: 0,
+          createdAt: now,
+        },
+      },
+    );
+    return result.matchedCount === 1;
+  }
+
+  async findAttemptForRequest(deliveryId: string, requestId: string): Promise<AttemptRecord | null> {
+    return this.attempts.findOne({ deliveryId, requestId });
+  }
+
+  /**
+   * The workflow's record of the delivery's state, written only if no later attempt has been recorded: a
+   * stale writer (an old run, a late local activity) can never overwrite a newer state.
+   */
+  async recordState(id: string, attempt: number, change: DeliveryChange, now: Date): Promise<boolean> {
+    const { nextAttemptAt, ...rest } = change;
+    const set = { ...withoutUndefined(rest), updatedAt: now, ...(nextAttemptAt ? { nextAttemptAt } : {}) };
+    const result = await this.deliveries.updateOne(
+      { _id: id, attemptCount: { $lte: attempt } },
+      nextAttemptAt === null ? { $set: set, $unset: { nextAttemptAt: '' } } : { $set: set },
+    );
+    return result.matchedCount === 1;
+  }
+
+  async countForWebhook(webhookId: string, statuses: DeliveryStatus[]): Promise<number> {
+    return this.deliveries.countDocuments({ webhookId, status: { $in: statuses } });
   }
 
   /** By `_id`, which is derived from (delivery, attempt): the one lookup every store answers fast. */

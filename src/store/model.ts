@@ -30,6 +30,11 @@ export interface WebhookRecord {
   /** Secrets replaced by a rotation, still signed with until they expire (the grace period). */
   previousSigningSecrets?: { secret: EncryptedValue; expiresAt: Date }[];
   status: WebhookStatus;
+  /**
+   * Bumped on every status change. Deliveries apply a status only with a newer version, so pause → resume →
+   * pause ends paused whatever order the signals arrive in. Absent on records older than versioning: 0.
+   */
+  statusVersion?: number;
   /** Delays in seconds between attempts; the global default when absent. */
   retrySchedule?: number[];
   createdAt: Date;
@@ -90,7 +95,20 @@ export interface DeliveryRecord {
 }
 
 export type AttemptTrigger = 'automatic' | 'manual';
-export type AttemptErrorClass = 'http_status' | 'timeout' | 'connection' | 'tls' | 'dns' | 'blocked' | 'redirect';
+export type AttemptErrorClass =
+  | 'http_status'
+  | 'timeout'
+  | 'connection'
+  | 'tls'
+  | 'dns'
+  | 'blocked'
+  | 'redirect'
+  /** The worker stopped (crashed, froze, timed out) while this attempt was in flight: the receiver may or may
+   *  not have got it. The next attempt has the next number; this one is never sent again. */
+  | 'interrupted';
+
+/** `sending` while the POST is in flight (claimed by one activity try); `done` once its outcome is recorded. */
+export type AttemptState = 'sending' | 'done';
 
 export interface AttemptRecord {
   _id: string;
@@ -99,6 +117,12 @@ export interface AttemptRecord {
   webhookId: string;
   attempt: number;
   trigger: AttemptTrigger;
+  /** Absent on attempts recorded before claims existed: those are all done. */
+  state?: AttemptState;
+  /** Which try of the attempt activity claimed it (Temporal's activity attempt number). */
+  claimedByTry?: number;
+  /** The redelivery request this manual attempt answered (so a retried request makes no second attempt). */
+  requestId?: string;
   url: string;
   requestHeaders: Record<string, string>;
   delivered: boolean;

@@ -31,12 +31,17 @@ export class WebhookRepository {
     return this.webhooks.find(filter).sort({ _id: 1 }).limit(limit).toArray();
   }
 
+  /**
+   * Sets the status and bumps its version when it changes; setting the status it already has changes nothing
+   * (a retried PATCH hands the same version out again).
+   */
   async setStatus(tenantId: string, id: string, status: WebhookStatus, now: Date): Promise<WebhookRecord | null> {
-    return this.webhooks.findOneAndUpdate(
-      { _id: id, tenantId },
-      { $set: { status, updatedAt: now } },
+    const changed = await this.webhooks.findOneAndUpdate(
+      { _id: id, tenantId, status: { $ne: status } },
+      { $set: { status, updatedAt: now }, $inc: { statusVersion: 1 } },
       { returnDocument: 'after' },
     );
+    return changed ?? this.findForTenant(tenantId, id);
   }
 
   async list(tenantId: string, filter: WebhookListFilter, limit: number): Promise<WebhookRecord[]> {

@@ -66,7 +66,10 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     return record;
   }
 
-  /** Applies the change; a status change also pauses or resumes in-flight deliveries (`signalled` of them). */
+  /**
+   * Applies the change. A status (changed or not) is handed to the engine, which pauses or resumes the running
+   * deliveries durably: `handedTo` of them were open; `statusVersion` is the webhook's status version.
+   */
   async function update(tenantId: string, id: string, patch: UpdateWebhookInput) {
     const existing = await deps.store.webhooks.findForTenant(tenantId, id);
     if (!existing) throw new NotFoundError('webhook');
@@ -84,13 +87,13 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     else if (patch.retrySchedule !== undefined) set.retrySchedule = patch.retrySchedule;
     let webhook = await deps.store.webhooks.update(tenantId, id, set, unset);
     if (!webhook) throw new NotFoundError('webhook');
-    let signalled = 0;
-    if (patch.status !== undefined && patch.status !== existing.status) {
+    let handedTo = 0;
+    if (patch.status !== undefined) {
       const changed = await deps.engine.setWebhookStatus(tenantId, id, patch.status);
       webhook = changed.webhook;
-      signalled = changed.signalled;
+      handedTo = changed.handedTo;
     }
-    return { webhook, signalled };
+    return { webhook, statusVersion: webhook.statusVersion ?? 0, handedTo };
   }
 
   /**

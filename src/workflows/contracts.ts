@@ -2,7 +2,7 @@
  * What crosses the workflow/activity boundary and lands in Temporal history. IDs, statuses and numbers only:
  * no secret, credential, document field or response body ever appears here.
  */
-import type { AttemptErrorClass, AttemptTrigger, DeliveryStatus, PlatformEvent } from '../store/model';
+import type { AttemptErrorClass, AttemptTrigger, DeliveryStatus, PlatformEvent, WebhookStatus } from '../store/model';
 
 export interface PlatformEventInput {
   tenantId: string;
@@ -34,6 +34,32 @@ export interface DeliveryWorkflowInput {
   mode?: 'automatic' | 'manual';
   /** For a manual run: the status the delivery ended with, kept if the manual attempt fails. */
   finishedStatus?: DeliveryStatus;
+  /** For a manual run: the redelivery request it answers (recorded with the attempt, for de-duplication). */
+  requestId?: string;
+  /** The webhook's status version when this run was started: older status signals are ignored. */
+  webhookStatusVersion?: number;
+  /** A paused delivery re-reads its webhook this often (DELIVERY_PAUSE_RECHECK), whatever signal was lost. */
+  pauseRecheckSeconds?: number;
+}
+
+/** A webhook's status as of a version; a delivery applies only a version newer than the one it has. */
+export interface WebhookStatusChange {
+  status: WebhookStatus;
+  version: number;
+}
+
+/** One attempt of a delivery (v2): everything the activity needs comes from the workflow's input, by ID. */
+export interface SendAttemptInput {
+  deliveryId: string;
+  webhookId: string;
+  /** `<tenantId>:<eventId>`: the stored event whose body is sent. */
+  eventKey: string;
+  event: PlatformEvent;
+  attempt: number;
+  trigger: AttemptTrigger;
+  /** The schedule's delay before the next attempt, when there is one: the activity returns the actual delay. */
+  scheduledSeconds?: number;
+  requestId?: string;
 }
 
 export interface DeliveryWorkflowResult {
@@ -64,7 +90,7 @@ export type AttemptResult =
       /** When to retry, or null when this failure is final (schedule exhausted, not retryable, or manual). */
       retryInMs: number | null;
     }
-  | { kind: 'webhook_inactive' }
+  | { kind: 'webhook_inactive'; statusVersion?: number }
   | { kind: 'webhook_deleted' };
 
 export interface DeliveryState {

@@ -2,3 +2,4 @@
 export { deliveryWorkflow } from './delivery-workflow';
 export { platformEventWorkflow } from './platform-event-workflow';
 export { recoverWebhookWorkflow } from './recover-webhook-workflow';
+export { webhookControlWorkflow } from './webhook-control-workflow';

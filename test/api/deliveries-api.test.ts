@@ -156,22 +156,22 @@ test('PATCH status pauses and resumes in-flight deliveries through the engine; a
   await publish(tenantId, String(doc._id));
   const retrying = await deliveryOf(key, webhookId, 'retrying');
 
-  const paused = await api.call<{ status: string; signalledDeliveries: number }>('PATCH', `/v1/webhooks/${webhookId}`, {
+  const paused = await api.call<{ status: string; handedToDeliveries: number }>('PATCH', `/v1/webhooks/${webhookId}`, {
     key,
     body: { status: 'inactive' },
   });
-  expect(paused.body).toMatchObject({ status: 'inactive', signalledDeliveries: 1 });
+  expect(paused.body).toMatchObject({ status: 'inactive', handedToDeliveries: 1 });
   await deliveryOf(key, webhookId, 'paused');
   expect((await api.call('POST', `/v1/deliveries/${retrying.id}/redeliver`, { key })).status).toBe(409);
   healthy = true;
   await new Promise((r) => setTimeout(r, 3_000));
   expect(receiver.requests).toHaveLength(1);
 
-  const resumed = await api.call<{ signalledDeliveries: number }>('PATCH', `/v1/webhooks/${webhookId}`, {
+  const resumed = await api.call<{ handedToDeliveries: number }>('PATCH', `/v1/webhooks/${webhookId}`, {
     key,
     body: { status: 'active' },
   });
-  expect(resumed.body.signalledDeliveries).toBe(1);
+  expect(resumed.body.handedToDeliveries).toBe(1);
   await deliveryOf(key, webhookId, 'succeeded');
   expect(receiver.requests).toHaveLength(2);
 });

@@ -30,7 +30,7 @@ interface WebhookBody {
   signingSecret: string | null;
   status: string;
   retrySchedule: number[] | null;
-  signalledDeliveries?: number;
+  handedToDeliveries?: number;
 }
 
 const valid = { url: 'https://receiver.example.com/hooks', event: 'document.processed' };
@@ -101,7 +101,10 @@ describe('webhooks', () => {
       retrySchedule: null,
     });
     const id = created.body.id;
-    expect((await api.call<WebhookBody>('GET', `/v1/webhooks/${id}`, { key })).body).toEqual(created.body);
+    expect((await api.call<WebhookBody>('GET', `/v1/webhooks/${id}`, { key })).body).toEqual({
+      ...created.body,
+      pausedDeliveries: 0,
+    });
 
     const updated = await api.call<WebhookBody>('PATCH', `/v1/webhooks/${id}`, {
       key,
@@ -112,7 +115,7 @@ describe('webhooks', () => {
       auth: { type: 'bearer', token: '****-123' },
       signingSecret: null,
       retrySchedule: [1, 2],
-      signalledDeliveries: 0,
+      handedToDeliveries: 0,
     });
 
     const apiKeyed = await api.call<WebhookBody>('PATCH', `/v1/webhooks/${id}`, {
@@ -233,7 +236,10 @@ describe('validation: a 400 naming the field and reason, and nothing changes', (
     for (const body of [{}, { url: 'http://x.example/' }, { status: 'on' }, { auth: { type: 'basic' } }]) {
       expect((await api.call('PATCH', `/v1/webhooks/${created.body.id}`, { key, body })).status).toBe(400);
     }
-    expect((await api.call<WebhookBody>('GET', `/v1/webhooks/${created.body.id}`, { key })).body).toEqual(created.body);
+    expect((await api.call<WebhookBody>('GET', `/v1/webhooks/${created.body.id}`, { key })).body).toEqual({
+      ...created.body,
+      pausedDeliveries: 0,
+    });
   });
 
   test('malformed JSON is a 400, a non-JSON body a 415, an oversized body a 413', async () => {
@@ -285,7 +291,10 @@ test("a second tenant gets 404 on every route for the first tenant's webhook, an
     expect([method, path, res.status]).toEqual([method, path, 404]);
   }
   expect((await api.call<{ data: unknown[] }>('GET', '/v1/webhooks', { key: b.key })).body.data).toHaveLength(0);
-  expect((await api.call<WebhookBody>('GET', `/v1/webhooks/${id}`, { key: a.key })).body).toEqual(created.body);
+  expect((await api.call<WebhookBody>('GET', `/v1/webhooks/${id}`, { key: a.key })).body).toEqual({
+    ...created.body,
+    pausedDeliveries: 0,
+  });
 });
 
 test('the OpenAPI document is valid 3.1 and lists every route; /docs serves a page', async () => {

@@ -64,7 +64,7 @@ test('a delivery paused while retrying waits, then delivers after resume', async
   await deliveryIn(delivery._id, ['retrying']);
 
   const paused = await t.engine.setWebhookStatus(tenantId, webhook._id, 'inactive');
-  expect(paused.signalled).toBe(1);
+  expect(paused).toMatchObject({ handedTo: 1, statusVersion: 1 });
   await deliveryIn(delivery._id, ['paused']);
   healthy = true;
   await sleep(3_500); // longer than the backoff: a paused delivery must not attempt
@@ -73,7 +73,7 @@ test('a delivery paused while retrying waits, then delivers after resume', async
   expect(state).toMatchObject({ status: 'paused', paused: true, attempts: 1 });
 
   const resumed = await t.engine.setWebhookStatus(tenantId, webhook._id, 'active');
-  expect(resumed.signalled).toBe(1);
+  expect(resumed).toMatchObject({ handedTo: 1, statusVersion: 2 });
   const done = await deliveryIn(delivery._id, ['succeeded']);
   expect(done.attemptCount).toBe(2);
   expect(receiver.requests).toHaveLength(2);

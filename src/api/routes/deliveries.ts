@@ -36,12 +36,23 @@ export function deliveryRoutes(deps: ApiDeps) {
       path: '/v1/deliveries/:id/redeliver',
       roles: ['tenant'],
       tag: 'Deliveries',
-      summary: 'Make one manual attempt now and report it',
+      summary:
+        'Make one manual attempt now and report it; send an Idempotency-Key header to make a retried request one attempt',
       params: idParams,
       success: { status: 200, description: "The attempt's outcome", schema: attemptOutcomeSchema },
       errors: [404, 409],
-      handler: async ({ caller, params }) => {
-        const result = await deps.engine.redeliver(tenantOf(caller), params.id);
+      handler: async ({ caller, params, headers }) => {
+        const key = headers['idempotency-key'];
+        if (typeof key === 'string' && (key.length === 0 || key.length > 200)) {
+          throw new HttpError(400, 'validation_failed', 'header.idempotency-key: must be 1 to 200 characters', [
+            { field: 'header.idempotency-key', message: 'must be 1 to 200 characters' },
+          ]);
+        }
+        const result = await deps.engine.redeliver(
+          tenantOf(caller),
+          params.id,
+          typeof key === 'string' ? key : undefined,
+        );
         const attempt = 'attempt' in result ? await deps.store.deliveries.findAttempt(params.id, result.attempt) : null;
         return outcomeView(params.id, result, attempt);
       },

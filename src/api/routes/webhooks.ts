@@ -67,11 +67,23 @@ export function webhookRoutes(deps: ApiDeps) {
       path: '/v1/webhooks/:id',
       roles: ['tenant'],
       tag: 'Webhooks',
-      summary: 'Get a webhook',
+      summary: 'Get a webhook, with how many of its deliveries are paused',
       params: idParams,
-      success: { status: 200, description: 'The webhook', schema: webhookSchema },
+      success: {
+        status: 200,
+        description: 'The webhook',
+        schema: webhookSchema
+          .extend({
+            pausedDeliveries: z.number().meta({ description: 'Deliveries waiting for the webhook to be active' }),
+          })
+          .meta({ id: 'WebhookWithCounts' }),
+      },
       errors: [404],
-      handler: async ({ caller, params }) => webhookView(await load(tenantOf(caller), params.id), deps.secrets),
+      handler: async ({ caller, params }) => {
+        const webhook = await load(tenantOf(caller), params.id);
+        const pausedDeliveries = await deps.store.deliveries.countForWebhook(webhook._id, ['paused']);
+        return { ...webhookView(webhook, deps.secrets), pausedDeliveries };
+      },
     }),
     route({
       method: 'patch',
@@ -84,12 +96,19 @@ export function webhookRoutes(deps: ApiDeps) {
       success: {
         status: 200,
         description: 'The webhook, and how many running deliveries were paused or resumed',
-        schema: webhookSchema.extend({ signalledDeliveries: z.number() }).meta({ id: 'UpdatedWebhook' }),
+        schema: webhookSchema
+          .extend({
+            handedToDeliveries: z.number().meta({
+              description:
+                'Open deliveries the status change was handed to (paused or resumed durably, in the background)',
+            }),
+          })
+          .meta({ id: 'UpdatedWebhook' }),
       },
       errors: [404],
       handler: async ({ caller, params, body }) => {
-        const { webhook, signalled } = await deps.webhooks.update(tenantOf(caller), params.id, body);
-        return { ...webhookView(webhook, deps.secrets), signalledDeliveries: signalled };
+        const { webhook, handedTo } = await deps.webhooks.update(tenantOf(caller), params.id, body);
+        return { ...webhookView(webhook, deps.secrets), handedToDeliveries: handedTo };
       },
     }),
     route({

@@ -1,0 +1,102 @@
+/**
+ * The activities behind delivery control: the delivery workflow's record of its own state, the webhook status
+ * a paused delivery re-reads, and the fan-out of a webhook's status change to its running deliveries.
+ */
+import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { DeliveryStatus } from '../store/model';
+import type { WebhookStatusChange } from '../workflows/contracts';
+import { pauseSignal, resumeSignal, webhookStatusSignal } from '../workflows/messages';
+import type { ActivityDeps } from './deps';
+
+export interface RecordDeliveryStateInput {
+  deliveryId: string;
+  /** The attempt this state follows: the write is skipped if a later attempt is already recorded. */
+  attempt: number;
+  status: DeliveryStatus;
+  lastAttemptAt?: string;
+  lastStatusCode?: number;
+  lastError?: string;
+  /** ISO time of the next automatic attempt; null clears it. */
+  nextAttemptAt?: string | null;
+}
+
+export interface FanOutInput extends WebhookStatusChange {
+  webhookId: string;
+}
+
+/** Signals in flight at once during a fan-out. */
+const FAN_OUT_CONCURRENCY = 25;
+
+export function createControlActivities(deps: ActivityDeps) {
+  const now = (): Date => deps.now?.() ?? new Date();
+
+  async function recordDeliveryState(input: RecordDeliveryStateInput): Promise<boolean> {
+    return deps.store.deliveries.recordState(
+      input.deliveryId,
+      input.attempt,
+      {
+        status: input.status,
+        attemptCount: input.attempt,
+        lastAttemptAt: input.lastAttemptAt ? new Date(input.lastAttemptAt) : undefined,
+        lastStatusCode: input.lastStatusCode,
+        lastError: input.lastError,
+        nextAttemptAt: input.nextAttemptAt
+          ? new Date(input.nextAttemptAt)
+          : input.nextAttemptAt === null
+            ? null
+            : undefined,
+      },
+      now(),
+    );
+  }
+
+  /** The webhook's current status and version; null once it is deleted. */
+  async function readWebhookStatus(webhookId: string): Promise<WebhookStatusChange | null> {
+    const webhook = await deps.store.webhooks.findById(webhookId);
+    return webhook ? { status: webhook.status, version: webhook.statusVersion ?? 0 } : null;
+  }
+
+  /**
+   * Hands a status version to every delivery of the webhook a workflow may be working on. Deliveries started
+   * before versioned signals get the plain pause/resume they understand. Returns how many were running.
+   */
+  async function fanOutWebhookStatus(input: FanOutInput): Promise<number> {
+    if (!deps.temporal) throw new Error('fanOutWebhookStatus needs a Temporal client');
+    const temporal = deps.temporal;
+    const open = await deps.store.deliveries.listOpenForWebhook(input.webhookId);
+    const change: WebhookStatusChange = { status: input.status, version: input.version };
+    const legacy = input.status === 'active' ? resumeSignal : pauseSignal;
+    let running = 0;
+    for (let i = 0; i < open.length; i += FAN_OUT_CONCURRENCY) {
+      heartbeat(i);
+      const batch = open.slice(i, i + FAN_OUT_CONCURRENCY);
+      const results = await Promise.all(
+        batch.map(async (d) => {
+          const handle = temporal.workflow.getHandle(d.workflowId);
+          try {
+            await handle.signal(webhookStatusSignal, change);
+            await handle.signal(legacy);
+            return true;
+          } catch (err) {
+            // Finished, or not started yet: its first attempt reads the webhook's status itself.
+            if (err instanceof WorkflowNotFoundError) return false;
+            throw err;
+          }
+        }),
+      );
+      running += results.filter(Boolean).length;
+    }
+    return running;
+  }
+
+  return { recordDeliveryState, readWebhookStatus, fanOutWebhookStatus };
+}
+
+function heartbeat(progress: number): void {
+  try {
+    Context.current().heartbeat(progress);
+  } catch {
+    // outside an activity (unit tests)
+  }
+}

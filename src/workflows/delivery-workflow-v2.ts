@@ -1,0 +1,221 @@
+/**
+ * One event to one webhook (v2): attempt; on failure wait out the retry schedule; until delivered or the
+ * schedule is spent. The webhook's status arrives as versioned signals (only a newer version applies), and a
+ * paused delivery re-reads it on a timer, so no lost or reordered signal can strand it. The workflow owns the
+ * delivery's status: attempts report outcomes, and the workflow records the state it decides (conditionally on
+ * the attempt number, so no stale write wins). Cancelled from the Web UI or CLI, it records `cancelled`.
+ */
+import {
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  isCancellation,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities';
+import type { DeliveryStatus } from '../store/model';
+import { INFRASTRUCTURE_RETRY } from './activity-options';
+import type { AttemptResult, DeliveryWorkflowInput, DeliveryWorkflowResult } from './contracts';
+import { DeliveryRun } from './delivery-run';
+import {
+  cancelSignal,
+  deliveryStateQuery,
+  pauseSignal,
+  redeliverUpdate,
+  resumeSignal,
+  retryNowSignal,
+  webhookStatusSignal,
+} from './messages';
+import { AttemptCountKey, DeliveryStatusKey, NextAttemptAtKey } from './search-attribute-keys';
+
+type Activities = ReturnType<typeof createActivities>;
+
+// The send is bounded at DELIVERY_TIMEOUT_MS (30 s by default); the whole attempt runs under a 10-second
+// heartbeat, so a worker that stops anywhere in it is noticed in seconds. Infrastructure failures retry forever.
+const { sendAttempt } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: INFRASTRUCTURE_RETRY,
+});
+const { recordDeliveryState, readWebhookStatus } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: INFRASTRUCTURE_RETRY,
+});
+
+const DEFAULT_PAUSE_RECHECK_SECONDS = 300;
+
+export async function deliveryWorkflowV2(input: DeliveryWorkflowInput): Promise<DeliveryWorkflowResult> {
+  const run = new DeliveryRun(input);
+  const eventKey = `${input.tenantId}:${input.eventId}`;
+  const recheckMs = (input.pauseRecheckSeconds ?? DEFAULT_PAUSE_RECHECK_SECONDS) * 1000;
+
+  setHandler(webhookStatusSignal, (change) => {
+    run.applyWebhookStatus(change);
+  });
+  // Superseded by webhookStatus (a fan-out sends both, for runs of the previous release): nothing to do here.
+  setHandler(pauseSignal, () => undefined);
+  setHandler(resumeSignal, () => undefined);
+  setHandler(retryNowSignal, () => {
+    run.requestRetryNow();
+  });
+  setHandler(cancelSignal, () => run.cancel());
+  setHandler(deliveryStateQuery, () => run.view());
+  setHandler(redeliverUpdate, (requestId: string) => redeliverWhileRunning(requestId), {
+    validator: (_requestId: string) => {
+      if (run.done) throw new Error(`the delivery has already finished (${run.status})`);
+    },
+  });
+
+  try {
+    if (input.mode === 'manual') await redeliverFinished();
+    else await deliverAutomatically();
+    if (run.cancelled && run.status !== 'succeeded') await settle('cancelled');
+    await condition(allHandlersFinished);
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    // Cancelled by an operator (Web UI, CLI): say so in the record, then end as cancelled.
+    await CancellationScope.nonCancellable(() => settle('cancelled'));
+    throw err;
+  }
+  return { status: run.status, attempts: run.attempts, lastResult: run.lastResult };
+
+  async function deliverAutomatically(): Promise<void> {
+    for (;;) {
+      await whilePaused();
+      if (run.done) return;
+      const result = await attempt('automatic', input.retrySchedule[run.automaticFailures]);
+      if (!result || run.done) return;
+      switch (result.kind) {
+        case 'delivered':
+          return settle('succeeded');
+        case 'webhook_deleted':
+          return settle('failed', 'webhook was deleted');
+        case 'webhook_inactive':
+          // Read before a newer status reached us? Then it is ignored and the next attempt reads again.
+          run.applyWebhookStatus({ status: 'inactive', version: result.statusVersion ?? run.webhook.version + 1 });
+          continue;
+        case 'failed':
+          run.automaticFailures++;
+          if (result.retryInMs === null) return settle('failed');
+          await setState('retrying', new Date(Date.now() + result.retryInMs));
+          await backoff(Date.now() + result.retryInMs);
+      }
+    }
+  }
+
+  /** A manual run of a finished delivery: one attempt; its status changes only if the attempt delivers. */
+  async function redeliverFinished(): Promise<void> {
+    const result = await attempt('manual', undefined, input.requestId);
+    if (result?.kind === 'delivered') await settle('succeeded');
+    else await setState(run.status, run.nextAttemptAt);
+  }
+
+  /** A redelivery while the automatic schedule runs: one attempt now; success ends the delivery. */
+  async function redeliverWhileRunning(requestId?: string): Promise<AttemptResult> {
+    const result = await attempt('manual', undefined, requestId);
+    if (!result) throw new Error('the delivery finished before the redelivery could start');
+    if (result.kind === 'delivered') {
+      run.done = true;
+      await settle('succeeded');
+    } else {
+      await setState(run.status, run.nextAttemptAt);
+    }
+    return result;
+  }
+
+  /** One attempt at a time; an automatic one that waited for a manual success does not happen. */
+  async function attempt(
+    trigger: 'automatic' | 'manual',
+    scheduledSeconds: number | undefined,
+    requestId?: string,
+  ): Promise<AttemptResult | undefined> {
+    await condition(() => !run.attemptInFlight || (trigger === 'automatic' && run.done));
+    if (trigger === 'automatic' && run.done) return undefined;
+    run.attemptInFlight = true;
+    try {
+      const number = run.attempts + 1;
+      const result = await sendAttempt({
+        deliveryId: input.deliveryId,
+        webhookId: input.webhookId,
+        eventKey,
+        event: input.event,
+        attempt: number,
+        trigger,
+        scheduledSeconds,
+        requestId,
+      });
+      run.lastResult = result;
+      if (result.kind === 'delivered' || result.kind === 'failed') run.attempts = number;
+      return result;
+    } finally {
+      run.attemptInFlight = false;
+    }
+  }
+
+  /** Waits while the webhook is inactive, re-reading it on a timer: a lost resume costs minutes, never forever. */
+  async function whilePaused(): Promise<void> {
+    if (!run.paused) return;
+    const resumeTo: DeliveryStatus = run.attempts === 0 ? 'pending' : 'retrying';
+    run.pausedSince = new Date();
+    await setState('paused', run.nextAttemptAt);
+    while (run.paused) {
+      if (await condition(() => !run.paused, recheckMs)) break;
+      const current = await readWebhookStatus(input.webhookId);
+      if (!current) return settle('failed', 'webhook was deleted');
+      run.applyWebhookStatus(current);
+    }
+    run.pausedSince = undefined;
+    if (!run.done) await setState(resumeTo, run.nextAttemptAt);
+  }
+
+  /** Sleeps until `until`; retry-now or a manual success cut it short; a pause stops the clock's effect. */
+  async function backoff(until: number): Promise<void> {
+    run.enterBackoff();
+    try {
+      while (!run.done && !run.retryNowPending) {
+        if (run.paused) {
+          await whilePaused();
+          continue;
+        }
+        const remaining = until - Date.now();
+        if (remaining <= 0) break;
+        await condition(() => run.retryNowPending || run.done || run.paused, remaining);
+      }
+    } finally {
+      run.leaveBackoff();
+    }
+  }
+
+  async function settle(status: DeliveryStatus, error?: string): Promise<void> {
+    run.done = true;
+    await setState(status, undefined, error);
+  }
+
+  /** The one place the delivery's status changes: search attributes (when it changes) and the stored record. */
+  async function setState(status: DeliveryStatus, nextAttemptAt?: Date, error?: string): Promise<void> {
+    const changed = status !== run.status || nextAttemptAt?.getTime() !== run.nextAttemptAt?.getTime();
+    run.status = status;
+    run.nextAttemptAt = nextAttemptAt;
+    if (changed || run.attempts > 0) {
+      upsertSearchAttributes([
+        { key: DeliveryStatusKey, value: status },
+        { key: AttemptCountKey, value: run.attempts },
+        { key: NextAttemptAtKey, value: nextAttemptAt ?? null },
+      ]);
+    }
+    const last = run.lastResult;
+    const made = last && (last.kind === 'delivered' || last.kind === 'failed') ? last : undefined;
+    await recordDeliveryState({
+      deliveryId: input.deliveryId,
+      attempt: run.attempts,
+      status,
+      lastAttemptAt: made ? new Date().toISOString() : undefined,
+      lastStatusCode: made?.statusCode,
+      lastError: error ?? (made?.kind === 'failed' ? made.error : made ? '' : undefined),
+      nextAttemptAt: nextAttemptAt ? nextAttemptAt.toISOString() : null,
+    });
+  }
+}
