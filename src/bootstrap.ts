@@ -10,6 +10,7 @@ import { createApp } from './api/app';
 import { composeApi, composeWorkerActivities, type WorkerOverrides } from './composition';
 import type { Config } from './config';
 import { ConfigError } from './errors';
+import { ensureReconcileSchedule } from './temporal/reconcile-schedule';
 import type { Logger } from './logger';
 import { createStore, type Store } from './store';
 import { connectMongo, ensureIndexes } from './store/mongo';
@@ -68,6 +69,12 @@ export async function startWorker(deps: {
   // Activities that message workflows (status fan-out, reconciler) share the worker's connection.
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const { sender, activities } = composeWorkerActivities(config, { ...deps, temporal }, deps.overrides);
+  if (config.RECONCILE_INTERVAL > 0) {
+    await ensureReconcileSchedule(temporal, {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      intervalSeconds: config.RECONCILE_INTERVAL,
+    });
+  }
   const worker = await createEngineWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,

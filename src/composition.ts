@@ -113,6 +113,7 @@ export function composeWorkerActivities(
     defaultRetrySchedule: retryScheduleOf(config),
     pauseRecheckSeconds: config.DELIVERY_PAUSE_RECHECK,
     temporal: services.temporal,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
   });
   return { sender, activities };
 }

@@ -87,6 +87,7 @@ export function createControlActivities(deps: ActivityDeps) {
       );
       running += results.filter(Boolean).length;
     }
+    await deps.store.webhooks.markHandedOut(input.webhookId, input.version);
     return running;
   }
 

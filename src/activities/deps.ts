@@ -16,7 +16,9 @@ export interface ActivityDeps {
   defaultRetrySchedule: number[];
   /** DELIVERY_PAUSE_RECHECK in seconds: how often a paused delivery re-reads its webhook. */
   pauseRecheckSeconds?: number;
-  /** For activities that message other workflows (the status fan-out, the reconciler). */
+  /** For activities that message or start workflows (the status fan-out, the reconciler). */
   temporal?: Client;
+  /** The task queue this worker serves: where the reconciler restarts deliveries. */
+  taskQueue?: string;
   now?: () => Date;
 }

@@ -2,6 +2,7 @@
 import type { DeliveryStatus } from '../store/model';
 import { createAttemptDelivery } from './attempt-delivery';
 import { createControlActivities } from './control';
+import { createReconcileActivities } from './reconcile';
 import { createSendAttempt } from './send-attempt';
 import type { ActivityDeps } from './deps';
 import { createDispatchActivities } from './dispatch';
@@ -20,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
     attemptDelivery: createAttemptDelivery(deps),
     sendAttempt: createSendAttempt(deps),
     ...createControlActivities(deps),
+    ...createReconcileActivities(deps),
     claimRecoverable: createClaimRecoverable(deps),
     async recordDeliveryStatus(input: { deliveryId: string; status: DeliveryStatus }): Promise<void> {
       await deps.store.deliveries.update(input.deliveryId, { status: input.status }, deps.now?.() ?? new Date());

@@ -110,6 +110,7 @@ export function createSendAttempt(deps: ActivityDeps) {
   function buildRequest(input: SendAttemptInput, loaded: Loaded, at: Date): Record<string, string> {
     return buildDeliveryHeaders({
       deliveryId: input.deliveryId,
+      attempt: input.attempt,
       event: input.event,
       body: loaded.body,
       auth: openAuth(loaded.webhook.auth, deps.secrets),

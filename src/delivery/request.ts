@@ -6,6 +6,8 @@ import { USER_AGENT } from '../version';
 
 export interface DeliveryHeadersInput {
   deliveryId: string;
+  /** The attempt's number (1, 2, …): each is sent at most once. Absent for v1 attempts. */
+  attempt?: number;
   event: string;
   body: string;
   auth: PlainAuth;
@@ -24,6 +26,7 @@ export function buildDeliveryHeaders(input: DeliveryHeadersInput): Record<string
     'user-agent': USER_AGENT,
     'x-docflo-event': input.event,
     'x-docflo-delivery': input.deliveryId,
+    ...(input.attempt !== undefined ? { 'x-docflo-attempt': String(input.attempt) } : {}),
     ...standardHeaders(input.deliveryId, input.timestamp, input.body, input.signingSecrets),
   };
   const newest = input.signingSecrets[0];

@@ -13,6 +13,8 @@ export interface DeliveryListFilter {
 /** What a recover re-sends: failed deliveries, and the ones skipped while the webhook was inactive. */
 export const RECOVERABLE_STATUSES: DeliveryStatus[] = ['failed', 'skipped'];
 
+const STRANDED_PENDING_AFTER_MS = 60_000;
+
 /** An attempt's ID is its delivery and number, so a second insert of the same attempt is a duplicate key. */
 export function attemptId(deliveryId: string, attempt: number): string {
   return `${deliveryId}:${attempt}`;
@@ -155,6 +157,13 @@ export class DeliveryRepository {
     return result.matchedCount === 1;
   }
 
+  /** Records that say open and have not changed since `before`, in ID order: what the reconciler checks. */
+  async pageOpenUnchangedSince(before: Date, afterId: string | undefined, limit: number): Promise<DeliveryRecord[]> {
+    const filter: Filter<DeliveryRecord> = { status: { $in: OPEN_DELIVERY_STATUSES }, updatedAt: { $lt: before } };
+    if (afterId) filter._id = { $gt: afterId };
+    return this.deliveries.find(filter).sort({ _id: 1 }).limit(limit).toArray();
+  }
+
   async countForWebhook(webhookId: string, statuses: DeliveryStatus[]): Promise<number> {
     return this.deliveries.countDocuments({ webhookId, status: { $in: statuses } });
   }
@@ -183,8 +192,17 @@ export class DeliveryRepository {
     return this.deliveries.find(query).sort({ createdAt: -1, _id: -1 }).limit(limit).toArray();
   }
 
+  /**
+   * Failed and skipped deliveries, and `pending` ones untouched for a minute (stranded: a start that never
+   * happened; one whose run is in fact going is left alone, its start is refused as already running).
+   */
   private recoverableFilter(webhookId: string, since: Date, until: Date): Filter<DeliveryRecord> {
-    return { webhookId, status: { $in: RECOVERABLE_STATUSES }, createdAt: { $gte: since, $lt: until } };
+    const staleBefore = new Date(Date.now() - STRANDED_PENDING_AFTER_MS);
+    return {
+      webhookId,
+      createdAt: { $gte: since, $lt: until },
+      $or: [{ status: { $in: RECOVERABLE_STATUSES } }, { status: 'pending', updatedAt: { $lt: staleBefore } }],
+    };
   }
 
   async countRecoverable(webhookId: string, since: Date, until: Date): Promise<number> {

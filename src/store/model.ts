@@ -35,6 +35,8 @@ export interface WebhookRecord {
    * pause ends paused whatever order the signals arrive in. Absent on records older than versioning: 0.
    */
   statusVersion?: number;
+  /** The status version not yet handed to all running deliveries (cleared by the fan-out once it has been). */
+  statusHandOffPending?: number;
   /** Delays in seconds between attempts; the global default when absent. */
   retrySchedule?: number[];
   createdAt: Date;

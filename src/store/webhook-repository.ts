@@ -41,7 +41,30 @@ export class WebhookRepository {
       { $set: { status, updatedAt: now }, $inc: { statusVersion: 1 } },
       { returnDocument: 'after' },
     );
-    return changed ?? this.findForTenant(tenantId, id);
+    if (!changed) return this.findForTenant(tenantId, id);
+    // A second write (no $inc and $set of the same field in one update on every store): the version it
+    // names is the one this change produced. The reconciler hands out any version still pending.
+    await this.webhooks.updateOne(
+      { _id: id, statusVersion: changed.statusVersion },
+      { $set: { statusHandOffPending: changed.statusVersion ?? 0 } },
+    );
+    return { ...changed, statusHandOffPending: changed.statusVersion };
+  }
+
+  /** The fan-out of `version` reached every running delivery: nothing is pending unless a newer one is. */
+  async markHandedOut(id: string, version: number): Promise<void> {
+    await this.webhooks.updateOne(
+      { _id: id, statusHandOffPending: { $lte: version } },
+      { $unset: { statusHandOffPending: '' } },
+    );
+  }
+
+  /** Webhooks whose status change is still to be handed out, unchanged since `before` (the reconciler's). */
+  async listHandOffPending(before: Date, limit: number): Promise<WebhookRecord[]> {
+    return this.webhooks
+      .find({ statusHandOffPending: { $exists: true }, updatedAt: { $lt: before } })
+      .limit(limit)
+      .toArray();
   }
 
   async list(tenantId: string, filter: WebhookListFilter, limit: number): Promise<WebhookRecord[]> {

@@ -21,6 +21,7 @@ export const RESERVED_HEADERS = new Set([
   'user-agent',
   'x-docflo-event',
   'x-docflo-delivery',
+  'x-docflo-attempt',
   'x-docflo-signature',
   'webhook-id',
   'webhook-timestamp',

@@ -3,3 +3,4 @@ export { deliveryWorkflow } from './delivery-workflow';
 export { platformEventWorkflow } from './platform-event-workflow';
 export { recoverWebhookWorkflow } from './recover-webhook-workflow';
 export { webhookControlWorkflow } from './webhook-control-workflow';
+export { reconcileDeliveriesWorkflow } from './reconcile-workflow';

@@ -86,6 +86,8 @@ export function testConfigEnv(env: TestEnv, overrides: Record<string, string> = 
     // Test receivers listen on 127.0.0.1 only; every other loopback address stays blocked.
     DELIVERY_ALLOWED_CIDRS: '127.0.0.1/32',
     LOG_LEVEL: 'silent',
+    // Each test file's task queue would get a Schedule of its own; the reconciler's tests turn it on.
+    RECONCILE_INTERVAL: '0',
     ...overrides,
   };
 }
