@@ -8,6 +8,8 @@ import { idSchema, platformEventSchema } from '../client/schemas';
 import { DELIVERY_STATUSES } from '../store/model';
 import { webhookStatusSchema } from '../webhooks/schemas';
 
+/** Path parameters of routes that name one resource. */
+export const idParamsSchema = z.object({ id: idSchema });
 
 const maskedAuthSchema = z
   .discriminatedUnion('type', [
@@ -102,7 +104,7 @@ export const publishEventBodySchema = z
     eventId: idSchema.optional().meta({ description: 'Idempotency key: the same ID twice is one event' }),
     tenantId: idSchema,
     event: platformEventSchema,
-    documentId: z.string().min(1).max(200),
+    documentId: idSchema,
     occurredAt: z.iso.datetime({ offset: true }).optional(),
   })
   .strict()

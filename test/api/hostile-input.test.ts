@@ -186,3 +186,68 @@ test('a valid gzip body is accepted, so the 400s above are about the bytes, not 
   });
   expect(res.status).toBe(201);
 });
+
+describe('IDs follow one pattern in every path and body: no ".", "..", "/" or other characters', () => {
+  /** As sent on the wire: the router decodes %2E%2E to "..", a%2Fb to "a/b". */
+  const BAD_IDS = [
+    '..',
+    '.',
+    '%2E%2E',
+    '.hidden',
+    'a..b',
+    'trailing.',
+    'a%2Fb',
+    '%2F',
+    'a%20b',
+    '%00',
+    '%C3%A9',
+    '%252E',
+  ];
+
+  test('in each path parameter of every route: 400 naming the parameter, nothing changes', async () => {
+    const before = await storeSnapshot(t.db);
+    for (const op of operations) {
+      for (const name of paramsOf(op.path)) {
+        for (const value of BAD_IDS) {
+          const res = await rawRequest(api.url, op.method, pathOf(op.path, { name, value }), {
+            headers: keyFor(op.roles),
+          });
+          const what = `${op.method} ${op.path} with ${name}=${value}`;
+          expectClientError(res, 400, 'validation_failed', what);
+          expect([what, res.json?.error?.details]).toEqual([
+            what,
+            expect.arrayContaining([expect.objectContaining({ field: `path.${name}` })]),
+          ]);
+        }
+      }
+    }
+    expect(await storeSnapshot(t.db)).toEqual(before);
+  });
+
+  test('in bodies: tenantId, eventId and documentId', async () => {
+    const before = await storeSnapshot(t.db);
+    const publish = { tenantId: values.tenantId, event: 'document.processed', documentId: 'doc-1', eventId: 'evt-1' };
+    const cases: [string, string, Record<string, unknown>, string][] = [
+      ['POST', '/v1/tenants', { tenantId: '..', name: 'x' }, 'body.tenantId'],
+      ['POST', '/v1/tenants', { tenantId: 'a/b', name: 'x' }, 'body.tenantId'],
+      ['POST', '/v1/events', { ...publish, eventId: '..' }, 'body.eventId'],
+      ['POST', '/v1/events', { ...publish, eventId: 'evt/1' }, 'body.eventId'],
+      ['POST', '/v1/events', { ...publish, tenantId: '.' }, 'body.tenantId'],
+      ['POST', '/v1/events', { ...publish, documentId: '../etc' }, 'body.documentId'],
+      ['POST', '/v1/events', { ...publish, documentId: 'a b' }, 'body.documentId'],
+    ];
+    for (const [method, path, body, field] of cases) {
+      const role: Role = path === '/v1/events' ? 'platform' : 'admin';
+      const res = await api.call<{ error: { details: { field: string }[] } }>(method, path, { key: keys[role], body });
+      expect([body, res.status, res.body.error.details.map((d) => d.field)]).toEqual([body, 400, [field]]);
+    }
+    expect(await storeSnapshot(t.db)).toEqual(before);
+  });
+
+  test('the pattern still takes the IDs the engine and the platform use', async () => {
+    for (const id of ['acme-corp', 'evt_0192f3a4-b5c6', 'v1.2.3', '65f1a2b3c4d5e6f7a8b9c0d1', 'a~b']) {
+      const res = await api.call('POST', '/v1/tenants', { key: api.adminKey, body: { tenantId: id, name: id } });
+      expect([id, res.status]).toEqual([id, 201]);
+    }
+  });
+});
