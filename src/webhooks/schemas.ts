@@ -11,12 +11,6 @@ export const RESERVED_HEADERS = new Set([
   'host',
   'content-type',
   'content-length',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-  'upgrade',
-  'te',
-  'trailer',
   'expect',
   'user-agent',
   'x-docflo-event',
@@ -26,6 +20,65 @@ export const RESERVED_HEADERS = new Set([
   'webhook-timestamp',
   'webhook-signature',
 ]);
+
+/**
+ * Hop-by-hop, proxy and cookie headers: proxies strip, rewrite or act on them, so a key sent in one may never
+ * arrive (or arrive somewhere it should not). An API-key header may not be one of them.
+ */
+export const HOP_BY_HOP_OR_PROXY_HEADERS = new Set([
+  'connection',
+  'keep-alive',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'via',
+  'forwarded',
+  'x-real-ip',
+  'cookie',
+  'set-cookie',
+]);
+const HOP_BY_HOP_OR_PROXY_PREFIXES = ['proxy-', 'x-forwarded-'];
+
+export function isHopByHopOrProxyHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return HOP_BY_HOP_OR_PROXY_HEADERS.has(lower) || HOP_BY_HOP_OR_PROXY_PREFIXES.some((p) => lower.startsWith(p));
+}
+
+/**
+ * Why a credential cannot be sent as is in an HTTP header value, or undefined: only visible ASCII and inner
+ * spaces travel unchanged (a control character makes the request invalid, anything outside ASCII is encoded
+ * differently by each side, and leading or trailing spaces are stripped). Never echoes the value.
+ */
+export function headerValueProblem(value: string): string | undefined {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) {
+      return `must be a valid HTTP header value: a control character (U+${code.toString(16).toUpperCase().padStart(4, '0')}) at position ${i + 1}`;
+    }
+    if (code > 0x7e) {
+      return `must be a valid HTTP header value: only visible ASCII characters and spaces, not the character at position ${i + 1}`;
+    }
+  }
+  if (/^ | $/.test(value)) return 'must be a valid HTTP header value: no leading or trailing space';
+  return undefined;
+}
+
+/** Basic credentials travel base64-encoded (as UTF-8), so any character but a control character works. */
+export function controlCharacterProblem(value: string): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  const at = value.search(/[\u0000-\u001f\u007f-\u009f]/);
+  if (at === -1) return undefined;
+  const code = value.charCodeAt(at);
+  return `must not contain control characters: U+${code.toString(16).toUpperCase().padStart(4, '0')} at position ${at + 1}`;
+}
+
+const refineWith =
+  (problem: (value: string) => string | undefined) =>
+  (value: string, ctx: z.RefinementCtx): void => {
+    const message = problem(value);
+    if (message) ctx.addIssue({ code: 'custom', message });
+  };
 
 const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
@@ -56,6 +109,11 @@ export const webhookUrlSchema = z
   });
 
 const secretText = (name: string, max: number) => z.string().min(1, `${name} must not be empty`).max(max);
+/** A credential sent verbatim in a header (a bearer token, an API key). */
+const headerSecret = (name: string, max: number) =>
+  secretText(name, max)
+    .superRefine(refineWith(headerValueProblem))
+    .meta({ description: 'Sent verbatim in a header: visible ASCII and inner spaces only' });
 
 export const authInputSchema = z
   .discriminatedUnion('type', [
@@ -67,11 +125,12 @@ export const authInputSchema = z
           .string()
           .min(1)
           .max(256)
-          .regex(/^[^:]*$/, 'must not contain ":"'),
-        password: secretText('password', 1024),
+          .regex(/^[^:]*$/, 'must not contain ":"')
+          .superRefine(refineWith(controlCharacterProblem)),
+        password: secretText('password', 1024).superRefine(refineWith(controlCharacterProblem)),
       })
       .strict(),
-    z.object({ type: z.literal('bearer'), token: secretText('token', 4096) }).strict(),
+    z.object({ type: z.literal('bearer'), token: headerSecret('token', 4096) }).strict(),
     z
       .object({
         type: z.literal('apiKey'),
@@ -80,8 +139,12 @@ export const authInputSchema = z
           .max(128)
           .regex(HTTP_TOKEN, 'must be a valid HTTP header name')
           .refine((h) => !RESERVED_HEADERS.has(h.toLowerCase()), 'is a header the engine sets itself')
+          .refine(
+            (h) => !isHopByHopOrProxyHeader(h),
+            'is a hop-by-hop, proxy or cookie header (Connection, Proxy-*, Via, Forwarded, X-Forwarded-*, Cookie…), which proxies strip or rewrite',
+          )
           .default('x-api-key'),
-        key: secretText('key', 4096),
+        key: headerSecret('key', 4096),
       })
       .strict(),
   ])

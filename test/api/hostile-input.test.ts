@@ -10,12 +10,11 @@ import type { Role } from '../../src/api/auth';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { eventually, startTestEngine, type TestEngine } from '../helpers/engine';
 import { rawRequest, type RawResponse } from '../helpers/raw-http';
-import { startReceiver, type Receiver } from '../helpers/receiver';
+import { startReceiver } from '../helpers/receiver';
 import { storeSnapshot } from '../helpers/state';
 
 let t: TestEngine;
 let api: TestApi;
-let receiver: Receiver;
 /** A real value for every path parameter, so each request reaches the resource it names. */
 const values: Record<string, string> = {};
 const keys = {} as Record<Role, string>;
@@ -24,7 +23,8 @@ let operations: { method: string; path: string; roles: Role[] }[] = [];
 beforeAll(async () => {
   t = await startTestEngine();
   api = await startTestApi(t);
-  receiver = await startReceiver();
+  // Closed after the first test (test/helpers/receiver.ts); only this setup delivers to it.
+  const receiver = await startReceiver();
   const tenant = await api.tenant();
   keys.admin = api.adminKey;
   keys.platform = api.platformKey;
@@ -64,7 +64,6 @@ beforeAll(async () => {
   );
 });
 afterAll(async () => {
-  await receiver.close();
   await api.close();
   await t.dispose();
 });
