@@ -2,6 +2,7 @@
  * What a tenant may set on a webhook: its URL, authorization, signing secret, status and retry schedule.
  * Validated by the API and by the webhook service alike; the OpenAPI document is generated from them.
  */
+import net from 'node:net';
 import { z } from 'zod';
 import 'zod-openapi';
 import { platformEventSchema } from '../client/schemas';
@@ -82,29 +83,74 @@ const refineWith =
 
 const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
+const MAX_URL_LENGTH = 2048;
+
+/**
+ * Why a WHATWG-parsed host name can never be resolved, or undefined. IP literals are left to the URL parser
+ * (which normalizes 2130706433 or 0x7f.1) and to the SSRF check; names must be DNS host names: letters, digits
+ * and inner hyphens, labels of 1 to 63 characters, at most 253 in all (IDNs arrive here as punycode).
+ */
+export function hostNameProblem(hostname: string): string | undefined {
+  if (hostname.startsWith('[') || net.isIPv4(hostname)) return undefined;
+  const name = hostname.endsWith('.') ? hostname.slice(0, -1) : hostname;
+  if (name.length > 253) return `the host name has ${name.length} characters; at most 253 are allowed`;
+  for (const label of name.split('.')) {
+    if (label.length === 0) return 'the host name has an empty label (two dots in a row)';
+    if (label.length > 63) return `the host name has a label of ${label.length} characters; at most 63 are allowed`;
+    if (!/^[a-z0-9-]+$/.test(label)) {
+      return 'the host name may only contain letters, digits, hyphens and dots';
+    }
+    if (label.startsWith('-') || label.endsWith('-')) {
+      return 'a label of the host name may not begin or end with a hyphen';
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Why this text is not a URL a delivery can use, or undefined. Checked on the text as sent, because the
+ * WHATWG parser quietly repairs what it should refuse here: it drops tabs and newlines, trims spaces and
+ * control characters, and reads backslashes as slashes.
+ */
+export function webhookUrlProblems(value: string): string[] {
+  const problems: string[] = [];
+  if (value.trim() !== value) problems.push('must not begin or end with whitespace');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value)) {
+    problems.push('must not contain control characters (tab, CR, LF, NUL…); percent-encode them in the path');
+  }
+  if (value.includes('\\')) problems.push('must not contain a backslash');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return [...problems, 'must be an absolute URL, e.g. https://example.com/webhooks'];
+  }
+  if (url.protocol === 'http:') {
+    problems.push('HTTP endpoints are not supported for security reasons; use https://');
+  } else if (url.protocol !== 'https:') {
+    problems.push(`only https:// URLs are supported, not ${url.protocol}`);
+  }
+  if (url.username || url.password) problems.push('must not contain credentials; use the auth settings instead');
+  if (value.includes('#')) problems.push('must not contain a fragment (#…)');
+  if (url.port === '0') problems.push('port 0 is not a port a server can listen on');
+  const host = hostNameProblem(url.hostname);
+  if (host) problems.push(host);
+  if (url.href.length > MAX_URL_LENGTH) problems.push(`must be at most ${MAX_URL_LENGTH} characters once normalized`);
+  return problems;
+}
+
+/** Accepts an https:// URL and stores its normalized (WHATWG) form: what is shown is what is requested. */
 export const webhookUrlSchema = z
   .string()
-  .max(2048)
+  .max(MAX_URL_LENGTH)
   .superRefine((value, ctx) => {
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be an absolute URL, e.g. https://example.com/webhooks' });
-      return;
-    }
-    if (url.protocol === 'http:') {
-      ctx.addIssue({ code: 'custom', message: 'HTTP endpoints are not supported for security reasons; use https://' });
-    } else if (url.protocol !== 'https:') {
-      ctx.addIssue({ code: 'custom', message: `only https:// URLs are supported, not ${url.protocol}` });
-    }
-    if (url.username || url.password) {
-      ctx.addIssue({ code: 'custom', message: 'must not contain credentials; use the auth settings instead' });
-    }
-    if (value.includes('#')) ctx.addIssue({ code: 'custom', message: 'must not contain a fragment (#…)' });
+    for (const message of webhookUrlProblems(value)) ctx.addIssue({ code: 'custom', message });
   })
+  .transform((value) => new URL(value).href)
   .meta({
-    description: 'Absolute https:// URL of the receiving endpoint',
+    description:
+      'Absolute https:// URL of the receiving endpoint, stored normalized (lower-case host, punycode, percent-encoded path)',
     example: 'https://erp.example.com/webhooks/docflo',
   });
 

@@ -157,3 +157,75 @@ describe('an API-key header may not be a hop-by-hop, proxy or cookie header', ()
     }
   });
 });
+
+describe('URLs are parsed, refused when no request could use them, and stored normalized', () => {
+  const url = (u: string) => ({ ...base, url: u });
+  const long63 = 'a'.repeat(63);
+
+  test('refused: whitespace, control characters, backslashes, bad host names, port 0', async () => {
+    await expectRefused([
+      ['a TAB in the host', url('https://hooks.exa\tmple.test/x'), 'body.url', /control characters/],
+      ['CR LF in the host', url('https://hooks.example.test\r\n.evil/x'), 'body.url', /control characters/],
+      ['a NUL in the path', url('https://hooks.example.test/a\u0000b'), 'body.url', /control characters/],
+      ['a DEL in the path', url('https://hooks.example.test/a\u007fb'), 'body.url', /control characters/],
+      ['a leading space', url(' https://hooks.example.test/x'), 'body.url', /whitespace/],
+      ['a trailing newline', url('https://hooks.example.test/x\n'), 'body.url', /whitespace/],
+      ['a trailing NBSP', url('https://hooks.example.test/x\u00a0'), 'body.url', /whitespace/],
+      ['backslashes', url('https:\\\\example.com\\h'), 'body.url', /backslash/],
+      ['a backslash in the path', url('https://hooks.example.test/a\\b'), 'body.url', /backslash/],
+      ['port 0', url('https://hooks.example.test:0/x'), 'body.url', /port 0/],
+      ['port 00', url('https://hooks.example.test:00/x'), 'body.url', /port 0/],
+      ['a 64-character label', url(`https://${'a'.repeat(64)}.example.test/`), 'body.url', /label of 64/],
+      [
+        'a 254-character name',
+        url(`https://${[long63, long63, long63, 'a'.repeat(58)].join('.')}.test/`),
+        'body.url',
+        /at most 253/,
+      ],
+      ['an underscore', url('https://my_host.example.test/'), 'body.url', /letters, digits, hyphens/],
+      ['a "!" in the host', url('https://ho!st.example.test/'), 'body.url', /letters, digits, hyphens/],
+      ['a "$" in the host', url('https://ho$t.example.test/'), 'body.url', /letters, digits, hyphens/],
+      ['an empty label', url('https://hooks..example.test/'), 'body.url', /empty label/],
+      ['a leading hyphen', url('https://-hooks.example.test/'), 'body.url', /hyphen/],
+      ['a space in the host', url('https://hooks example.test/'), 'body.url', /absolute URL/],
+      ['port 65536', url('https://hooks.example.test:65536/'), 'body.url', /absolute URL/],
+      [
+        'a query that grows past 2048 once encoded',
+        url(`https://h.example.test/?${'é'.repeat(700)}`),
+        'body.url',
+        /2048/,
+      ],
+    ]);
+  });
+
+  test('a PATCH is held to the same rules, and a refused one changes nothing', async () => {
+    const created = await api.call<{ id: string; url: string }>('POST', '/v1/webhooks', { key, body: base });
+    const before = await storeSnapshot(t.db);
+    for (const bad of ['https://a\tb.example.test/', 'https:\\\\example.com\\h', 'https://h.example.test:0/']) {
+      const res = await api.call('PATCH', `/v1/webhooks/${created.body.id}`, { key, body: { url: bad } });
+      expect([bad, res.status]).toEqual([bad, 400]);
+    }
+    expect(await storeSnapshot(t.db)).toEqual(before);
+    const patched = await api.call<{ url: string }>('PATCH', `/v1/webhooks/${created.body.id}`, {
+      key,
+      body: { url: 'HTTPS://Hooks.Example.TEST:443/a b' },
+    });
+    expect(patched.body.url).toBe('https://hooks.example.test/a%20b');
+  });
+
+  test.each([
+    ['HTTPS://Hooks.EXAMPLE.test/Path', 'https://hooks.example.test/Path'],
+    ['https://hooks.example.test', 'https://hooks.example.test/'],
+    ['https://hooks.example.test:443/x', 'https://hooks.example.test/x'],
+    ['https://hooks.example.test:8443/x?a=1&b=two words', 'https://hooks.example.test:8443/x?a=1&b=two%20words'],
+    ['https://bücher.example.test/ü', 'https://xn--bcher-kva.example.test/%C3%BC'],
+    ['https://hooks.example.test/a/./b/../c', 'https://hooks.example.test/a/c'],
+    ['https://hooks.example.test./x', 'https://hooks.example.test./x'],
+    [`https://${long63}.example.test/`, `https://${long63}.example.test/`],
+  ])('%s is stored and shown as %s', async (input, normalized) => {
+    const res = await api.call<{ id: string; url: string }>('POST', '/v1/webhooks', { key, body: url(input) });
+    expect(res.status).toBe(201);
+    expect(res.body.url).toBe(normalized);
+    expect((await t.store.webhooks.findById(res.body.id))?.url).toBe(normalized);
+  });
+});
