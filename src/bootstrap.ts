@@ -155,6 +155,8 @@ export async function startApi(deps: {
     platformApiKey: config.PLATFORM_API_KEY,
     bodyLimitBytes: config.API_BODY_LIMIT_BYTES,
     rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE,
+    occurredAtMaxAgeSeconds: config.EVENT_OCCURRED_AT_MAX_AGE_SECONDS,
+    occurredAtMaxFutureSeconds: config.EVENT_OCCURRED_AT_MAX_FUTURE_SECONDS,
     logger: deps.logger,
     healthChecks: {
       temporal: async () => {

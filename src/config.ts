@@ -98,6 +98,14 @@ export const configSchema = z.object({
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).default(100),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).default(20_000),
+  /** How old a published event's occurredAt may be (default 7 days); older ones are refused with a 400. */
+  EVENT_OCCURRED_AT_MAX_AGE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(7 * 24 * 3600),
+  /** How far ahead of the server's clock a published event's occurredAt may be (default 5 minutes of skew). */
+  EVENT_OCCURRED_AT_MAX_FUTURE_SECONDS: z.coerce.number().int().min(0).default(300),
 });
 
 export type Config = z.infer<typeof configSchema>;

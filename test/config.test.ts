@@ -48,3 +48,12 @@ test('the User-Agent version is the package version', () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
   expect(ENGINE_VERSION).toBe(pkg.version);
 });
+
+test('the occurredAt window of published events defaults to 7 days before and 5 minutes after now', () => {
+  expect(loadConfig({})).toMatchObject({
+    EVENT_OCCURRED_AT_MAX_AGE_SECONDS: 604800,
+    EVENT_OCCURRED_AT_MAX_FUTURE_SECONDS: 300,
+  });
+  expect(loadConfig({ EVENT_OCCURRED_AT_MAX_AGE_SECONDS: '60' }).EVENT_OCCURRED_AT_MAX_AGE_SECONDS).toBe(60);
+  expect(() => loadConfig({ EVENT_OCCURRED_AT_MAX_FUTURE_SECONDS: '-1' })).toThrow(/EVENT_OCCURRED_AT_MAX_FUTURE/);
+});

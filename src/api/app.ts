@@ -14,11 +14,30 @@ import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { tenantRoutes } from './routes/tenants';
 import { webhookRoutes } from './routes/webhooks';
+import {
+  DEFAULT_OCCURRED_AT_WINDOW,
+  publishEventBodySchema,
+  publishEventBodyWithin,
+  type OccurredAtWindow,
+} from './schemas';
 
 export type { ApiDeps } from './deps';
 
 export function apiRoutes(deps: ApiDeps): RouteSpec[] {
-  return [...tenantRoutes(deps), ...webhookRoutes(deps), ...eventRoutes(deps), ...deliveryRoutes(deps)];
+  return [...tenantRoutes(deps), ...webhookRoutes(deps), ...eventRoutes(deps), ...deliveryRoutes(deps)].map((spec) =>
+    withOccurredAtWindow(spec, {
+      maxAgeSeconds: deps.occurredAtMaxAgeSeconds ?? DEFAULT_OCCURRED_AT_WINDOW.maxAgeSeconds,
+      maxFutureSeconds: deps.occurredAtMaxFutureSeconds ?? DEFAULT_OCCURRED_AT_WINDOW.maxFutureSeconds,
+    }),
+  );
+}
+
+/**
+ * The publish route declares the plain body schema; occurredAt is held here to the configured window (the
+ * default one without configuration), so the route, its validation and its OpenAPI entry stay one declaration.
+ */
+function withOccurredAtWindow(spec: RouteSpec, window: OccurredAtWindow): RouteSpec {
+  return spec.body === publishEventBodySchema ? { ...spec, body: publishEventBodyWithin(window) } : spec;
 }
 
 export function createApp(deps: ApiDeps): express.Express {

@@ -18,4 +18,8 @@ export interface ApiDeps {
   bodyLimitBytes: number;
   /** Requests a minute per API key. */
   rateLimitPerMinute: number;
+  /** How old a published event's occurredAt may be; default 7 days. */
+  occurredAtMaxAgeSeconds?: number;
+  /** How far ahead of now a published event's occurredAt may be; default 5 minutes. */
+  occurredAtMaxFutureSeconds?: number;
 }

@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import crypto from 'node:crypto';
-import { createApp } from '../../src/api/app';
+import { createApp, type ApiDeps } from '../../src/api/app';
 import { createLogger, type Logger } from '../../src/logger';
 import { createWebhookService } from '../../src/webhooks/webhook-service';
 import { parseCidrs } from '../../src/delivery/ssrf';
@@ -36,7 +36,13 @@ export interface TestApi {
 
 export async function startTestApi(
   t: TestEngine,
-  options: { maxWebhooksPerTenant?: number; rateLimitPerMinute?: number; logger?: Logger } = {},
+  options: {
+    maxWebhooksPerTenant?: number;
+    rateLimitPerMinute?: number;
+    logger?: Logger;
+    /** Any other API setting (limits, windows, trust proxy), as the composition root would pass it. */
+    deps?: Partial<ApiDeps>;
+  } = {},
 ): Promise<TestApi> {
   const adminKey = `admin_${crypto.randomBytes(16).toString('hex')}`;
   const platformKey = `platform_${crypto.randomBytes(16).toString('hex')}`;
@@ -57,6 +63,7 @@ export async function startTestApi(
     platformApiKey: platformKey,
     bodyLimitBytes: 64 * 1024,
     rateLimitPerMinute: options.rateLimitPerMinute ?? 10_000,
+    ...options.deps,
   });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
