@@ -157,6 +157,8 @@ export async function startApi(deps: {
     rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE,
     occurredAtMaxAgeSeconds: config.EVENT_OCCURRED_AT_MAX_AGE_SECONDS,
     occurredAtMaxFutureSeconds: config.EVENT_OCCURRED_AT_MAX_FUTURE_SECONDS,
+    authFailuresPerMinute: config.API_AUTH_FAILURES_PER_MINUTE,
+    trustProxy: config.API_TRUST_PROXY,
     logger: deps.logger,
     healthChecks: {
       temporal: async () => {

@@ -3,6 +3,7 @@ import express from 'express';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
 import { identifyCaller } from './auth';
+import { FailedAuthLimiter } from './auth-failures';
 import type { ApiDeps } from './deps';
 import { errorHandler, notFoundHandler, requireJsonBody } from './errors';
 import { buildOpenApiDocument } from './openapi';
@@ -22,6 +23,8 @@ import {
 } from './schemas';
 
 export type { ApiDeps } from './deps';
+
+export const DEFAULT_AUTH_FAILURES_PER_MINUTE = 100;
 
 export function apiRoutes(deps: ApiDeps): RouteSpec[] {
   return [...tenantRoutes(deps), ...webhookRoutes(deps), ...eventRoutes(deps), ...deliveryRoutes(deps)].map((spec) =>
@@ -46,6 +49,8 @@ export function createApp(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // Which proxies' X-Forwarded-For to believe for the client address (req.ip); none unless configured.
+  app.set('trust proxy', deps.trustProxy ?? false);
   app.use(
     pinoHttp({
       logger: deps.logger.child({ module: 'api' }),
@@ -62,12 +67,18 @@ export function createApp(deps: ApiDeps): express.Express {
     res.json(openApi);
   });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApi, { customSiteTitle: 'Docflo Webhooks API' }));
+  // Who is calling first (failed attempts limited per address), then the limit per identity, then the body.
+  app.use(
+    identifyCaller({
+      tenants: deps.store.tenants,
+      adminApiKey: deps.adminApiKey,
+      platformApiKey: deps.platformApiKey,
+      failedAuth: new FailedAuthLimiter(deps.authFailuresPerMinute ?? DEFAULT_AUTH_FAILURES_PER_MINUTE),
+    }),
+  );
   app.use(rateLimitPerKey(deps.rateLimitPerMinute));
   app.use(requireJsonBody);
   app.use(express.json({ limit: deps.bodyLimitBytes, strict: true }));
-  app.use(
-    identifyCaller({ tenants: deps.store.tenants, adminApiKey: deps.adminApiKey, platformApiKey: deps.platformApiKey }),
-  );
   app.use(mountRoutes(routes));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
