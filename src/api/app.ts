@@ -43,6 +43,12 @@ function withOccurredAtWindow(spec: RouteSpec, window: OccurredAtWindow): RouteS
   return spec.body === publishEventBodySchema ? { ...spec, body: publishEventBodyWithin(window) } : spec;
 }
 
+/** A request's path as the access log shows it: without its query string, tenant API keys masked. */
+export function loggedPath(url: string | undefined): string {
+  const path = (url ?? '').split('?')[0] ?? '';
+  return path.replace(/dfk_[A-Za-z0-9_-]+/g, 'dfk_[redacted]');
+}
+
 export function createApp(deps: ApiDeps): express.Express {
   const routes = apiRoutes(deps);
   const openApi = buildOpenApiDocument(routes);
@@ -54,10 +60,11 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(
     pinoHttp({
       logger: deps.logger.child({ module: 'api' }),
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
-      // Requests are logged by method, path and status; headers (and so API keys) never are.
+      autoLogging: { ignore: (req) => /^\/(healthz|readyz)(\?|$)/.test(req.url ?? '') },
+      // Requests are logged by method, path and status: no headers, no body, no query string (a client may
+      // put its key in ?api_key=), and a tenant key pasted into the path is masked.
       serializers: {
-        req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
+        req: (req: { method: string; url: string }) => ({ method: req.method, url: loggedPath(req.url) }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
     }),
