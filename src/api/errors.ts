@@ -30,9 +30,11 @@ const BODY_ERRORS: Record<string, [number, string, string]> = {
   'request.size.invalid': [400, 'malformed_body', 'The request body does not match its Content-Length'],
 };
 
-/** The code of a client error that carries no `type` of ours, by status. */
+/** The code of a client error that carries no `type` of ours (http-errors from Express middleware), by status. */
 const CODE_BY_STATUS: Record<number, string> = {
   400: 'malformed_body',
+  403: 'forbidden',
+  404: 'not_found',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
 };
@@ -75,10 +77,12 @@ export function toHttpError(err: unknown, req?: Pick<Request, 'headers'>): HttpE
   if (status === undefined) return undefined;
   // What is left of body-parser's errors: a body that does not decode as its Content-Encoding says.
   const encoding = req?.headers['content-encoding'];
-  const message =
-    status === 400 && typeof encoding === 'string' && /^[a-z0-9-]{1,20}$/i.test(encoding.trim())
-      ? `The request body is not valid ${encoding.trim().toLowerCase()} (its Content-Encoding)`
-      : 'The request body could not be read';
+  let message = err instanceof Error && err.message ? err.message : 'Bad request';
+  if (status === 400 && typeof encoding === 'string' && /^[a-z0-9-]{1,20}$/i.test(encoding.trim())) {
+    message = `The request body is not valid ${encoding.trim().toLowerCase()} (its Content-Encoding)`;
+  } else if (status === 400 || status === 413 || status === 415) {
+    message = 'The request body could not be read';
+  }
   return new HttpError(status, CODE_BY_STATUS[status] ?? 'bad_request', message);
 }
 
