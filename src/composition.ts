@@ -68,6 +68,10 @@ export function composeApi(config: Config, services: ApiServices): ApiDeps {
     platformApiKey: config.PLATFORM_API_KEY,
     bodyLimitBytes: config.API_BODY_LIMIT_BYTES,
     rateLimitPerMinute: config.API_RATE_LIMIT_PER_MINUTE,
+    occurredAtMaxAgeSeconds: config.EVENT_OCCURRED_AT_MAX_AGE_SECONDS,
+    occurredAtMaxFutureSeconds: config.EVENT_OCCURRED_AT_MAX_FUTURE_SECONDS,
+    authFailuresPerMinute: config.API_AUTH_FAILURES_PER_MINUTE,
+    trustProxy: config.API_TRUST_PROXY,
     logger: services.logger,
     healthChecks: services.healthChecks ?? {
       temporal: async () => {

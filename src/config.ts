@@ -48,6 +48,47 @@ function requiredFor<T extends z.ZodType>(schema: T, entryPoints: EntryPoint[]):
   return schema.meta({ requiredFor: entryPoints });
 }
 
+const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * "false" or unset: trust no proxy. A whole number: trust that many hops in front of the API. Otherwise
+ * comma-separated proxy addresses, CIDR ranges or loopback, linklocal, uniquelocal. "true" (trust anyone) is
+ * refused: any client could then choose its own address and sidestep the per-address limit.
+ */
+const trustProxy = optionalString.transform((value, ctx): false | number | string[] => {
+  if (value === undefined || value.toLowerCase() === 'false') return false;
+  if (/^\d+$/.test(value)) return Number(value) === 0 ? false : Number(value);
+  if (value.toLowerCase() === 'true') {
+    ctx.addIssue({
+      code: 'custom',
+      message: "true would trust any X-Forwarded-For a client sends; give a hop count or the proxies' addresses",
+    });
+    return z.NEVER;
+  }
+  const entries = value
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  const valid = (entry: string): boolean => {
+    if (TRUST_PROXY_NAMES.has(entry)) return true;
+    try {
+      parseCidrs(entry);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (entries.length === 0 || !entries.every(valid)) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'must be false, a hop count, or comma-separated addresses, CIDR ranges, loopback, linklocal, uniquelocal',
+    });
+    return z.NEVER;
+  }
+  return entries;
+});
+
 export const DEFAULT_RETRY_SCHEDULE_SECONDS = [5, 300, 1800, 7200, 18000, 36000, 36000];
 
 export const configSchema = z.object({
@@ -134,6 +175,22 @@ export const configSchema = z.object({
   RECONCILE_INTERVAL: duration.default(300),
   /** How long POST /v1/events waits for Temporal to start the event's workflow before answering 503. */
   EVENT_PUBLISH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+
+  /** How old a published event's occurredAt may be (default 7 days); older ones are refused with a 400. */
+  EVENT_OCCURRED_AT_MAX_AGE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(7 * 24 * 3600),
+  /** How far ahead of the server's clock a published event's occurredAt may be (default 5 minutes of skew). */
+  EVENT_OCCURRED_AT_MAX_FUTURE_SECONDS: z.coerce.number().int().min(0).default(300),
+  /** Failed authentications a minute per client address; beyond it, every request with a key from it is a 429. */
+  API_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(100),
+  /**
+   * Express `trust proxy`, for an API behind a reverse proxy: which proxies' X-Forwarded-For gives the client
+   * address the failed-authentication limit counts. Unset: none (the socket's address).
+   */
+  API_TRUST_PROXY: trustProxy,
 });
 
 export type Config = z.infer<typeof configSchema>;

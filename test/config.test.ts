@@ -87,3 +87,36 @@ test('production entry points name every variable they need that is missing, fro
     ),
   ).not.toThrow();
 });
+
+test('the occurredAt window of published events defaults to 7 days before and 5 minutes after now', () => {
+  expect(loadConfig({})).toMatchObject({
+    EVENT_OCCURRED_AT_MAX_AGE_SECONDS: 604800,
+    EVENT_OCCURRED_AT_MAX_FUTURE_SECONDS: 300,
+  });
+  expect(loadConfig({ EVENT_OCCURRED_AT_MAX_AGE_SECONDS: '60' }).EVENT_OCCURRED_AT_MAX_AGE_SECONDS).toBe(60);
+  expect(() => loadConfig({ EVENT_OCCURRED_AT_MAX_FUTURE_SECONDS: '-1' })).toThrow(/EVENT_OCCURRED_AT_MAX_FUTURE/);
+});
+
+describe('the limits behind a proxy', () => {
+  test('failed authentications default to 100 a minute per client address', () => {
+    expect(loadConfig({}).API_AUTH_FAILURES_PER_MINUTE).toBe(100);
+    expect(() => loadConfig({ API_AUTH_FAILURES_PER_MINUTE: '0' })).toThrow(/API_AUTH_FAILURES_PER_MINUTE/);
+  });
+
+  test('API_TRUST_PROXY is off by default, and takes a hop count or proxy addresses', () => {
+    expect(loadConfig({}).API_TRUST_PROXY).toBe(false);
+    expect(loadConfig({ API_TRUST_PROXY: 'false' }).API_TRUST_PROXY).toBe(false);
+    expect(loadConfig({ API_TRUST_PROXY: '0' }).API_TRUST_PROXY).toBe(false);
+    expect(loadConfig({ API_TRUST_PROXY: '2' }).API_TRUST_PROXY).toBe(2);
+    expect(loadConfig({ API_TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::1' }).API_TRUST_PROXY).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      'fd00::1',
+    ]);
+  });
+
+  test('API_TRUST_PROXY=true is refused: any client could choose its own address', () => {
+    expect(() => loadConfig({ API_TRUST_PROXY: 'true' })).toThrow(/API_TRUST_PROXY: true would trust any/);
+    expect(() => loadConfig({ API_TRUST_PROXY: 'proxy.internal' })).toThrow(/API_TRUST_PROXY/);
+  });
+});

@@ -14,7 +14,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import type { DeliveryRecord, DeliveryStatus } from '../store/model';
-import type { DeliveryWorkflowInput, DeliveryWorkflowResult } from '../workflows/contracts';
+import type { DeliveryWorkflowInput, DeliveryWorkflowResult, Repair } from '../workflows/contracts';
 import { deliverySearchAttributes } from '../workflows/search-attribute-keys';
 import type { ActivityDeps } from './deps';
 
@@ -23,13 +23,6 @@ export interface ReconcileInput {
   olderThanSeconds: number;
   afterId?: string;
   limit: number;
-}
-
-export interface Repair {
-  deliveryId: string;
-  action: 'restarted' | 'recorded';
-  status?: DeliveryStatus;
-  reason: string;
 }
 
 export function createReconcileActivities(deps: ActivityDeps & { taskQueue?: string }) {

@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { hashApiKey, type TenantRepository } from '../store/tenant-repository';
 import { HttpError } from '../errors';
+import { clientAddressKey, type FailedAuthLimiter } from './auth-failures';
 
 export type Role = 'admin' | 'platform' | 'tenant';
 export type Caller =
@@ -18,6 +19,8 @@ export interface AuthDeps {
   tenants: Pick<TenantRepository, 'findKeyByHash'>;
   adminApiKey?: string;
   platformApiKey?: string;
+  /** Limits failed authentications per client address; without it, guesses are not limited. */
+  failedAuth?: FailedAuthLimiter;
 }
 
 function sameKey(hash: string, configured: string | undefined): boolean {
@@ -25,7 +28,11 @@ function sameKey(hash: string, configured: string | undefined): boolean {
   return crypto.timingSafeEqual(Buffer.from(hash, 'hex'), Buffer.from(hashApiKey(configured), 'hex'));
 }
 
-/** Identifies the caller (res.locals.caller); a route decides whether that caller may proceed. */
+/**
+ * Identifies the caller (res.locals.caller); a route decides whether that caller may proceed. The scheme is
+ * case-insensitive and may be followed by any whitespace: every spelling of a key is the same caller, which is
+ * what the per-key rate limit counts.
+ */
 export function identifyCaller(deps: AuthDeps): RequestHandler {
   return (req, res, next) => {
     const header = req.headers.authorization;
@@ -34,30 +41,53 @@ export function identifyCaller(deps: AuthDeps): RequestHandler {
       next();
       return;
     }
+    const verdict = deps.failedAuth?.begin(clientAddressKey(req));
+    if (verdict && !verdict.allowed) {
+      res.setHeader('Retry-After', String(verdict.retryAfterSeconds));
+      next(
+        new HttpError(
+          429,
+          'rate_limited',
+          `Too many failed authentications from this address: at most ${deps.failedAuth?.perMinute} a minute`,
+          { retryAfterSeconds: verdict.retryAfterSeconds },
+        ),
+      );
+      return;
+    }
+    const attempt = verdict?.attempt;
+    const identified = (caller: Caller): void => {
+      attempt?.release();
+      res.locals.caller = caller;
+      next();
+    };
+    const refused = (message: string): void => {
+      attempt?.fail();
+      next(new HttpError(401, 'unauthorized', message));
+    };
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match?.[1]) {
-      next(new HttpError(401, 'unauthorized', 'Authorization must be "Bearer <api key>"'));
+      refused('Authorization must be "Bearer <api key>"');
       return;
     }
     const hash = hashApiKey(match[1]);
     if (sameKey(hash, deps.adminApiKey)) {
-      res.locals.caller = { role: 'admin' } satisfies Caller;
-      next();
+      identified({ role: 'admin' });
       return;
     }
     if (sameKey(hash, deps.platformApiKey)) {
-      res.locals.caller = { role: 'platform' } satisfies Caller;
-      next();
+      identified({ role: 'platform' });
       return;
     }
-    deps.tenants
-      .findKeyByHash(hash)
-      .then((key) => {
-        if (!key) throw new HttpError(401, 'unauthorized', 'Invalid API key');
-        res.locals.caller = { role: 'tenant', tenantId: key.tenantId, keyId: key._id } satisfies Caller;
-        next();
-      })
-      .catch(next);
+    deps.tenants.findKeyByHash(hash).then(
+      (key) => {
+        if (key) identified({ role: 'tenant', tenantId: key.tenantId, keyId: key._id });
+        else refused('Invalid API key');
+      },
+      (err: unknown) => {
+        attempt?.release();
+        next(err);
+      },
+    );
   };
 }
 

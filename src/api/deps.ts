@@ -18,4 +18,12 @@ export interface ApiDeps {
   bodyLimitBytes: number;
   /** Requests a minute per API key. */
   rateLimitPerMinute: number;
+  /** Failed authentications a minute per client address before every attempt from it is a 429; default 100. */
+  authFailuresPerMinute?: number;
+  /** Express `trust proxy`: the proxies whose X-Forwarded-For gives the client address; default none. */
+  trustProxy?: false | number | string[];
+  /** How old a published event's occurredAt may be; default 7 days. */
+  occurredAtMaxAgeSeconds?: number;
+  /** How far ahead of now a published event's occurredAt may be; default 5 minutes. */
+  occurredAtMaxFutureSeconds?: number;
 }

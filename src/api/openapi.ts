@@ -17,7 +17,8 @@ const ERROR_TEXT: Record<number, string> = {
   404: 'Not found (or belongs to another tenant)',
   409: 'Conflicts with the current state',
   413: 'Body too large',
-  415: 'Body is not application/json',
+  415: 'Body is not application/json, or its Content-Encoding or charset is not supported',
+  429: 'Too many requests for this API key, or too many failed authentications from this address: see Retry-After',
 };
 
 export function toOpenApiPath(expressPath: string): string {
@@ -28,7 +29,7 @@ function operation(spec: RouteSpec): ZodOpenApiOperationObject {
   const errors = new Set<number>(spec.errors ?? []);
   if (spec.params || spec.query || spec.body) errors.add(400);
   if (spec.body) [413, 415].forEach((s) => errors.add(s));
-  if (spec.roles.length > 0) [401, 403].forEach((s) => errors.add(s));
+  if (spec.roles.length > 0) [401, 403, 429].forEach((s) => errors.add(s));
   const responses: Record<string, ZodOpenApiResponseObject> = {
     [String(spec.success.status)]: {
       description: spec.success.description,

@@ -1,6 +1,7 @@
 /** Mounts declared routes on Express: authorize, parse params/query/body with zod (400 with field paths), answer. */
 import { Router, type Request, type Response } from 'express';
-import type { z } from 'zod';
+import { z } from 'zod';
+import { idSchema } from '../client/schemas';
 import { authorize, type Caller } from './auth';
 import { HttpError } from '../errors';
 import type { RouteSpec } from './route';
@@ -30,12 +31,20 @@ function parse<T extends z.ZodType>(
   return result.data;
 }
 
+/** Every path parameter is an ID, whatever a route's own schema says: one pattern, no "..", no "/". */
+function pathIdsSchema(path: string): z.ZodType | undefined {
+  const names = [...path.matchAll(/:(\w+)/g)].map((m) => m[1] ?? '');
+  return names.length > 0 ? z.object(Object.fromEntries(names.map((name) => [name, idSchema]))) : undefined;
+}
+
 export function mountRoutes(routes: RouteSpec[]): Router {
   const router = Router();
   for (const spec of routes) {
+    const pathIds = pathIdsSchema(spec.path);
     router[spec.method](spec.path, async (req: Request, res: Response) => {
       const caller = res.locals.caller as Caller;
       authorize(caller, spec.roles);
+      parse(pathIds, req.params, 'path');
       const params = parse(spec.params, req.params, 'path');
       const query = parse(spec.query, req.query, 'query');
       const body = parse(spec.body, req.body, 'body');

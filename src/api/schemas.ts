@@ -8,6 +8,9 @@ import { idSchema, platformEventSchema } from '../client/schemas';
 import { DELIVERY_STATUSES } from '../store/model';
 import { webhookStatusSchema } from '../webhooks/schemas';
 
+/** Path parameters of routes that name one resource. */
+export const idParamsSchema = z.object({ id: idSchema });
+
 const maskedAuthSchema = z
   .discriminatedUnion('type', [
     z.object({ type: z.literal('none') }),
@@ -97,6 +100,14 @@ export const attemptOutcomeSchema = z
   })
   .meta({ id: 'AttemptOutcome' });
 
+/** How far from the server's clock an event's occurredAt may lie (EVENT_OCCURRED_AT_MAX_AGE/FUTURE_SECONDS). */
+export interface OccurredAtWindow {
+  maxAgeSeconds: number;
+  maxFutureSeconds: number;
+}
+
+export const DEFAULT_OCCURRED_AT_WINDOW: OccurredAtWindow = { maxAgeSeconds: 7 * 24 * 3600, maxFutureSeconds: 300 };
+
 export const publishEventBodySchema = z
   .object({
     eventId: idSchema.meta({
@@ -105,11 +116,45 @@ export const publishEventBodySchema = z
     }),
     tenantId: idSchema,
     event: platformEventSchema,
-    documentId: z.string().min(1).max(200),
-    occurredAt: z.iso.datetime({ offset: true }).optional(),
+    documentId: idSchema,
+    occurredAt: z.iso.datetime({ offset: true }).optional().meta({
+      description:
+        "When it happened (default: now). Must lie within a window around the server's clock, by default from 7 days before to 5 minutes after",
+    }),
   })
   .strict()
   .meta({ id: 'PublishEvent' });
+
+function duration(seconds: number): string {
+  const units: [number, string][] = [
+    [86400, 'day'],
+    [3600, 'hour'],
+    [60, 'minute'],
+    [1, 'second'],
+  ];
+  const [size, unit] = units.find(([size]) => seconds % size === 0 && seconds >= size) ?? [1, 'second'];
+  const n = seconds / size;
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * The publish body with occurredAt held to `window` around the clock at the moment of validation. It keeps
+ * the base schema's OpenAPI id (PublishEvent); giving it the id again would make a duplicate.
+ */
+export function publishEventBodyWithin(window: OccurredAtWindow = DEFAULT_OCCURRED_AT_WINDOW) {
+  return publishEventBodySchema.superRefine((body, ctx) => {
+    if (body.occurredAt === undefined) return;
+    const at = Date.parse(body.occurredAt);
+    const now = Date.now();
+    if (at < now - window.maxAgeSeconds * 1000 || at > now + window.maxFutureSeconds * 1000) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['occurredAt'],
+        message: `must lie between ${duration(window.maxAgeSeconds)} before and ${duration(window.maxFutureSeconds)} after the server's clock (${new Date(now).toISOString()})`,
+      });
+    }
+  });
+}
 
 export const eventSchema = z
   .object({

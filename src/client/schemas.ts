@@ -2,12 +2,17 @@
 import { z } from 'zod';
 import { PLATFORM_EVENTS } from '../store/model';
 
-/** IDs end up in workflow IDs and URLs: keep them to a safe, readable alphabet. */
+/**
+ * The one pattern of every ID in a path or a body. IDs end up in workflow IDs and URLs: a safe, readable
+ * alphabet, and a dot only between two other characters, so no ID is ".", ".." or a path ("a/b").
+ */
+export const ID_PATTERN = /^[A-Za-z0-9_~-]+(?:\.[A-Za-z0-9_~-]+)*$/;
+
 export const idSchema = z
   .string()
   .min(1)
   .max(200)
-  .regex(/^[A-Za-z0-9._~-]+$/, 'only letters, digits and . _ ~ - are allowed');
+  .regex(ID_PATTERN, 'only letters, digits and . _ ~ - are allowed, and a dot only between two of the others');
 
 export const platformEventSchema = z.enum(PLATFORM_EVENTS);
 
@@ -15,7 +20,7 @@ export const publishEventSchema = z.object({
   eventId: idSchema,
   tenantId: idSchema,
   event: platformEventSchema,
-  documentId: z.string().min(1).max(200),
+  documentId: idSchema,
   occurredAt: z.iso.datetime({ offset: true }).optional(),
 });
 

@@ -101,6 +101,14 @@ export interface DeliveryState {
   lastResult?: AttemptResult;
 }
 
+/** What the reconciler did about one delivery whose record said open while no workflow ran. */
+export interface Repair {
+  deliveryId: string;
+  action: 'restarted' | 'recorded';
+  status?: DeliveryStatus;
+  reason: string;
+}
+
 export interface RecoverWebhookInput {
   tenantId: string;
   webhookId: string;

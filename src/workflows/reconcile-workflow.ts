@@ -4,8 +4,8 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import type { Repair } from '../activities/reconcile';
 import { INFRASTRUCTURE_RETRY } from './activity-options';
+import type { Repair } from './contracts';
 
 type Activities = ReturnType<typeof createActivities>;
 

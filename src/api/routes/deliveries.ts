@@ -5,9 +5,7 @@ import type { ApiDeps } from '../deps';
 import { HttpError } from '../../errors';
 import { attemptView, deliveryView, outcomeView } from '../presenters';
 import { route } from '../route';
-import { attemptOutcomeSchema, attemptSchema, deliverySchema } from '../schemas';
-
-const idParams = z.object({ id: z.string().min(1).max(100) });
+import { attemptOutcomeSchema, attemptSchema, deliverySchema, idParamsSchema } from '../schemas';
 
 export function deliveryRoutes(deps: ApiDeps) {
   return [
@@ -17,7 +15,7 @@ export function deliveryRoutes(deps: ApiDeps) {
       roles: ['tenant'],
       tag: 'Deliveries',
       summary: 'Get a delivery with every attempt (request headers redacted)',
-      params: idParams,
+      params: idParamsSchema,
       success: {
         status: 200,
         description: 'The delivery',
@@ -38,7 +36,7 @@ export function deliveryRoutes(deps: ApiDeps) {
       tag: 'Deliveries',
       summary:
         'Make one manual attempt now and report it; send an Idempotency-Key header to make a retried request one attempt',
-      params: idParams,
+      params: idParamsSchema,
       success: { status: 200, description: "The attempt's outcome", schema: attemptOutcomeSchema },
       errors: [404, 409],
       handler: async ({ caller, params, headers }) => {

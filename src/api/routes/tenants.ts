@@ -67,7 +67,7 @@ export function tenantRoutes(deps: ApiDeps) {
       roles: ['admin'],
       tag: 'Tenants',
       summary: 'Revoke an API key',
-      params: tenantParams.extend({ keyId: z.string().min(1).max(100) }),
+      params: tenantParams.extend({ keyId: idSchema }),
       success: { status: 204, description: 'Revoked' },
       errors: [404],
       handler: async ({ params }) => {

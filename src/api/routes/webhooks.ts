@@ -14,10 +14,9 @@ import {
   pageOf,
   recoverSchema,
   webhookSchema,
+  idParamsSchema,
 } from '../schemas';
 import { createWebhookSchema, rotateSecretSchema, updateWebhookSchema } from '../../webhooks/schemas';
-
-const idParams = z.object({ id: z.string().min(1).max(100) });
 
 export function webhookRoutes(deps: ApiDeps) {
   const load = async (tenantId: string, id: string) => {
@@ -68,7 +67,7 @@ export function webhookRoutes(deps: ApiDeps) {
       roles: ['tenant'],
       tag: 'Webhooks',
       summary: 'Get a webhook, with how many of its deliveries are paused',
-      params: idParams,
+      params: idParamsSchema,
       success: {
         status: 200,
         description: 'The webhook',
@@ -91,7 +90,7 @@ export function webhookRoutes(deps: ApiDeps) {
       roles: ['tenant'],
       tag: 'Webhooks',
       summary: 'Change a webhook; setting status pauses or resumes its in-flight deliveries',
-      params: idParams,
+      params: idParamsSchema,
       body: updateWebhookSchema,
       success: {
         status: 200,
@@ -117,7 +116,7 @@ export function webhookRoutes(deps: ApiDeps) {
       roles: ['tenant'],
       tag: 'Webhooks',
       summary: 'Delete a webhook; its running deliveries stop, their records stay',
-      params: idParams,
+      params: idParamsSchema,
       success: {
         status: 200,
         description: 'Deleted',
@@ -135,7 +134,7 @@ export function webhookRoutes(deps: ApiDeps) {
       roles: ['tenant'],
       tag: 'Webhooks',
       summary: "Reveal the webhook's signing secret",
-      params: idParams,
+      params: idParamsSchema,
       success: {
         status: 200,
         description: 'The signing secret, or null',
@@ -153,7 +152,7 @@ export function webhookRoutes(deps: ApiDeps) {
       roles: ['tenant'],
       tag: 'Webhooks',
       summary: 'Rotate the signing secret; the old one keeps signing for a grace period',
-      params: idParams,
+      params: idParamsSchema,
       body: rotateSecretSchema,
       success: {
         status: 200,
@@ -174,7 +173,7 @@ export function webhookRoutes(deps: ApiDeps) {
       roles: ['tenant'],
       tag: 'Webhooks',
       summary: 'Send a sample event through the real delivery path and report the attempt',
-      params: idParams,
+      params: idParamsSchema,
       success: { status: 200, description: "The attempt's outcome", schema: attemptOutcomeSchema },
       errors: [404],
       handler: async ({ caller, params }) => {
@@ -190,7 +189,7 @@ export function webhookRoutes(deps: ApiDeps) {
       roles: ['tenant'],
       tag: 'Deliveries',
       summary: "List a webhook's deliveries, newest first",
-      params: idParams,
+      params: idParamsSchema,
       query: listDeliveriesQuerySchema,
       success: { status: 200, description: 'A page of deliveries', schema: pageOf(deliverySchema, 'DeliveryPage') },
       errors: [404],
@@ -226,7 +225,7 @@ export function webhookRoutes(deps: ApiDeps) {
       roles: ['tenant'],
       tag: 'Deliveries',
       summary: 'Re-send failed deliveries and events skipped while inactive, paced',
-      params: idParams,
+      params: idParamsSchema,
       body: recoverSchema,
       success: {
         status: 202,
