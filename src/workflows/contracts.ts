@@ -13,6 +13,13 @@ export interface PlatformEventInput {
   occurredAt: string;
   /** Set when continuing as new after a batch of children. */
   cursor?: { afterWebhookId: string; started: number; skipped: number };
+  /**
+   * Recording and tests only (never set by the publish path): subscribers read per page and children started
+   * per run before continuing as new, so a continue-as-new chain can be recorded with a handful of webhooks.
+   * Carried through continue-as-new with the rest of the input.
+   */
+  pageSize?: number;
+  childrenPerRun?: number;
 }
 
 export type PlatformEventResult =

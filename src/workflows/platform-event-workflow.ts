@@ -33,6 +33,9 @@ const START_CONCURRENCY = 50;
 
 export async function platformEventWorkflow(input: PlatformEventInput): Promise<PlatformEventResult> {
   const eventKey = `${input.tenantId}:${input.eventId}`;
+  // Reading an optional input field issues no command: replay-safe for histories recorded without them.
+  const pageSize = input.pageSize ?? PAGE_SIZE;
+  const childrenPerRun = input.childrenPerRun ?? CHILDREN_PER_RUN;
   if (!input.cursor) {
     const prepared = await prepareEvent({ ...input });
     if (prepared.status !== 'ready') return prepared.status === 'failed' ? prepared : { status: 'duplicate' };
@@ -43,7 +46,7 @@ export async function platformEventWorkflow(input: PlatformEventInput): Promise<
   let startedThisRun = 0;
 
   for (;;) {
-    const page = await dispatchPage({ eventKey, afterWebhookId, limit: PAGE_SIZE });
+    const page = await dispatchPage({ eventKey, afterWebhookId, limit: pageSize });
     skipped += page.skipped;
     for (let i = 0; i < page.deliveries.length; i += START_CONCURRENCY) {
       await Promise.all(
@@ -54,7 +57,7 @@ export async function platformEventWorkflow(input: PlatformEventInput): Promise<
     startedThisRun += page.deliveries.length;
     if (page.nextAfterWebhookId === undefined) break;
     afterWebhookId = page.nextAfterWebhookId;
-    if (startedThisRun >= CHILDREN_PER_RUN) {
+    if (startedThisRun >= childrenPerRun) {
       return continueAsNew<typeof platformEventWorkflow>({ ...input, cursor: { afterWebhookId, started, skipped } });
     }
   }
