@@ -11,6 +11,8 @@ let api: TestApi;
 beforeAll(async () => {
   t = await startTestEngine();
   api = await startTestApi(t);
+  // An accepted publish needs its tenant and document (else 404): the window is what is tested here.
+  await t.addDocument('tenant-window', { _id: 'doc-1' });
 });
 afterAll(async () => {
   await api.close();
