@@ -106,6 +106,8 @@ export interface DeliveryState {
   paused: boolean;
   nextAttemptAt?: string;
   lastResult?: AttemptResult;
+  /** The webhook status (and its version) the delivery acts on; absent in v1 runs. */
+  webhook?: WebhookStatusChange;
 }
 
 /** What the reconciler did about one delivery whose record said open while no workflow ran. */

@@ -73,6 +73,7 @@ export class DeliveryRun {
       paused: this.paused,
       nextAttemptAt: this.nextAttemptAt?.toISOString(),
       lastResult: this.lastResult,
+      webhook: this.webhook,
     };
   }
 }

@@ -100,6 +100,8 @@ export async function deliveryWorkflowV2(input: DeliveryWorkflowInput): Promise<
         case 'failed':
           run.automaticFailures++;
           if (result.retryInMs === null) return settle('failed');
+          // The backoff counts from here: a retry-now that arrives while `retrying` is recorded cuts it.
+          run.enterBackoff();
           await setState('retrying', new Date(Date.now() + result.retryInMs));
           await backoff(Date.now() + result.retryInMs);
       }
@@ -171,9 +173,8 @@ export async function deliveryWorkflowV2(input: DeliveryWorkflowInput): Promise<
     if (!run.done) await setState(resumeTo, run.nextAttemptAt);
   }
 
-  /** Sleeps until `until`; retry-now or a manual success cut it short; a pause stops the clock's effect. */
+  /** Sleeps until `until` (entered with run.enterBackoff()); retry-now or a manual success cut it short. */
   async function backoff(until: number): Promise<void> {
-    run.enterBackoff();
     try {
       while (!run.done && !run.retryNowPending) {
         if (run.paused) {

@@ -26,7 +26,13 @@ export interface TestApi {
   call<T = Record<string, unknown>>(
     method: string,
     path: string,
-    options?: { key?: string; body?: unknown; rawBody?: string; contentType?: string },
+    options?: {
+      key?: string;
+      body?: unknown;
+      rawBody?: string;
+      contentType?: string;
+      headers?: Record<string, string>;
+    },
   ): Promise<ApiResponse<T>>;
   /** The production Config this API was started with. */
   config: Config;
@@ -81,9 +87,15 @@ export async function startTestApi(
     async call<T>(
       method: string,
       path: string,
-      opts: { key?: string; body?: unknown; rawBody?: string; contentType?: string } = {},
+      opts: {
+        key?: string;
+        body?: unknown;
+        rawBody?: string;
+        contentType?: string;
+        headers?: Record<string, string>;
+      } = {},
     ) {
-      const headers: Record<string, string> = {};
+      const headers: Record<string, string> = { ...opts.headers };
       if (opts.key) headers.authorization = `Bearer ${opts.key}`;
       let body: string | undefined;
       if (opts.rawBody !== undefined) body = opts.rawBody;

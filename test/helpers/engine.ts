@@ -31,6 +31,10 @@ export interface TestEngineOptions {
   allowedCidrs?: string;
   resolve?: Resolver;
   dial?: SenderOptions['dial'];
+  /** The worker reaches the store here (e.g. through a proxy a test can hold); the test's own store does not. */
+  workerMongoUri?: string;
+  /** Further production variables for the worker (parsed by loadConfig like any other). */
+  env?: Record<string, string>;
 }
 
 export interface TestEngine {
@@ -103,6 +107,7 @@ export async function startTestEngine(options: TestEngineOptions = {}): Promise<
     DELIVERY_MAX_RESPONSE_BYTES: String(16 * 1024),
     DELIVERY_ALLOWED_CIDRS: options.allowedCidrs ?? '127.0.0.1/32',
     DELIVERY_RETRY_SCHEDULE: retrySchedule.join(','),
+    ...options.env,
   });
   const config = loadConfig(configEnv);
   const addresses = { temporalAddress: env.temporalAddress, mongoUri: env.mongoUri };
@@ -112,10 +117,16 @@ export async function startTestEngine(options: TestEngineOptions = {}): Promise<
   const store = createStore(db);
   const secrets = composeSecretBox(config);
   const logger = options.logger ?? createLogger({ level: 'silent' });
+  const workerMongo = options.workerMongoUri
+    ? await connectMongo(options.workerMongoUri, {
+        maxPoolSize: 10,
+        serverSelectionTimeoutMs: config.MONGODB_TIMEOUT_MS,
+      })
+    : undefined;
   const worker = await startWorker({
     config,
     addresses,
-    store,
+    store: workerMongo ? createStore(workerMongo.db(config.MONGODB_DB)) : store,
     logger,
     overrides: { resolve: options.resolve, dial: options.dial, retryPolicy: options.retryPolicy },
   });
@@ -189,6 +200,7 @@ export async function startTestEngine(options: TestEngineOptions = {}): Promise<
     },
     async dispose() {
       await worker.shutdown();
+      await workerMongo?.close();
       await connection.close();
       await db.dropDatabase().catch(() => undefined);
       await mongo.close();
