@@ -16,6 +16,7 @@ import {
 import type { DeliveryRecord, DeliveryStatus } from '../store/model';
 import type { DeliveryWorkflowInput, DeliveryWorkflowResult, Repair } from '../workflows/contracts';
 import { deliverySearchAttributes } from '../workflows/search-attribute-keys';
+import { handOffWebhookStatus } from '../client/webhook-control';
 import type { ActivityDeps } from './deps';
 
 export interface ReconcileInput {
@@ -107,5 +108,25 @@ export function createReconcileActivities(deps: ActivityDeps & { taskQueue?: str
     await deps.store.deliveries.recordState(d._id, d.attemptCount, { status, lastError, nextAttemptAt: null }, now());
   }
 
-  return { reconcilePage };
+  /**
+   * Webhook status changes stored but never fully handed out (the API died between the two, or the hand-off
+   * failed): hands each to its control workflow again, which pauses or resumes the running deliveries.
+   */
+  async function rehandWebhookStatuses(input: { olderThanSeconds: number; limit: number }): Promise<string[]> {
+    const temporal = deps.temporal;
+    if (!temporal || !deps.taskQueue)
+      throw new Error('rehandWebhookStatuses needs a Temporal client and the task queue');
+    const before = new Date(now().getTime() - input.olderThanSeconds * 1000);
+    const pending = await deps.store.webhooks.listHandOffPending(before, input.limit);
+    for (const webhook of pending) {
+      await handOffWebhookStatus(temporal, deps.taskQueue, webhook);
+      log.warn(
+        { webhookId: webhook._id, statusVersion: webhook.statusVersion },
+        'reconciler re-handed a webhook status',
+      );
+    }
+    return pending.map((w) => w._id);
+  }
+
+  return { reconcilePage, rehandWebhookStatuses };
 }

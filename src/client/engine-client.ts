@@ -17,7 +17,7 @@ import {
   type WebhookRecord,
   type WebhookStatus,
 } from '../store/model';
-import { webhookControlWorkflow, webhookStatusChangedSignal } from '../workflows/webhook-control-workflow';
+import { handOffWebhookStatus } from './webhook-control';
 import type { AttemptResult, DeliveryWorkflowInput } from '../workflows/contracts';
 import type { deliveryWorkflow, recoverWebhookWorkflow } from '../workflows';
 import { buildPayload, serializePayload } from '../delivery/payload';
@@ -66,17 +66,7 @@ export function createEngineClient(deps: EngineClientDeps) {
     if (!webhook) throw new NotFoundError('webhook');
     const statusVersion = webhook.statusVersion ?? 0;
     const handedTo = await deps.store.deliveries.countForWebhook(webhookId, OPEN_DELIVERY_STATUSES);
-    await deps.temporal.workflow.signalWithStart(webhookControlWorkflow, {
-      taskQueue: deps.taskQueue,
-      workflowId: `webhook-control:${webhookId}`,
-      args: [{ webhookId }],
-      signal: webhookStatusChangedSignal,
-      signalArgs: [{ status: webhook.status, version: statusVersion }],
-      typedSearchAttributes: [
-        { key: TenantIdKey, value: tenantId },
-        { key: WebhookIdKey, value: webhookId },
-      ],
-    });
+    await handOffWebhookStatus(deps.temporal, deps.taskQueue, webhook);
     return { webhook, statusVersion, handedTo };
   }
 

@@ -19,7 +19,8 @@ export async function ensureReconcileSchedule(
     type: 'startWorkflow' as const,
     workflowType: 'reconcileDeliveriesWorkflow' satisfies (typeof reconcileDeliveriesWorkflow)['name'],
     taskQueue: options.taskQueue,
-    args: [{}],
+    // A record unchanged for one interval is old enough to judge: a fresh `pending` may not have started yet.
+    args: [{ olderThanSeconds: Math.max(options.intervalSeconds, 1) }],
     workflowId: `reconcile:${options.taskQueue}`,
   };
   try {

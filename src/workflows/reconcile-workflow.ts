@@ -9,7 +9,7 @@ import type { Repair } from './contracts';
 
 type Activities = ReturnType<typeof createActivities>;
 
-const { reconcilePage } = proxyActivities<Activities>({
+const { reconcilePage, rehandWebhookStatuses } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '30 seconds',
   retry: INFRASTRUCTURE_RETRY,
@@ -20,13 +20,15 @@ const PAGE = 100;
 const MAX_PAGES = 20;
 
 export async function reconcileDeliveriesWorkflow(input: { olderThanSeconds?: number } = {}) {
+  const olderThanSeconds = input.olderThanSeconds ?? 60;
+  const rehanded = await rehandWebhookStatuses({ olderThanSeconds, limit: 500 });
   const repairs: Repair[] = [];
   let afterId: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const result = await reconcilePage({ olderThanSeconds: input.olderThanSeconds ?? 60, afterId, limit: PAGE });
+    const result = await reconcilePage({ olderThanSeconds, afterId, limit: PAGE });
     repairs.push(...result.repairs);
     if (!result.nextAfterId) break;
     afterId = result.nextAfterId;
   }
-  return { repairs };
+  return { rehandedWebhooks: rehanded, repairs };
 }
