@@ -90,6 +90,20 @@ describe('the fixture set', () => {
     expect(ofType('recovery', 'recoverWebhookWorkflow').length).toBeGreaterThan(0);
   });
 
+  test('the delivery-v2 patch gates the release: its histories carry the marker, the first release’s do not', () => {
+    const patchIds = (h: History) =>
+      (h.events ?? [])
+        .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
+        .flatMap((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? [])
+        .map((p) => (JSON.parse(Buffer.from(p.data ?? new Uint8Array()).toString('utf8')) as { id: string }).id);
+    const deliveries = files.filter((f) => f.endsWith('delivery.json') || /delivery-(automatic|manual)\.json$/.test(f));
+    expect(deliveries.length).toBeGreaterThan(10);
+    for (const file of deliveries) {
+      const ids = patchIds(histories.get(file) as History);
+      expect([file, ids]).toEqual([file, file.startsWith('v2/') ? ['delivery-v2'] : []]);
+    }
+  });
+
   test('holds no credential', () => {
     for (const file of files) {
       const text = searchableText(fs.readFileSync(path.join(HISTORIES_DIR, file), 'utf8'));
