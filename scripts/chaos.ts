@@ -17,6 +17,8 @@ runChaos({
   restartTemporal: true,
   restartStore: true,
   receiverDownMs: 5_000,
+  pauseResumeToggles: 10,
+  terminateDelivery: true,
   say: (m) => console.log(`[chaos] ${m}`),
 })
   .then((report) => {

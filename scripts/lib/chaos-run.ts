@@ -30,6 +30,10 @@ export interface ChaosOptions {
   restartStore: boolean;
   /** How long the receiver is down, in ms. */
   receiverDownMs: number;
+  /** Times one webhook is set inactive and active again at random moments (it ends active). */
+  pauseResumeToggles?: number;
+  /** Terminate one running delivery workflow by hand: the reconciler must repair it. */
+  terminateDelivery?: boolean;
   say: (m: string) => void;
   build?: boolean;
 }
@@ -75,7 +79,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const inject = (fault: string): void => {
     faults.set(fault, (faults.get(fault) ?? 0) + 1);
   };
-  const workerEnv = { DELIVERY_RETRY_SCHEDULE: schedule.join(','), DELIVERY_TIMEOUT_MS: '5000' };
+  const workerEnv = {
+    DELIVERY_RETRY_SCHEDULE: schedule.join(','),
+    DELIVERY_TIMEOUT_MS: '5000',
+    // Short enough to repair a terminated delivery and re-hand a lost pause or resume within the run.
+    RECONCILE_INTERVAL: '3s',
+    DELIVERY_PAUSE_RECHECK: '5s',
+  };
 
   let worker: WorkerProcess = spawnWorker(h, workerEnv);
   let stopping = false;
@@ -144,6 +154,29 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       plan.push(() =>
         restartStore(h.infra.processes[1], h.infra.mongoUri, h.workDir).then(() => inject('store restart')),
       );
+    const toggled = tenants[0]?.webhooks[0];
+    for (let k = 0; k < (options.pauseResumeToggles ?? 0) && toggled; k++) {
+      plan.push(async () => {
+        await retryingStore(() => h.engine.setWebhookStatus(tenantId, toggled._id, 'inactive'));
+        await sleep(between(200, 1_500));
+        await retryingStore(() => h.engine.setWebhookStatus(tenantId, toggled._id, 'active'));
+        inject('webhook paused and resumed');
+      });
+    }
+    if (options.terminateDelivery) {
+      plan.push(async () => {
+        // A delivery in its backoff (half the attempts fail), terminated as an operator would from the Web UI.
+        for (let tries = 0; tries < 40; tries++) {
+          const query = `TenantId="${tenantId}" AND WorkflowType="deliveryWorkflow" AND ExecutionStatus="Running"`;
+          for await (const running of h.temporal.workflow.list({ query })) {
+            await h.temporal.workflow.getHandle(running.workflowId).terminate('chaos: terminated by hand');
+            inject('delivery workflow terminated by hand (reconciler repairs)');
+            return;
+          }
+          await sleep(250);
+        }
+      });
+    }
     for (const step of plan.sort(() => Math.random() - 0.5)) {
       await sleep(between(500, 2_000));
       await step();
@@ -151,6 +184,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   })();
 
   await Promise.all([publishing, faultsDone]);
+  const toggledWebhook = tenants[0]?.webhooks[0];
+  if (options.pauseResumeToggles && toggledWebhook) {
+    // Events published while it was inactive were skipped, by design: replay them as an operator would.
+    await retryingStore(() => h.engine.recoverWebhook(tenantId, toggledWebhook._id, new Date(started), new Date()));
+  }
   const expected = accepted.size * options.webhooks;
   say(`faults done; waiting for ${expected} deliveries`);
   const deadline = Date.now() + 10 * 60_000;
@@ -182,12 +220,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let stillRunning = 0;
   await waitFor(async () => {
     stillRunning = 0;
-    for await (const _ of h.temporal.workflow.list({ query: `TenantId="${tenantId}" AND ExecutionStatus="Running"` }))
-      stillRunning++;
+    const query = `TenantId="${tenantId}" AND WorkflowType="deliveryWorkflow" AND ExecutionStatus="Running"`;
+    for await (const _ of h.temporal.workflow.list({ query })) stillRunning++;
     return stillRunning === 0;
   }, 60_000);
 
   stopping = true;
+  await h.temporal.schedule
+    .getHandle(`docflo-reconcile:${h.taskQueue}`)
+    .delete()
+    .catch(() => undefined);
   worker.child.kill('SIGTERM');
   await Promise.race([supervisor, sleep(10_000)]);
   await receiver.close().catch(() => undefined);

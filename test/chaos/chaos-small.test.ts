@@ -1,6 +1,7 @@
 /**
  * The chaos suite's small size, on private servers of its own: worker SIGKILLs, a Temporal restart, a store
- * restart, a receiver that fails half the time and goes down, duplicate publishes. Nothing may be lost.
+ * restart, a receiver that fails half the time and goes down, duplicate publishes, a webhook paused and
+ * resumed at random moments, a delivery workflow terminated by hand. Nothing may be lost.
  */
 import { runChaos } from '../../scripts/lib/chaos-run';
 
@@ -12,6 +13,8 @@ test('under worker kills, server restarts, a flaky and a downed receiver and dup
     restartTemporal: true,
     restartStore: true,
     receiverDownMs: 2_000,
+    pauseResumeToggles: 3,
+    terminateDelivery: true,
     say: () => undefined,
   });
   const injected = Object.fromEntries(report.faults.map((f) => [f.fault, f.injected]));
@@ -19,6 +22,8 @@ test('under worker kills, server restarts, a flaky and a downed receiver and dup
   expect(injected['Temporal server restart']).toBe(1);
   expect(injected['store restart']).toBe(1);
   expect(injected['receiver down']).toBe(1);
+  expect(injected['webhook paused and resumed']).toBe(3);
+  expect(injected['delivery workflow terminated by hand (reconciler repairs)']).toBe(1);
   expect(injected['receiver answered 503 (half the requests)']).toBeGreaterThan(0);
   expect(report.expected).toBe(20);
   expect(report).toMatchObject({ delivered: 20, lost: 0, notSucceeded: 0, attemptGaps: 0, stillRunning: 0 });
