@@ -217,6 +217,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     if (numbers.join(',') !== Array.from({ length: current?.attemptCount ?? 0 }, (_, i) => i + 1).join(','))
       attemptGaps++;
   }
+  // A delivery the receiver accepted twice: say what its attempts were, so the cause can be told.
+  const seen = new Map<string, number>();
+  for (const r of receiver.received) seen.set(r.deliveryId, (seen.get(r.deliveryId) ?? 0) + 1);
+  for (const [deliveryId, count] of seen) {
+    if (count < 2) continue;
+    const attempts = await retryingStore(() => h.store.deliveries.listAttempts(deliveryId));
+    say(
+      `accepted ${count} times by the receiver: ${deliveryId} (${attempts
+        .map((a) => `#${a.attempt} ${a.trigger} ${a.delivered ? 'delivered' : (a.errorClass ?? '?')}`)
+        .join(', ')})`,
+    );
+  }
   let stillRunning = 0;
   await waitFor(async () => {
     stillRunning = 0;
