@@ -94,10 +94,16 @@ test('a worker frozen (SIGSTOP) past the heartbeat timeout mid-send: at most one
   // The first POST of each delivery hangs at the receiver; later ones are answered at once.
   const { receiver, tenantId, docs } = await subscribers(
     5,
-    (r) => (r.attempt === '1' ? { status: 200, delayMs: 60_000 } : { status: 200 }),
+    (r) => (r.attempt === '1' ? { status: 200, delayMs: 90_000 } : { status: 200 }),
     [1, 1, 1],
   );
-  const worker = spawnEntry('worker', { TEMPORAL_TASK_QUEUE: queue, RECONCILE_INTERVAL: '0' });
+  // A send deadline longer than the freeze: what ends the frozen attempts is the heartbeat timeout, not the
+  // sender's own clock (whose timeout would put the next attempt a minute away).
+  const worker = spawnEntry('worker', {
+    TEMPORAL_TASK_QUEUE: queue,
+    RECONCILE_INTERVAL: '0',
+    DELIVERY_TIMEOUT_MS: '120000',
+  });
   const engine = composeEngineClient(loadConfig({ ...t.configEnv, TEMPORAL_TASK_QUEUE: queue }), {
     temporal: t.temporal,
     store: t.store,
