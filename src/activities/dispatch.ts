@@ -2,6 +2,7 @@
  * Pages through an event's subscribers: each active webhook gets a delivery record and a child workflow to
  * start; each inactive one gets a `skipped` record, so what it missed can be replayed later.
  */
+import { endpointTarget } from '../delivery/summary';
 import { deliveryIdFor } from '../ids';
 import type { DeliveryRecord } from '../store/model';
 import type { DeliveryWorkflowInput } from '../workflows/contracts';
@@ -66,6 +67,7 @@ export function createDispatchActivities(deps: ActivityDeps) {
             retrySchedule: webhook.retrySchedule ?? deps.defaultRetrySchedule,
             webhookStatusVersion: webhook.statusVersion ?? 0,
             pauseRecheckSeconds: deps.pauseRecheckSeconds,
+            target: endpointTarget(webhook.url),
           },
         });
       }),

@@ -17,6 +17,7 @@ import type { DeliveryRecord, DeliveryStatus } from '../store/model';
 import type { DeliveryWorkflowInput, DeliveryWorkflowResult, Repair } from '../workflows/contracts';
 import { deliverySearchAttributes } from '../workflows/search-attribute-keys';
 import { handOffWebhookStatus } from '../client/webhook-control';
+import { deliverySummary, endpointTarget } from '../delivery/summary';
 import type { ActivityDeps } from './deps';
 
 export interface ReconcileInput {
@@ -87,6 +88,7 @@ export function createReconcileActivities(deps: ActivityDeps & { taskQueue?: str
       attemptsSoFar: d.attemptCount,
       webhookStatusVersion: webhook.statusVersion ?? 0,
       pauseRecheckSeconds: deps.pauseRecheckSeconds,
+      target: endpointTarget(webhook.url),
     };
     try {
       await temporal.workflow.start('deliveryWorkflow', {
@@ -96,6 +98,7 @@ export function createReconcileActivities(deps: ActivityDeps & { taskQueue?: str
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         typedSearchAttributes: deliverySearchAttributes(d, d.status, d.attemptCount),
+        staticSummary: deliverySummary(d.event, input.target ?? 'endpoint'),
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

@@ -1,4 +1,5 @@
 /** Pages through a webhook's recoverable deliveries for the recover workflow, marking each as queued. */
+import { endpointTarget } from '../delivery/summary';
 import type { DeliveryWorkflowInput, RecoverWebhookInput } from '../workflows/contracts';
 import type { ActivityDeps } from './deps';
 
@@ -30,6 +31,7 @@ export function createClaimRecoverable(deps: ActivityDeps) {
         attemptsSoFar: d.attemptCount,
         webhookStatusVersion: webhook.statusVersion ?? 0,
         pauseRecheckSeconds: deps.pauseRecheckSeconds,
+        target: endpointTarget(webhook.url),
       } satisfies DeliveryWorkflowInput,
     }));
     return {

@@ -21,6 +21,7 @@ import { handOffWebhookStatus } from './webhook-control';
 import type { AttemptResult, DeliveryWorkflowInput } from '../workflows/contracts';
 import type { deliveryWorkflow, recoverWebhookWorkflow } from '../workflows';
 import { buildPayload, serializePayload } from '../delivery/payload';
+import { deliverySummary, endpointTarget } from '../delivery/summary';
 import { sampleDocument } from '../events/sample-document';
 import { deliveryIdFor } from '../ids';
 import { eventKey } from '../store/event-repository';
@@ -142,6 +143,7 @@ export function createEngineClient(deps: EngineClientDeps) {
           retrySchedule: [],
           mode: 'manual',
           finishedStatus: 'failed',
+          target: endpointTarget(webhook.url),
         },
       ],
       typedSearchAttributes: deliverySearchAttributes(
@@ -149,6 +151,7 @@ export function createEngineClient(deps: EngineClientDeps) {
         'pending',
         0,
       ),
+      staticSummary: `test event: ${deliverySummary(webhook.event, endpointTarget(webhook.url))}`,
     });
     const result = await run.result();
     return { deliveryId, result: result.lastResult };
@@ -236,6 +239,7 @@ export function createEngineClient(deps: EngineClientDeps) {
       finishedStatus: current.status,
       requestId,
       webhookStatusVersion: webhook.statusVersion ?? 0,
+      target: endpointTarget(webhook.url),
     };
     const run = await deps.temporal.workflow.start<typeof deliveryWorkflow>('deliveryWorkflow', {
       taskQueue: deps.taskQueue,
@@ -244,6 +248,7 @@ export function createEngineClient(deps: EngineClientDeps) {
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       typedSearchAttributes: deliverySearchAttributes(delivery, current.status, current.attemptCount),
+      staticSummary: `redelivery: ${deliverySummary(delivery.event, endpointTarget(webhook.url))}`,
     });
     const result = await run.result();
     if (!result.lastResult) throw new Error(`manual run of ${delivery.workflowId} made no attempt`);

@@ -132,6 +132,7 @@ export function createEventPublisher(deps: EventPublisherDeps) {
               occurredAt,
             },
           ],
+          staticSummary: `${stored?.event ?? input.event} for tenant ${input.tenantId}`,
           workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
           typedSearchAttributes: [

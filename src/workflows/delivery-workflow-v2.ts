@@ -12,10 +12,12 @@ import {
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import { deliveryDetails, hostOf } from '../delivery/summary';
 import type { DeliveryStatus } from '../store/model';
 import { INFRASTRUCTURE_RETRY } from './activity-options';
 import type { AttemptResult, DeliveryWorkflowInput, DeliveryWorkflowResult } from './contracts';
@@ -51,6 +53,23 @@ export async function deliveryWorkflowV2(input: DeliveryWorkflowInput): Promise<
   const run = new DeliveryRun(input);
   const eventKey = `${input.tenantId}:${input.eventId}`;
   const recheckMs = (input.pauseRecheckSeconds ?? DEFAULT_PAUSE_RECHECK_SECONDS) * 1000;
+  const host = hostOf(input.target ?? 'endpoint');
+  const maxAttempts = (input.attemptsSoFar ?? 0) + input.retrySchedule.length + 1;
+  /** What the Web UI's workflow page and list show as this delivery's current details. */
+  const showDetails = (): void =>
+    setCurrentDetails(
+      deliveryDetails({
+        status: run.status,
+        host,
+        attempts: run.attempts,
+        maxAttempts,
+        lastResult: run.lastResult,
+        nextAttemptAt: run.nextAttemptAt,
+        pausedSince: run.pausedSince,
+        now: new Date(),
+      }),
+    );
+  showDetails();
 
   setHandler(webhookStatusSignal, (change) => {
     run.applyWebhookStatus(change);
@@ -200,6 +219,7 @@ export async function deliveryWorkflowV2(input: DeliveryWorkflowInput): Promise<
     const changed = status !== run.status || nextAttemptAt?.getTime() !== run.nextAttemptAt?.getTime();
     run.status = status;
     run.nextAttemptAt = nextAttemptAt;
+    showDetails();
     if (changed || run.attempts > 0) {
       upsertSearchAttributes([
         { key: DeliveryStatusKey, value: status },

@@ -8,11 +8,13 @@ import {
   continueAsNew,
   ParentClosePolicy,
   proxyActivities,
+  setCurrentDetails,
   startChild,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createActivities } from '../activities';
+import { deliverySummary } from '../delivery/summary';
 import { INFRASTRUCTURE_RETRY } from './activity-options';
 import type { DeliveryWorkflowInput, PlatformEventInput, PlatformEventResult } from './contracts';
 import { deliveryWorkflow } from './delivery-workflow';
@@ -61,6 +63,10 @@ export async function platformEventWorkflow(input: PlatformEventInput): Promise<
       return continueAsNew<typeof platformEventWorkflow>({ ...input, cursor: { afterWebhookId, started, skipped } });
     }
   }
+  setCurrentDetails(
+    `${input.event} for tenant ${input.tenantId}: ${started} webhook${started === 1 ? '' : 's'}` +
+      (skipped > 0 ? `, ${skipped} inactive (skipped)` : ''),
+  );
   await completeEvent({ eventKey, started, skipped });
   return { status: 'dispatched', deliveriesStarted: started, deliveriesSkipped: skipped };
 }
@@ -73,6 +79,8 @@ async function startDelivery(workflowId: string, input: DeliveryWorkflowInput): 
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       typedSearchAttributes: deliverySearchAttributes(input, 'pending', 0),
+      // Only inputs built by this release carry a target; older ones start as they always did.
+      ...(input.target ? { staticSummary: deliverySummary(input.event, input.target) } : {}),
     });
   } catch (err) {
     // Already started by an earlier run of this event (a reset or a replayed batch): nothing to do.

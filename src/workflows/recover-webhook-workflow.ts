@@ -13,6 +13,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { createActivities } from '../activities';
+import { deliverySummary } from '../delivery/summary';
 import { INFRASTRUCTURE_RETRY } from './activity-options';
 import type { RecoverWebhookInput } from './contracts';
 import { deliveryWorkflow } from './delivery-workflow';
@@ -43,6 +44,7 @@ export async function recoverWebhookWorkflow(input: RecoverWebhookInput): Promis
           parentClosePolicy: ParentClosePolicy.ABANDON,
           workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
           typedSearchAttributes: deliverySearchAttributes(item.input, 'pending', item.input.attemptsSoFar ?? 0),
+          ...(item.input.target ? { staticSummary: deliverySummary(item.input.event, item.input.target) } : {}),
         });
       } catch (err) {
         // Already running (redelivered by hand meanwhile): it is being delivered, which is what we want.

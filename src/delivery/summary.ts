@@ -1,0 +1,70 @@
+/**
+ * What the Web UI shows for a delivery or an event: a static summary and the current details, in words an
+ * operator reads at a glance. Built from the event type, the endpoint's host and path (never its query string,
+ * credentials or fragment), statuses, counts and times: no secret and no document field ever goes in.
+ * Pure and deterministic: workflows call it.
+ */
+import type { AttemptResult } from '../workflows/contracts';
+
+/** `erp.example.com/webhooks`: host and path of an endpoint URL; unparseable input shows as `endpoint`. */
+export function endpointTarget(url: string): string {
+  const match = /^[a-z]+:\/\/(?:[^@/?#]*@)?([^/?#]+)([^?#]*)/i.exec(url);
+  if (!match) return 'endpoint';
+  const path = (match[2] ?? '').replace(/\/$/, '');
+  return `${match[1] ?? ''}${path}`.slice(0, 120);
+}
+
+export function hostOf(target: string): string {
+  return target.split('/')[0] ?? target;
+}
+
+export function deliverySummary(event: string, target: string): string {
+  return `${event} → ${target}`;
+}
+
+/** `14:05Z` within a day of `now`, else `11-29 14:05Z`. */
+export function shortTime(at: Date, now: Date): string {
+  const iso = at.toISOString();
+  const time = `${iso.slice(11, 16)}Z`;
+  return Math.abs(at.getTime() - now.getTime()) < 24 * 3600 * 1000 ? time : `${iso.slice(5, 10)} ${time}`;
+}
+
+/** Why the last attempt failed, briefly: `HTTP 401 from erp.example.com`, `timeout at erp.example.com`. */
+export function failureReason(result: AttemptResult | undefined, host: string): string {
+  if (!result || result.kind !== 'failed') return 'no attempt yet';
+  if (result.statusCode !== undefined) return `HTTP ${result.statusCode} from ${host}`;
+  if (result.errorClass === 'blocked') return result.error.replace(/^blocked:\s*/, '');
+  return `${result.errorClass} at ${host}`;
+}
+
+export interface DetailsInput {
+  status: string;
+  host: string;
+  attempts: number;
+  maxAttempts: number;
+  lastResult?: AttemptResult;
+  nextAttemptAt?: Date;
+  pausedSince?: Date;
+  now: Date;
+}
+
+export function deliveryDetails(d: DetailsInput): string {
+  const attempt = `attempt ${d.attempts} of ${d.maxAttempts}`;
+  switch (d.status) {
+    case 'retrying':
+      return `retrying: ${failureReason(d.lastResult, d.host)}, ${attempt}${d.nextAttemptAt ? `, next at ${shortTime(d.nextAttemptAt, d.now)}` : ''}`;
+    case 'paused':
+      return `paused: webhook inactive${d.pausedSince ? ` since ${shortTime(d.pausedSince, d.now)}` : ''}`;
+    case 'succeeded':
+      return `succeeded: ${d.lastResult?.kind === 'delivered' ? `HTTP ${d.lastResult.statusCode} from ${d.host}, ` : ''}${attempt}`;
+    case 'failed':
+      if (d.lastResult?.kind === 'failed' && d.lastResult.errorClass === 'blocked') {
+        return `blocked: ${failureReason(d.lastResult, d.host)}`;
+      }
+      return `failed: ${failureReason(d.lastResult, d.host)}, ${attempt}`;
+    case 'pending':
+      return `pending: first attempt to ${d.host}`;
+    default:
+      return `${d.status}: ${attempt}`;
+  }
+}
