@@ -44,8 +44,12 @@ export function installTemporalLogging(logger: Logger, level: string): void {
   });
 }
 
-export async function openStore(config: Config, mongoUri: string): Promise<{ mongo: MongoClient; store: Store }> {
-  const mongo = await connectMongo(mongoUri, { serverSelectionTimeoutMs: config.MONGODB_TIMEOUT_MS });
+export async function openStore(
+  config: Config,
+  mongoUri: string,
+  onCommand?: (name: string) => void,
+): Promise<{ mongo: MongoClient; store: Store }> {
+  const mongo = await connectMongo(mongoUri, { serverSelectionTimeoutMs: config.MONGODB_TIMEOUT_MS, onCommand });
   const db = mongo.db(config.MONGODB_DB);
   await ensureIndexes(db);
   return { mongo, store: createStore(db) };

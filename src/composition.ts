@@ -7,6 +7,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { createActivities } from './activities';
+import { BodyCache } from './activities/body-cache';
 import type { ApiDeps } from './api/deps';
 import { createEngineClient, type EngineClient } from './client/engine-client';
 import { retryScheduleOf, type Config } from './config';
@@ -118,6 +119,7 @@ export function composeWorkerActivities(
     pauseRecheckSeconds: config.DELIVERY_PAUSE_RECHECK,
     temporal: services.temporal,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
+    bodies: new BodyCache(),
   });
   return { sender, activities };
 }

@@ -173,6 +173,8 @@ export const configSchema = z.object({
   DELIVERY_PAUSE_RECHECK: duration.default(300),
   /** How often the reconciler repairs deliveries whose record says open while no workflow runs; 0 turns it off. */
   RECONCILE_INTERVAL: duration.default(300),
+  /** Bench diagnostics: the worker counts its store commands by name and writes them here as JSON on exit. */
+  STORE_OP_COUNTS_FILE: optionalString,
   /** How long POST /v1/events waits for Temporal to start the event's workflow before answering 503. */
   EVENT_PUBLISH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
 

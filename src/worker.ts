@@ -19,7 +19,11 @@ runUntilSignal({
     installTemporalLogging(logger, config.LOG_LEVEL);
     const addresses = configuredAddresses(config);
     await ensureSearchAttributes(addresses.temporalAddress);
-    const { mongo, store } = await openStore(config, addresses.mongoUri);
+    const storeOps = new Map<string, number>();
+    const countOp = config.STORE_OP_COUNTS_FILE
+      ? (name: string) => storeOps.set(name, (storeOps.get(name) ?? 0) + 1)
+      : undefined;
+    const { mongo, store } = await openStore(config, addresses.mongoUri, countOp);
     // `npm run build` leaves the pre-built bundle beside this file; use it unless told otherwise.
     const bundled = path.join(__dirname, 'workflow-bundle.js');
     const workflowBundle = config.WORKFLOW_BUNDLE_PATH ?? (fs.existsSync(bundled) ? bundled : undefined);
@@ -33,6 +37,9 @@ runUntilSignal({
     return async () => {
       await worker.shutdown();
       await mongo.close();
+      if (config.STORE_OP_COUNTS_FILE) {
+        fs.writeFileSync(config.STORE_OP_COUNTS_FILE, JSON.stringify(Object.fromEntries(storeOps)));
+      }
     };
   },
 });

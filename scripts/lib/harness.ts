@@ -37,6 +37,7 @@ export interface Harness {
   temporal: Client;
   engine: EngineClient;
   taskQueue: string;
+  storeOps: Map<string, number>;
   close(): Promise<void>;
 }
 
@@ -56,7 +57,12 @@ export async function startHarness(options: {
     searchPath: process.env.PATH ?? '',
     say: options.say,
   });
-  const mongo = await connectMongo(infra.mongoUri, { maxPoolSize: 20 });
+  // Store commands of this process (publishing, as POST /v1/events does), by name: the bench reports them.
+  const storeOps = new Map<string, number>();
+  const mongo = await connectMongo(infra.mongoUri, {
+    maxPoolSize: 20,
+    onCommand: (name) => storeOps.set(name, (storeOps.get(name) ?? 0) + 1),
+  });
   const dbName = `harness_${crypto.randomBytes(4).toString('hex')}`;
   await ensureIndexes(mongo.db(dbName));
   const store = createStore(mongo.db(dbName));
@@ -96,6 +102,7 @@ export async function startHarness(options: {
     temporal,
     engine,
     taskQueue,
+    storeOps,
     async close() {
       await connection.close();
       await mongo

@@ -1,6 +1,7 @@
 /** What activities are given: narrow, injected, replaceable in tests. */
 import type { Client } from '@temporalio/client';
 import type { SecretBox } from '../crypto/secret-box';
+import type { BodyCache } from './body-cache';
 import type { RetryPolicy } from '../delivery/retry-policy';
 import type { Sender } from '../delivery/sender';
 import type { Logger } from '../logger';
@@ -21,4 +22,6 @@ export interface ActivityDeps {
   /** The task queue this worker serves: where the reconciler restarts deliveries. */
   taskQueue?: string;
   now?: () => Date;
+  /** Event bodies already read by this worker (they never change). */
+  bodies?: BodyCache;
 }

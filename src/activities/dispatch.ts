@@ -34,44 +34,47 @@ export function createDispatchActivities(deps: ActivityDeps) {
     );
     const now = deps.now?.() ?? new Date();
     const result: DispatchPageResult = { deliveries: [], skipped: 0 };
-    await Promise.all(
-      webhooks.map(async (webhook) => {
-        const deliveryId = deliveryIdFor(webhook._id, event._id);
-        const workflowId = deliveryWorkflowId(webhook._id, event.eventId);
-        const record: DeliveryRecord = {
-          _id: deliveryId,
+    // The deliveries about to start read this body: this worker keeps it (it never changes).
+    if (event.body !== undefined) deps.bodies?.set(event._id, event.body);
+    const records: DeliveryRecord[] = [];
+    webhooks.forEach((webhook) => {
+      const deliveryId = deliveryIdFor(webhook._id, event._id);
+      const workflowId = deliveryWorkflowId(webhook._id, event.eventId);
+      const record: DeliveryRecord = {
+        _id: deliveryId,
+        tenantId: event.tenantId,
+        webhookId: webhook._id,
+        eventKey: event._id,
+        eventId: event.eventId,
+        event: event.event,
+        workflowId,
+        status: webhook.status === 'active' ? 'pending' : 'skipped',
+        attemptCount: 0,
+        createdAt: now,
+        updatedAt: now,
+      };
+      records.push(record);
+      if (webhook.status !== 'active') {
+        result.skipped++;
+        return;
+      }
+      result.deliveries.push({
+        workflowId,
+        input: {
+          deliveryId,
           tenantId: event.tenantId,
           webhookId: webhook._id,
-          eventKey: event._id,
           eventId: event.eventId,
           event: event.event,
-          workflowId,
-          status: webhook.status === 'active' ? 'pending' : 'skipped',
-          attemptCount: 0,
-          createdAt: now,
-          updatedAt: now,
-        };
-        await deps.store.deliveries.ensure(record);
-        if (webhook.status !== 'active') {
-          result.skipped++;
-          return;
-        }
-        result.deliveries.push({
-          workflowId,
-          input: {
-            deliveryId,
-            tenantId: event.tenantId,
-            webhookId: webhook._id,
-            eventId: event.eventId,
-            event: event.event,
-            retrySchedule: webhook.retrySchedule ?? deps.defaultRetrySchedule,
-            webhookStatusVersion: webhook.statusVersion ?? 0,
-            pauseRecheckSeconds: deps.pauseRecheckSeconds,
-            target: endpointTarget(webhook.url),
-          },
-        });
-      }),
-    );
+          retrySchedule: webhook.retrySchedule ?? deps.defaultRetrySchedule,
+          webhookStatusVersion: webhook.statusVersion ?? 0,
+          pauseRecheckSeconds: deps.pauseRecheckSeconds,
+          target: endpointTarget(webhook.url),
+        },
+      });
+    });
+    // One command for the page's records, each created only if absent (dispatch may run twice).
+    await deps.store.deliveries.ensureMany(records);
     result.deliveries.sort((a, b) => a.workflowId.localeCompare(b.workflowId));
     if (webhooks.length === input.limit) result.nextAfterWebhookId = webhooks[webhooks.length - 1]?._id;
     return result;

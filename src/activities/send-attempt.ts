@@ -83,10 +83,13 @@ export function createSendAttempt(deps: ActivityDeps) {
     if (webhook.status !== 'active' && input.trigger === 'automatic') {
       return { kind: 'webhook_inactive', statusVersion: webhook.statusVersion ?? 0 };
     }
+    const cached = deps.bodies?.get(input.eventKey);
+    if (cached !== undefined) return { webhook, body: cached };
     const event = await deps.store.events.findByKey(input.eventKey);
     if (event?.body === undefined) {
       throw ApplicationFailure.nonRetryable(`event ${input.eventKey} has no stored body`, 'EventBodyMissing');
     }
+    deps.bodies?.set(input.eventKey, event.body);
     return { webhook, body: event.body };
   }
 
@@ -219,6 +222,8 @@ async function underHeartbeat<T>(work: (signal: AbortSignal, tryNumber: number) 
   } catch {
     return work(new AbortController().signal, 1);
   }
+  // A local activity has no heartbeat of its own: the SDK keeps its workflow task alive instead.
+  if (context.info.isLocal) return work(context.cancellationSignal, context.info.attempt);
   context.heartbeat();
   const timer = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
   try {

@@ -44,6 +44,17 @@ export class DeliveryRepository {
     await this.deliveries.updateOne({ _id: record._id }, { $setOnInsert: record }, { upsert: true });
   }
 
+  /** `ensure` for many records in one command (a bulk write of upserts). */
+  async ensureMany(records: DeliveryRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.deliveries.bulkWrite(
+      records.map((record) => ({
+        updateOne: { filter: { _id: record._id }, update: { $setOnInsert: record }, upsert: true },
+      })),
+      { ordered: false },
+    );
+  }
+
   async findById(id: string): Promise<DeliveryRecord | null> {
     return this.deliveries.findOne({ _id: id });
   }

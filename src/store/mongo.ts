@@ -5,14 +5,22 @@ import type { ApiKeyRecord, TenantRecord } from './tenant-repository';
 
 export async function connectMongo(
   uri: string,
-  options: { maxPoolSize?: number; serverSelectionTimeoutMs?: number } = {},
+  options: {
+    maxPoolSize?: number;
+    serverSelectionTimeoutMs?: number;
+    /** Called with each command's name (the driver's command monitoring): the bench counts store operations. */
+    onCommand?: (name: string) => void;
+  } = {},
 ): Promise<MongoClient> {
   const client = new MongoClient(uri, {
+    monitorCommands: options.onCommand !== undefined,
     maxPoolSize: options.maxPoolSize ?? 20,
     // How long an operation waits for a reachable store before failing (the API then answers 503).
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 5_000,
     appName: 'docflo-webhooks',
   });
+  const onCommand = options.onCommand;
+  if (onCommand) client.on('commandStarted', (event) => onCommand(event.commandName));
   await client.connect();
   return client;
 }

@@ -46,6 +46,15 @@ const { recordDeliveryState, readWebhookStatus } = proxyLocalActivities<Activiti
   startToCloseTimeout: '30 seconds',
   retry: INFRASTRUCTURE_RETRY,
 });
+// The first automatic attempt runs inside the delivery's first workflow task: no activity task and no second
+// workflow task for its result (the common case, a receiver that answers 2xx, costs one workflow task). A worker
+// that stops during it times the workflow task out; the retried task runs the attempt again, finds its claim
+// open and closes it as interrupted, exactly as for a regular activity. Later attempts are regular activities
+// with a heartbeat: a receiver that failed once is the one that may hang.
+const { sendAttempt: sendFirstAttempt } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: INFRASTRUCTURE_RETRY,
+});
 
 const DEFAULT_PAUSE_RECHECK_SECONDS = 300;
 
@@ -158,7 +167,8 @@ export async function deliveryWorkflowV2(input: DeliveryWorkflowInput): Promise<
     run.attemptInFlight = true;
     try {
       const number = run.attempts + 1;
-      const result = await sendAttempt({
+      const first = trigger === 'automatic' && number === 1;
+      const result = await (first ? sendFirstAttempt : sendAttempt)({
         deliveryId: input.deliveryId,
         webhookId: input.webhookId,
         eventKey,

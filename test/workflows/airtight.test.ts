@@ -185,25 +185,24 @@ test('a store that hangs while an attempt is recorded: one POST, recorded once, 
 });
 
 test('retry-now during an attempt is dropped (the backoff is not cut); during a backoff it cuts it', async () => {
-  const { receiver, tenantId, delivery } = await deliveryTo(
-    (index) => (index === 0 ? { status: 503, delayMs: 1_500 } : index === 1 ? { status: 503 } : { status: 200 }),
-    [3, 3],
-  );
-  await receiver.waitForRequests(1);
-  expect(await t.engine.retryNow(tenantId, delivery._id)).toBe(true); // signalled while attempt 1 is in flight
+  // Attempt 2 (a regular activity, the first one runs inside a workflow task) is answered slowly.
+  const replies: Reply[] = [{ status: 503 }, { status: 503, delayMs: 1_500 }, { status: 503 }, { status: 200 }];
+  const { receiver, tenantId, delivery } = await deliveryTo((index) => replies[index] ?? { status: 200 }, [3, 3, 3]);
   await receiver.waitForRequests(2, 15_000);
-  const [first, second] = receiver.requests;
-  // Attempt 1 was answered 1.5 s after it arrived; a dropped retry-now leaves the 3-second backoff whole.
-  expect((second?.receivedAt ?? 0) - ((first?.receivedAt ?? 0) + 1_500)).toBeGreaterThanOrEqual(2_800);
-  // Attempt 2 recorded and its 3-second backoff running: now retry-now cuts it.
+  expect(await t.engine.retryNow(tenantId, delivery._id)).toBe(true); // signalled while attempt 2 is in flight
+  await receiver.waitForRequests(3, 15_000);
+  const [, second, third] = receiver.requests;
+  // Attempt 2 was answered 1.5 s after it arrived; a dropped retry-now leaves the 3-second backoff whole.
+  expect((third?.receivedAt ?? 0) - ((second?.receivedAt ?? 0) + 1_500)).toBeGreaterThanOrEqual(2_800);
+  // Attempt 3 recorded and its 3-second backoff running: now retry-now cuts it.
   await eventually(async () => {
     const d = await t.store.deliveries.findById(delivery._id);
-    return d?.status === 'retrying' && d.attemptCount === 2 ? d : undefined;
+    return d?.status === 'retrying' && d.attemptCount === 3 ? d : undefined;
   });
   const cutAt = Date.now();
   expect(await t.engine.retryNow(tenantId, delivery._id)).toBe(true);
-  await receiver.waitForRequests(3, 15_000);
-  expect((receiver.requests[2]?.receivedAt ?? 0) - cutAt).toBeLessThan(2_000);
+  await receiver.waitForRequests(4, 15_000);
+  expect((receiver.requests[3]?.receivedAt ?? 0) - cutAt).toBeLessThan(2_000);
   await deliveryIn(delivery._id, ['succeeded']);
 });
 
