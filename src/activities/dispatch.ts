@@ -4,10 +4,11 @@
  */
 import { endpointTarget } from '../delivery/summary';
 import { deliveryIdFor } from '../ids';
-import type { DeliveryRecord } from '../store/model';
-import type { DeliveryWorkflowInput } from '../workflows/contracts';
+import type { DeliveryRecord, EventRecord } from '../store/model';
+import type { DeliveryWorkflowInput, PlatformEventInput } from '../workflows/contracts';
 import { deliveryWorkflowId } from '../workflows/ids';
 import type { ActivityDeps } from './deps';
+import { createPrepareEvent } from './prepare-event';
 
 export interface DispatchPageInput {
   eventKey: string;
@@ -22,9 +23,21 @@ export interface DispatchPageResult {
   nextAfterWebhookId?: string;
 }
 
+export interface DispatchEventInput extends DispatchPageInput {
+  /** Deliveries started and skipped by earlier pages (runs before a continue-as-new). */
+  startedBefore: number;
+  skippedBefore: number;
+  /** The workflow's input: what an event not stored at publish (started by an older API) is built from. */
+  platformEvent: Omit<PlatformEventInput, 'cursor'>;
+}
+
+export type DispatchEventResult = ({ status: 'ready' } & DispatchPageResult) | { status: 'failed'; reason: string };
+
 export function createDispatchActivities(deps: ActivityDeps) {
-  async function dispatchPage(input: DispatchPageInput): Promise<DispatchPageResult> {
-    const event = await deps.store.events.findByKey(input.eventKey);
+  const prepareEvent = createPrepareEvent(deps);
+
+  async function dispatchPage(input: DispatchPageInput, stored?: EventRecord): Promise<DispatchPageResult> {
+    const event = stored ?? (await deps.store.events.findByKey(input.eventKey));
     if (!event) throw new Error(`event ${input.eventKey} is not stored`);
     const webhooks = await deps.store.webhooks.pageForEvent(
       event.tenantId,
@@ -80,9 +93,36 @@ export function createDispatchActivities(deps: ActivityDeps) {
     return result;
   }
 
+  /**
+   * The event workflow's one step per page (a local activity, event-v2): the page's delivery records in one
+   * bulk write, the children to start, and on the last page the event marked dispatched, so nothing trails
+   * the children's start. An event accepted by a release before bodies were stored at publish gets its body
+   * built here, once.
+   */
+  async function dispatchEvent(input: DispatchEventInput): Promise<DispatchEventResult> {
+    let event = await deps.store.events.findByKey(input.eventKey);
+    if (event?.body === undefined) {
+      // Published by an API of the release before bodies were stored at publish (a rolling deploy): build it.
+      const prepared = await prepareEvent(input.platformEvent);
+      if (prepared.status === 'failed') return { status: 'failed', reason: prepared.reason };
+      event = await deps.store.events.findByKey(input.eventKey);
+      if (!event) throw new Error(`event ${input.eventKey} is not stored`);
+    }
+    const page = await dispatchPage(input, event);
+    if (page.nextAfterWebhookId === undefined) {
+      await deps.store.events.markDispatched(
+        input.eventKey,
+        input.startedBefore + page.deliveries.length,
+        input.skippedBefore + page.skipped,
+        deps.now?.() ?? new Date(),
+      );
+    }
+    return { status: 'ready', ...page };
+  }
+
   async function completeEvent(input: { eventKey: string; started: number; skipped: number }): Promise<void> {
     await deps.store.events.markDispatched(input.eventKey, input.started, input.skipped, deps.now?.() ?? new Date());
   }
 
-  return { dispatchPage, completeEvent };
+  return { dispatchPage, dispatchEvent, completeEvent };
 }

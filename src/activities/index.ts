@@ -12,11 +12,13 @@ import { createClaimRecoverable } from './recover';
 export type { ActivityDeps } from './deps';
 
 export function createActivities(deps: ActivityDeps) {
-  const { dispatchPage, completeEvent } = createDispatchActivities(deps);
+  const { dispatchPage, dispatchEvent, completeEvent } = createDispatchActivities(deps);
   return {
+    /** prepareEvent, dispatchPage and completeEvent serve event workflows of the first release until they drain. */
     prepareEvent: createPrepareEvent(deps),
-    dispatchPage,
+    dispatchPage: (input: Parameters<typeof dispatchPage>[0]) => dispatchPage(input),
     completeEvent,
+    dispatchEvent,
     /** v1 deliveries (started before versioned pause/resume) still call this until they drain. */
     attemptDelivery: createAttemptDelivery(deps),
     sendAttempt: createSendAttempt(deps),

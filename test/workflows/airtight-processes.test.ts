@@ -121,7 +121,21 @@ test('a worker frozen (SIGSTOP) past the heartbeat timeout mid-send: at most one
   worker.kill('SIGSTOP');
   await sleep(20_000); // twice the 10-second heartbeat timeout: every attempt times out on the server
   worker.kill('SIGCONT');
-  const delivered = await allIn(tenantId, eventIds, 'succeeded', 60_000);
+  const delivered = await allIn(tenantId, eventIds, 'succeeded', 60_000).catch(async (err: unknown) => {
+    // Say where each delivery stands, so a failure here can be told apart from a slow machine.
+    for (const e of eventIds) {
+      for (const d of await t.store.deliveries.listForEvent(`${tenantId}:${e}`)) {
+        const attempts = await t.store.deliveries.listAttempts(d._id);
+        const described = await t.temporal.workflow.getHandle(d.workflowId).describe();
+        console.error(
+          `${d._id} ${d.status} attempts=${d.attemptCount} ${described.status.name}`,
+          JSON.stringify(attempts.map((a) => [a.attempt, a.state, a.errorClass, a.claimedByTry])),
+          JSON.stringify(described.raw.pendingActivities?.map((p) => [p.activityType?.name, p.state, p.attempt])),
+        );
+      }
+    }
+    throw err;
+  });
   for (const [key, count] of requestsPerAttempt(receiver)) expect([key, count]).toEqual([key, 1]);
   for (const d of delivered) {
     const attempts = await t.store.deliveries.listAttempts(d._id);
