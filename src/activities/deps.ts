@@ -4,6 +4,7 @@ import type { SecretBox } from '../crypto/secret-box';
 import type { RetryPolicy } from '../delivery/retry-policy';
 import type { Sender } from '../delivery/sender';
 import type { Logger } from '../logger';
+import type { DeliveryOutcomes } from '../operations/delivery-outcomes';
 import type { Store } from '../store';
 
 export interface ActivityDeps {
@@ -20,5 +21,7 @@ export interface ActivityDeps {
   temporal?: Client;
   /** The task queue this worker serves: where the reconciler restarts deliveries. */
   taskQueue?: string;
+  /** Metrics and auto-disable hooks, called after an attempt's or a delivery state's conditional write. */
+  outcomes?: DeliveryOutcomes;
   now?: () => Date;
 }
