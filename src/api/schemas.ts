@@ -33,12 +33,9 @@ export const webhookSchema = z
     status: webhookStatusSchema,
     statusVersion: z.number().meta({ description: 'Bumped on every status change; deliveries apply only the newest' }),
     retrySchedule: z.array(z.number()).nullable(),
-    disabledReason: z
-      .object({ reason: z.string(), at: z.string() })
-      .nullable()
-      .meta({
-        description: 'Set when the engine disabled the webhook itself (`auto: <last error>`); cleared when set active',
-      }),
+    disabledReason: z.object({ reason: z.string(), at: z.string() }).nullable().meta({
+      description: 'Set when the engine disabled the webhook itself (`auto: <last error>`); cleared when set active',
+    }),
     failing: z
       .object({ since: z.string(), failedDeliveries: z.number(), lastError: z.string(), disableAt: z.string() })
       .nullable()
