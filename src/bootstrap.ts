@@ -4,12 +4,14 @@
  */
 import http from 'node:http';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel, type RuntimeOptions } from '@temporalio/worker';
 import type { MongoClient } from 'mongodb';
 import { createApp } from './api/app';
 import { composeApi, composeWorkerActivities, type WorkerOverrides } from './composition';
 import type { Config } from './config';
 import { ConfigError } from './errors';
+import { startOpenDeliveriesGauge } from './metrics/open-deliveries';
+import { startMetricsServer } from './metrics/server';
 import { ensureReconcileSchedule } from './temporal/reconcile-schedule';
 import type { Logger } from './logger';
 import { createStore, type Store } from './store';
@@ -29,8 +31,24 @@ export function configuredAddresses(config: Config): Addresses {
   return { temporalAddress: config.TEMPORAL_ADDRESS, mongoUri: config.MONGODB_URI };
 }
 
-/** Routes the Temporal SDK's own logs into our logger (once per process). */
-export function installTemporalLogging(logger: Logger, level: string): void {
+/** Where the Temporal SDK's own worker metrics are exported (the Runtime's Prometheus exporter), if anywhere. */
+export function temporalTelemetryOptions(
+  config: Pick<Config, 'TEMPORAL_METRICS_PORT' | 'METRICS_HOST'>,
+): RuntimeOptions['telemetryOptions'] {
+  if (config.TEMPORAL_METRICS_PORT === undefined) return undefined;
+  const host = config.METRICS_HOST.includes(':') ? `[${config.METRICS_HOST}]` : config.METRICS_HOST;
+  return { metrics: { prometheus: { bindAddress: `${host}:${config.TEMPORAL_METRICS_PORT}` } } };
+}
+
+/**
+ * Installs the Temporal Runtime (once per process): the SDK's logs routed into our logger and, with
+ * TEMPORAL_METRICS_PORT, its worker metrics exported for Prometheus at http://METRICS_HOST:TEMPORAL_METRICS_PORT/metrics.
+ */
+export function installTemporalLogging(
+  logger: Logger,
+  level: string,
+  config?: Pick<Config, 'TEMPORAL_METRICS_PORT' | 'METRICS_HOST'>,
+): void {
   const sdkLevel = (
     ['trace', 'debug', 'info', 'warn', 'error'].includes(level) ? level.toUpperCase() : 'WARN'
   ) as LogLevel;
@@ -41,6 +59,7 @@ export function installTemporalLogging(logger: Logger, level: string): void {
         entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
       log[method]({ ...entry.meta }, entry.message);
     }),
+    telemetryOptions: config ? temporalTelemetryOptions(config) : undefined,
   });
 }
 
@@ -58,6 +77,8 @@ export async function openStore(
 export interface RunningWorker {
   /** Resolves when the worker has stopped. */
   done: Promise<void>;
+  /** The worker's GET /metrics, when METRICS_PORT is set. */
+  metricsUrl?: string;
   shutdown(): Promise<void>;
 }
 
@@ -72,7 +93,7 @@ export async function startWorker(deps: {
   const connection = await NativeConnection.connect({ address: deps.addresses.temporalAddress });
   // Activities that message workflows (status fan-out, reconciler) share the worker's connection.
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const { sender, activities } = composeWorkerActivities(config, { ...deps, temporal }, deps.overrides);
+  const { sender, activities, metrics } = composeWorkerActivities(config, { ...deps, temporal }, deps.overrides);
   if (config.RECONCILE_INTERVAL > 0) {
     await ensureReconcileSchedule(temporal, {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -89,12 +110,28 @@ export async function startWorker(deps: {
     maxConcurrentWorkflowTasks: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
   });
+  const metricsServer =
+    config.METRICS_PORT === undefined
+      ? undefined
+      : await startMetricsServer(metrics.registry, config.METRICS_HOST, config.METRICS_PORT);
+  const gauge =
+    config.METRICS_PORT === undefined
+      ? undefined
+      : startOpenDeliveriesGauge({
+          store: deps.store,
+          metrics,
+          intervalSeconds: config.METRICS_REFRESH_INTERVAL,
+          logger: deps.logger,
+        });
   const done = worker.run().finally(async () => {
+    gauge?.stop();
+    await metricsServer?.close();
     await sender.close();
     await connection.close();
   });
   return {
     done,
+    metricsUrl: metricsServer?.url,
     async shutdown() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await done;

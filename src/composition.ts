@@ -18,6 +18,10 @@ import { parseCidrs } from './delivery/ssrf';
 import { trustedCertificates } from './delivery/trust';
 import { ConfigError } from './errors';
 import type { Logger } from './logger';
+import { createApiMetrics, createWorkerMetrics, type WorkerMetrics } from './metrics/metrics';
+import { createAutoDisable } from './operations/auto-disable';
+import { createDeliveryOutcomes } from './operations/delivery-outcomes';
+import { createOperationalPublisher } from './operations/operational-events';
 import type { Store } from './store';
 import { createWebhookService } from './webhooks/webhook-service';
 
@@ -73,6 +77,8 @@ export function composeApi(config: Config, services: ApiServices): ApiDeps {
     occurredAtMaxFutureSeconds: config.EVENT_OCCURRED_AT_MAX_FUTURE_SECONDS,
     authFailuresPerMinute: config.API_AUTH_FAILURES_PER_MINUTE,
     trustProxy: config.API_TRUST_PROXY,
+    metrics: createApiMetrics(),
+    webhookDisableAfterSeconds: config.WEBHOOK_DISABLE_AFTER,
     logger: services.logger,
     healthChecks: services.healthChecks ?? {
       temporal: async () => {
@@ -107,8 +113,25 @@ export function composeWorkerActivities(
   config: Config,
   services: { store: Store; logger: Logger; temporal: Client },
   overrides: WorkerOverrides = {},
-): { sender: Sender; activities: ReturnType<typeof createActivities> } {
+): { sender: Sender; activities: ReturnType<typeof createActivities>; metrics: WorkerMetrics } {
   const sender = composeSender(config, overrides);
+  const metrics = createWorkerMetrics();
+  // Auto-disable sets a webhook inactive through the same durable path as an operator's PATCH.
+  const engine = composeEngineClient(config, services);
+  const autoDisable = createAutoDisable({
+    store: services.store,
+    setWebhookStatus: engine.setWebhookStatus,
+    publisher: createOperationalPublisher({
+      store: services.store,
+      temporal: services.temporal,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      startTimeoutMs: config.EVENT_PUBLISH_TIMEOUT_MS,
+    }),
+    windowSeconds: config.WEBHOOK_DISABLE_AFTER,
+    minFailures: config.WEBHOOK_DISABLE_MIN_FAILURES,
+    logger: services.logger,
+    metrics,
+  });
   const activities = createActivities({
     store: services.store,
     sender,
@@ -120,6 +143,7 @@ export function composeWorkerActivities(
     temporal: services.temporal,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     bodies: new BodyCache(),
+    outcomes: createDeliveryOutcomes({ store: services.store, logger: services.logger, metrics, autoDisable }),
   });
-  return { sender, activities };
+  return { sender, activities, metrics };
 }

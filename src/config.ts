@@ -12,14 +12,14 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
-/** Seconds, as a number or with a unit: "300", "30s", "5m", "1h". */
+/** Seconds, as a number or with a unit: "300", "30s", "5m", "1h", "5d". */
 const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
-  const match = /^\s*(\d+)\s*(s|m|h)?\s*$/.exec(String(value));
+  const match = /^\s*(\d+)\s*(s|m|h|d)?\s*$/.exec(String(value));
   if (!match) {
-    ctx.addIssue({ code: 'custom', message: 'must be whole seconds or a number with s, m or h, e.g. "5m"' });
+    ctx.addIssue({ code: 'custom', message: 'must be whole seconds or a number with s, m, h or d, e.g. "5m"' });
     return z.NEVER;
   }
-  return Number(match[1]) * { s: 1, m: 60, h: 3600 }[(match[2] ?? 's') as 's' | 'm' | 'h'];
+  return Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[(match[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
 });
 
 /** Comma-separated seconds, e.g. "5,300,1800". */
@@ -193,6 +193,19 @@ export const configSchema = z.object({
    * address the failed-authentication limit counts. Unset: none (the socket's address).
    */
   API_TRUST_PROXY: trustProxy,
+
+  /** Where each worker serves GET /metrics (Prometheus text format); unset: no worker metrics server. */
+  METRICS_PORT: port.optional(),
+  /** The address the worker's metrics server (and the Temporal SDK's exporter) binds; 0.0.0.0 for a scraper elsewhere. */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Where the Temporal SDK's own worker metrics are exported (the Runtime's Prometheus exporter); unset: off. */
+  TEMPORAL_METRICS_PORT: port.optional(),
+  /** How often a worker re-counts the pending, retrying and paused deliveries in the store for its gauge. */
+  METRICS_REFRESH_INTERVAL: duration.pipe(z.number().min(1)).default(15),
+  /** A webhook whose deliveries have all failed for this long (e.g. "5d", "10s") is set inactive automatically. */
+  WEBHOOK_DISABLE_AFTER: duration.pipe(z.number().min(1)).default(5 * 86400),
+  /** ...and only with at least this many failed deliveries in a row (no success in between). */
+  WEBHOOK_DISABLE_MIN_FAILURES: z.coerce.number().int().min(1).default(10),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -17,6 +17,8 @@ import { DEV_TENANT, ensureDevTenant, loadOrCreateDevKeys, seedSampleDocuments, 
 import { startSampleReceiver } from './dev/sample-receiver';
 
 const baseConfig = loadConfig(process.env);
+/** npm run dev serves the worker's metrics here unless METRICS_PORT says otherwise. */
+const DEV_METRICS_PORT = 9464;
 // On a terminal, readable lines; piped (CI, files), the same JSON production writes.
 const logger = createLogger(
   { level: baseConfig.LOG_LEVEL, name: 'docflo-dev' },
@@ -48,11 +50,18 @@ runUntilSignal({
       PLATFORM_API_KEY: baseConfig.PLATFORM_API_KEY ?? keys.platformApiKey,
       // The sample receiver listens on loopback, which production never reaches.
       DELIVERY_ALLOWED_CIDRS: baseConfig.DELIVERY_ALLOWED_CIDRS ?? '127.0.0.1/32,::1/128',
+      // Metrics on by default in dev: the worker's /metrics, and the Temporal SDK's on the next port.
+      METRICS_PORT: baseConfig.METRICS_PORT ?? DEV_METRICS_PORT,
+      TEMPORAL_METRICS_PORT: baseConfig.TEMPORAL_METRICS_PORT ?? (baseConfig.METRICS_PORT ?? DEV_METRICS_PORT) + 1,
     };
     const say = (message: string): void => logger.info(message);
     // Fail before starting anything, naming the variable that moves the port.
     await assertPortFree(config.API_PORT, 'API_PORT', config.API_HOST);
     await assertPortFree(config.DEV_RECEIVER_PORT, 'DEV_RECEIVER_PORT');
+    await assertPortFree(config.METRICS_PORT ?? DEV_METRICS_PORT, 'METRICS_PORT', config.METRICS_HOST);
+    if (config.TEMPORAL_METRICS_PORT !== undefined) {
+      await assertPortFree(config.TEMPORAL_METRICS_PORT, 'TEMPORAL_METRICS_PORT', config.METRICS_HOST);
+    }
     const infra = await startLocalInfra({
       temporalAddress: config.TEMPORAL_ADDRESS,
       mongoUri: config.MONGODB_URI,
@@ -71,7 +80,7 @@ runUntilSignal({
       for (const stop of stops.reverse()) await stop().catch((err: unknown) => logger.error({ err }, 'stop failed'));
     };
     try {
-      installTemporalLogging(logger, config.LOG_LEVEL);
+      installTemporalLogging(logger, config.LOG_LEVEL, config);
       const addresses = { temporalAddress: infra.temporalAddress, mongoUri: infra.mongoUri };
       const { mongo, store } = await openStore(config, addresses.mongoUri);
       stops.push(() => mongo.close());
@@ -105,7 +114,19 @@ runUntilSignal({
         RECEIVER_URL: receiver.url,
         SIGNING_SECRET: keys.signingSecret,
       });
-      printBanner({ api: api.url, ui: infra.temporalUiUrl, receiver: receiver.url, tenantKey, documentIds, envFile });
+      printBanner({
+        api: api.url,
+        ui: infra.temporalUiUrl,
+        receiver: receiver.url,
+        tenantKey,
+        documentIds,
+        envFile,
+        workerMetrics: worker.metricsUrl,
+        sdkMetrics:
+          config.TEMPORAL_METRICS_PORT === undefined
+            ? undefined
+            : `http://${config.METRICS_HOST}:${config.TEMPORAL_METRICS_PORT}/metrics`,
+      });
     } catch (err) {
       await stopAll();
       throw err;
@@ -125,12 +146,16 @@ function printBanner(info: {
   tenantKey: string;
   documentIds: string[];
   envFile: string;
+  workerMetrics?: string;
+  sdkMetrics?: string;
 }): void {
   const lines = [
     '',
     'Docflo Webhooks is running (Ctrl-C stops everything)',
     `  Admin API         ${info.api}   (docs: ${info.api}/docs)`,
     `  Temporal Web UI   ${info.ui ?? 'see your Temporal server'}`,
+    `  Metrics           API ${info.api}/metrics   worker ${info.workerMetrics ?? 'off'}`,
+    `                    Temporal SDK (worker) ${info.sdkMetrics ?? 'off'}`,
     `  Sample receiver   ${info.receiver}   (verifies signatures with verifyWebhook, logs each delivery)`,
     `  Dev tenant        ${DEV_TENANT}, API key ${info.tenantKey}`,
     `  Sample documents  ${info.documentIds.join(', ')}`,

@@ -16,7 +16,7 @@ runUntilSignal({
   shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   async start() {
     requireFor(config, 'worker');
-    installTemporalLogging(logger, config.LOG_LEVEL);
+    installTemporalLogging(logger, config.LOG_LEVEL, config);
     const addresses = configuredAddresses(config);
     await ensureSearchAttributes(addresses.temporalAddress);
     const storeOps = new Map<string, number>();

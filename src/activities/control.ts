@@ -32,7 +32,7 @@ export function createControlActivities(deps: ActivityDeps) {
   const now = (): Date => deps.now?.() ?? new Date();
 
   async function recordDeliveryState(input: RecordDeliveryStateInput): Promise<boolean> {
-    return deps.store.deliveries.recordState(
+    const { matched, before } = await deps.store.deliveries.recordStateChange(
       input.deliveryId,
       input.attempt,
       {
@@ -49,6 +49,9 @@ export function createControlActivities(deps: ActivityDeps) {
       },
       now(),
     );
+    // Metrics and the auto-disable streak, only when this write changed the status (not on a retried write).
+    if (before) await deps.outcomes?.stateRecorded(input, before);
+    return matched;
   }
 
   /** The webhook's current status and version; null once it is deleted. */

@@ -5,6 +5,7 @@ import type { BodyCache } from './body-cache';
 import type { RetryPolicy } from '../delivery/retry-policy';
 import type { Sender } from '../delivery/sender';
 import type { Logger } from '../logger';
+import type { DeliveryOutcomes } from '../operations/delivery-outcomes';
 import type { Store } from '../store';
 
 export interface ActivityDeps {
@@ -21,6 +22,8 @@ export interface ActivityDeps {
   temporal?: Client;
   /** The task queue this worker serves: where the reconciler restarts deliveries. */
   taskQueue?: string;
+  /** Metrics and auto-disable hooks, called after an attempt's or a delivery state's conditional write. */
+  outcomes?: DeliveryOutcomes;
   now?: () => Date;
   /** Event bodies already read by this worker (they never change). */
   bodies?: BodyCache;

@@ -72,6 +72,7 @@ export function createSendAttempt(deps: ActivityDeps) {
       });
       // Another try closed this attempt while we were stopped: ours is stale, and its result is not ours to give.
       if (!recorded) return resultOfExisting(input, await mustFind(input));
+      deps.outcomes?.attemptRecorded(outcome);
       return resultOf(input, outcome);
     });
   };

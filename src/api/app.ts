@@ -6,6 +6,7 @@ import { identifyCaller } from './auth';
 import { FailedAuthLimiter } from './auth-failures';
 import type { ApiDeps } from './deps';
 import { errorHandler, notFoundHandler, requireJsonBody } from './errors';
+import { apiMetricsMiddleware } from '../metrics/api-metrics-middleware';
 import { buildOpenApiDocument } from './openapi';
 import type { RouteSpec } from './route';
 import { rateLimitPerKey } from './rate-limit';
@@ -60,7 +61,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(
     pinoHttp({
       logger: deps.logger.child({ module: 'api' }),
-      autoLogging: { ignore: (req) => /^\/(healthz|readyz)(\?|$)/.test(req.url ?? '') },
+      autoLogging: { ignore: (req) => /^\/(healthz|readyz|metrics)(\?|$)/.test(req.url ?? '') },
       // Requests are logged by method, path and status: no headers, no body, no query string (a client may
       // put its key in ?api_key=), and a tenant key pasted into the path is masked.
       serializers: {
@@ -69,6 +70,14 @@ export function createApp(deps: ApiDeps): express.Express {
       },
     }),
   );
+  const metrics = deps.metrics;
+  if (metrics) {
+    app.use(apiMetricsMiddleware(metrics, routes));
+    // Public like /healthz: counts by route pattern, status, reason and event type only, nothing per tenant.
+    app.get('/metrics', async (_req, res) => {
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+  }
   app.use(healthRoutes({ checks: deps.healthChecks }));
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);

@@ -2,6 +2,7 @@
 import type { EngineClient } from '../client/engine-client';
 import type { SecretBox } from '../crypto/secret-box';
 import type { Logger } from '../logger';
+import type { ApiMetrics } from '../metrics/metrics';
 import type { Store } from '../store';
 import type { WebhookService } from '../webhooks/webhook-service';
 
@@ -22,6 +23,10 @@ export interface ApiDeps {
   authFailuresPerMinute?: number;
   /** Express `trust proxy`: the proxies whose X-Forwarded-For gives the client address; default none. */
   trustProxy?: false | number | string[];
+  /** WEBHOOK_DISABLE_AFTER in seconds: when a failing webhook will be disabled, as the API shows it. */
+  webhookDisableAfterSeconds?: number;
+  /** The API's Prometheus metrics, served at GET /metrics; none: no /metrics route. */
+  metrics?: ApiMetrics;
   /** How old a published event's occurredAt may be; default 7 days. */
   occurredAtMaxAgeSeconds?: number;
   /** How far ahead of now a published event's occurredAt may be; default 5 minutes. */

@@ -23,7 +23,9 @@ function maskAuth(auth: StoredAuth, box: SecretBox) {
 
 const iso = (d: Date | undefined): string | null => (d ? d.toISOString() : null);
 
-export function webhookView(webhook: WebhookRecord, box: SecretBox) {
+/** `disableAfterSeconds` (WEBHOOK_DISABLE_AFTER) dates a failing webhook's disabling. */
+export function webhookView(webhook: WebhookRecord, box: SecretBox, disableAfterSeconds = 5 * 86400) {
+  const streak = webhook.failureStreak;
   return {
     id: webhook._id,
     url: webhook.url,
@@ -36,6 +38,17 @@ export function webhookView(webhook: WebhookRecord, box: SecretBox) {
     status: webhook.status,
     statusVersion: webhook.statusVersion ?? 0,
     retrySchedule: webhook.retrySchedule ?? null,
+    disabledReason: webhook.disabledReason
+      ? { reason: webhook.disabledReason.reason, at: webhook.disabledReason.at.toISOString() }
+      : null,
+    failing: streak
+      ? {
+          since: streak.since.toISOString(),
+          failedDeliveries: streak.count,
+          lastError: streak.lastError,
+          disableAt: new Date(streak.since.getTime() + disableAfterSeconds * 1000).toISOString(),
+        }
+      : null,
     createdAt: webhook.createdAt.toISOString(),
     updatedAt: webhook.updatedAt.toISOString(),
   };

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import 'zod-openapi';
-import { idSchema, platformEventSchema } from '../client/schemas';
+import { idSchema, platformEventSchema, subscribableEventSchema } from '../client/schemas';
 import { DELIVERY_STATUSES } from '../store/model';
 import { webhookStatusSchema } from '../webhooks/schemas';
 
@@ -24,7 +24,7 @@ export const webhookSchema = z
   .object({
     id: z.string(),
     url: z.string(),
-    event: platformEventSchema,
+    event: subscribableEventSchema,
     auth: maskedAuthSchema,
     signingSecret: z.string().nullable().meta({ description: 'Masked; GET /v1/webhooks/{id}/secret reveals it' }),
     previousSecretsExpireAt: z
@@ -33,6 +33,16 @@ export const webhookSchema = z
     status: webhookStatusSchema,
     statusVersion: z.number().meta({ description: 'Bumped on every status change; deliveries apply only the newest' }),
     retrySchedule: z.array(z.number()).nullable(),
+    disabledReason: z.object({ reason: z.string(), at: z.string() }).nullable().meta({
+      description: 'Set when the engine disabled the webhook itself (`auto: <last error>`); cleared when set active',
+    }),
+    failing: z
+      .object({ since: z.string(), failedDeliveries: z.number(), lastError: z.string(), disableAt: z.string() })
+      .nullable()
+      .meta({
+        description:
+          'Failed deliveries in a row with no success in between, and when the webhook will be disabled if that goes on (and enough fail)',
+      }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -44,7 +54,7 @@ export const listQuerySchema = z.object({
 });
 
 export const listWebhooksQuerySchema = listQuerySchema
-  .extend({ event: platformEventSchema.optional(), status: webhookStatusSchema.optional() })
+  .extend({ event: subscribableEventSchema.optional(), status: webhookStatusSchema.optional() })
   .strict();
 
 export const listDeliveriesQuerySchema = listQuerySchema
@@ -60,7 +70,7 @@ export const deliverySchema = z
     id: z.string(),
     webhookId: z.string(),
     eventId: z.string(),
-    event: platformEventSchema,
+    event: subscribableEventSchema,
     status: z.enum(DELIVERY_STATUSES),
     attemptCount: z.number(),
     lastAttemptAt: z.string().nullable(),

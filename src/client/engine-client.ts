@@ -11,6 +11,7 @@ import {
 } from '@temporalio/client';
 import type { Store } from '../store';
 import {
+  isOperationalEvent,
   OPEN_DELIVERY_STATUSES,
   type AttemptRecord,
   type DeliveryRecord,
@@ -23,6 +24,7 @@ import type { deliveryWorkflow, recoverWebhookWorkflow } from '../workflows';
 import { buildPayload, serializePayload } from '../delivery/payload';
 import { deliverySummary, endpointTarget } from '../delivery/summary';
 import { sampleDocument } from '../events/sample-document';
+import { sampleOperationalBody } from '../operations/operational-events';
 import { deliveryIdFor } from '../ids';
 import { eventKey } from '../store/event-repository';
 import { deliveryWorkflowId } from '../workflows/ids';
@@ -99,8 +101,16 @@ export function createEngineClient(deps: EngineClientDeps) {
     const now = new Date();
     const eventId = `test_${crypto.randomUUID()}`;
     const key = eventKey(tenantId, eventId);
-    const document = sampleDocument(eventId, tenantId, webhook.event, now);
-    const body = serializePayload(buildPayload({ event: webhook.event, tenantId, occurredAt: now, document }));
+    const body = isOperationalEvent(webhook.event)
+      ? JSON.stringify(sampleOperationalBody(webhook.event, { ...webhook, _id: `wh_sample`, url: webhook.url }, now))
+      : serializePayload(
+          buildPayload({
+            event: webhook.event,
+            tenantId,
+            occurredAt: now,
+            document: sampleDocument(eventId, tenantId, webhook.event, now),
+          }),
+        );
     await deps.store.events.insert({
       _id: key,
       tenantId,

@@ -1,6 +1,6 @@
 /** Input schemas shared by the client module and the API. */
 import { z } from 'zod';
-import { PLATFORM_EVENTS } from '../store/model';
+import { PLATFORM_EVENTS, SUBSCRIBABLE_EVENTS } from '../store/model';
 
 /**
  * The one pattern of every ID in a path or a body. IDs end up in workflow IDs and URLs: a safe, readable
@@ -14,7 +14,14 @@ export const idSchema = z
   .max(200)
   .regex(ID_PATTERN, 'only letters, digits and . _ ~ - are allowed, and a dot only between two of the others');
 
+/** What the platform may publish. */
 export const platformEventSchema = z.enum(PLATFORM_EVENTS);
+
+/** What a webhook may subscribe to: the platform's events and the engine's operational ones. */
+export const subscribableEventSchema = z.enum(SUBSCRIBABLE_EVENTS).meta({
+  description:
+    "A document event, or an operational event about the tenant's other webhooks: webhook.failing (warnings at 50 % and 90 % of the auto-disable window) and webhook.disabled",
+});
 
 export const publishEventSchema = z.object({
   eventId: idSchema,

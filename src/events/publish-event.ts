@@ -15,7 +15,7 @@ import { buildPayload, serializePayload } from '../delivery/payload';
 import { ConflictStateError, NotFoundError } from '../errors';
 import type { Store } from '../store';
 import { eventKey } from '../store/event-repository';
-import type { EventRecord, PlatformEvent } from '../store/model';
+import type { EventRecord, PlatformEvent, PublishableEvent } from '../store/model';
 import { withTemporalDeadline } from '../temporal/unavailable';
 import type { platformEventWorkflow } from '../workflows';
 import { eventWorkflowId } from '../workflows/ids';
@@ -24,7 +24,7 @@ import { EventTypeKey, TenantIdKey } from '../workflows/search-attribute-keys';
 export interface PublishInput {
   eventId: string;
   tenantId: string;
-  event: PlatformEvent;
+  event: PublishableEvent;
   documentId: string;
   /** ISO 8601; the time of publishing when absent. */
   occurredAt?: string;
@@ -110,44 +110,58 @@ export function createEventPublisher(deps: EventPublisherDeps) {
     );
   }
 
-  /**
-   * Starts the event workflow, or finds it started. A run that completed stays the answer (its deliveries
-   * went out); one that failed, timed out or was terminated by hand is started again: deliveries stay
-   * idempotent by their IDs.
-   */
+  /** Starts the event workflow with what was stored first (a retry that differs was refused above). */
   async function startWorkflow(input: PublishInput, stored: EventRecord | undefined): Promise<string> {
-    const workflowId = eventWorkflowId(input.tenantId, input.eventId);
-    const occurredAt = (stored?.occurredAt ?? (input.occurredAt ? new Date(input.occurredAt) : now())).toISOString();
-    try {
-      await withTemporalDeadline(deps.temporal, deps.startTimeoutMs, () =>
-        deps.temporal.workflow.start<typeof platformEventWorkflow>('platformEventWorkflow', {
-          taskQueue: deps.taskQueue,
-          workflowId,
-          args: [
-            {
-              tenantId: input.tenantId,
-              eventId: input.eventId,
-              event: stored?.event ?? input.event,
-              documentId: stored?.documentId ?? input.documentId,
-              occurredAt,
-            },
-          ],
-          staticSummary: `${stored?.event ?? input.event} for tenant ${input.tenantId}`,
-          workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-          workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-          typedSearchAttributes: [
-            { key: TenantIdKey, value: input.tenantId },
-            { key: EventTypeKey, value: input.event },
-          ],
-        }),
-      );
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    }
-    return workflowId;
+    const occurredAt = stored?.occurredAt ?? (input.occurredAt ? new Date(input.occurredAt) : now());
+    return startEventWorkflow(deps, {
+      tenantId: input.tenantId,
+      eventId: input.eventId,
+      event: stored?.event ?? input.event,
+      documentId: stored?.documentId ?? input.documentId,
+      occurredAt,
+    });
   }
 
   return { publish };
 }
 
 export type EventPublisher = ReturnType<typeof createEventPublisher>;
+
+/**
+ * Starts the event workflow of a stored event, or finds it started. A run that completed stays the answer
+ * (its deliveries went out); one that failed, timed out or was terminated by hand is started again:
+ * deliveries stay idempotent by their IDs. Platform events and the engine's operational events alike.
+ */
+export async function startEventWorkflow(
+  deps: Pick<EventPublisherDeps, 'temporal' | 'taskQueue' | 'startTimeoutMs'>,
+  event: { tenantId: string; eventId: string; event: PlatformEvent; documentId: string; occurredAt: Date },
+): Promise<string> {
+  const workflowId = eventWorkflowId(event.tenantId, event.eventId);
+  try {
+    await withTemporalDeadline(deps.temporal, deps.startTimeoutMs, () =>
+      deps.temporal.workflow.start<typeof platformEventWorkflow>('platformEventWorkflow', {
+        taskQueue: deps.taskQueue,
+        workflowId,
+        args: [
+          {
+            tenantId: event.tenantId,
+            eventId: event.eventId,
+            event: event.event,
+            documentId: event.documentId,
+            occurredAt: event.occurredAt.toISOString(),
+          },
+        ],
+        staticSummary: `${event.event} for tenant ${event.tenantId}`,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        typedSearchAttributes: [
+          { key: TenantIdKey, value: event.tenantId },
+          { key: EventTypeKey, value: event.event },
+        ],
+      }),
+    );
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  return workflowId;
+}

@@ -1,7 +1,7 @@
 /** The synthetic document a test event carries: the product page's invoice, with a status fitting the event. */
-import type { DocfloDocument, PlatformEvent } from '../store/model';
+import type { DocfloDocument, PublishableEvent } from '../store/model';
 
-const STATUS_FOR_EVENT: Record<PlatformEvent, string> = {
+const STATUS_FOR_EVENT: Record<PublishableEvent, string> = {
   'document.created': 'UPLOADED',
   'document.processed': 'ANALYZED',
   'document.approved': 'APPROVED',
@@ -9,7 +9,7 @@ const STATUS_FOR_EVENT: Record<PlatformEvent, string> = {
   'document.status_changed': 'ANALYZED',
 };
 
-export function sampleDocument(id: string, tenantId: string, event: PlatformEvent, now: Date): DocfloDocument {
+export function sampleDocument(id: string, tenantId: string, event: PublishableEvent, now: Date): DocfloDocument {
   return {
     _id: id,
     tenantId,

@@ -175,6 +175,32 @@ export class DeliveryRepository {
     return this.deliveries.find(filter).sort({ _id: 1 }).limit(limit).toArray();
   }
 
+  /** How many deliveries are in each of `statuses`, across all tenants (the metrics' gauge). */
+  async countByStatus(statuses: DeliveryStatus[]): Promise<Partial<Record<DeliveryStatus, number>>> {
+    const counts = await Promise.all(statuses.map((status) => this.deliveries.countDocuments({ status })));
+    return Object.fromEntries(statuses.map((status, i) => [status, counts[i] ?? 0]));
+  }
+
+  /**
+   * recordState, answering also the record as it was before the write (undefined when nothing matched): the
+   * caller tells a state change from a repeat of the same write (a retried activity) by comparing.
+   */
+  async recordStateChange(
+    id: string,
+    attempt: number,
+    change: DeliveryChange,
+    now: Date,
+  ): Promise<{ matched: boolean; before?: DeliveryRecord }> {
+    const { nextAttemptAt, ...rest } = change;
+    const set = { ...withoutUndefined(rest), updatedAt: now, ...(nextAttemptAt ? { nextAttemptAt } : {}) };
+    const before = await this.deliveries.findOneAndUpdate(
+      { _id: id, attemptCount: { $lte: attempt } },
+      nextAttemptAt === null ? { $set: set, $unset: { nextAttemptAt: '' } } : { $set: set },
+      { returnDocument: 'before' },
+    );
+    return before ? { matched: true, before } : { matched: false };
+  }
+
   async countForWebhook(webhookId: string, statuses: DeliveryStatus[]): Promise<number> {
     return this.deliveries.countDocuments({ webhookId, status: { $in: statuses } });
   }

@@ -2,6 +2,7 @@
 import type { ObjectId } from 'mongodb';
 import type { EncryptedValue } from '../crypto/secret-box';
 
+/** What the Docflo platform may publish (POST /v1/events). */
 export const PLATFORM_EVENTS = [
   'document.created',
   'document.processed',
@@ -9,7 +10,25 @@ export const PLATFORM_EVENTS = [
   'document.rejected',
   'document.status_changed',
 ] as const;
-export type PlatformEvent = (typeof PLATFORM_EVENTS)[number];
+export type PublishableEvent = (typeof PLATFORM_EVENTS)[number];
+
+/** What the engine itself publishes about a tenant's webhooks (auto-disable): subscribable, never publishable. */
+export const OPERATIONAL_EVENTS = ['webhook.failing', 'webhook.disabled'] as const;
+export type OperationalEvent = (typeof OPERATIONAL_EVENTS)[number];
+
+/** Every event type a webhook may subscribe to. */
+export const SUBSCRIBABLE_EVENTS = [...PLATFORM_EVENTS, ...OPERATIONAL_EVENTS] as const;
+
+/**
+ * Any event type a webhook subscribes to, an event record holds and a delivery carries: the platform's and
+ * the engine's operational ones. (Named before operational events existed; the workflows' contracts use it.
+ * What the platform may publish is PublishableEvent.)
+ */
+export type PlatformEvent = (typeof SUBSCRIBABLE_EVENTS)[number];
+
+export function isOperationalEvent(event: string): event is OperationalEvent {
+  return (OPERATIONAL_EVENTS as readonly string[]).includes(event);
+}
 
 export type WebhookStatus = 'active' | 'inactive';
 
@@ -39,8 +58,25 @@ export interface WebhookRecord {
   statusHandOffPending?: number;
   /** Delays in seconds between attempts; the global default when absent. */
   retrySchedule?: number[];
+  /**
+   * Failed deliveries in a row (no success in between), kept for auto-disable: when the first of them ended,
+   * how many, the last error, and which warnings (50, 90 % of WEBHOOK_DISABLE_AFTER) were published. A
+   * success, a disable or re-enabling removes it.
+   */
+  failureStreak?: FailureStreak;
+  /** Why the engine set the webhook inactive by itself (`auto: <last error>`); cleared when it is set active. */
+  disabledReason?: { reason: string; at: Date };
   createdAt: Date;
   updatedAt: Date;
+}
+
+export interface FailureStreak {
+  since: Date;
+  count: number;
+  lastError: string;
+  lastFailureAt: Date;
+  /** Warning thresholds (percent of the window) already published for this streak. */
+  warned: number[];
 }
 
 export type EventStatus = 'pending' | 'dispatched' | 'failed';

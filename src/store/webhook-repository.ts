@@ -1,6 +1,6 @@
 /** Webhooks: tenants' subscriptions. Every read is scoped to a tenant unless it is by the engine itself. */
 import type { Collection, Filter, UpdateFilter } from 'mongodb';
-import type { PlatformEvent, WebhookRecord, WebhookStatus } from './model';
+import type { FailureStreak, PlatformEvent, WebhookRecord, WebhookStatus } from './model';
 
 export interface WebhookListFilter {
   event?: PlatformEvent;
@@ -36,11 +36,12 @@ export class WebhookRepository {
    * (a retried PATCH hands the same version out again).
    */
   async setStatus(tenantId: string, id: string, status: WebhookStatus, now: Date): Promise<WebhookRecord | null> {
-    const changed = await this.webhooks.findOneAndUpdate(
-      { _id: id, tenantId, status: { $ne: status } },
-      { $set: { status, updatedAt: now }, $inc: { statusVersion: 1 } },
-      { returnDocument: 'after' },
-    );
+    // Set active (an operator re-enabling it), a webhook starts afresh: no auto-disable reason, no streak.
+    const update: UpdateFilter<WebhookRecord> = { $set: { status, updatedAt: now }, $inc: { statusVersion: 1 } };
+    if (status === 'active') update.$unset = { disabledReason: '', failureStreak: '' };
+    const changed = await this.webhooks.findOneAndUpdate({ _id: id, tenantId, status: { $ne: status } }, update, {
+      returnDocument: 'after',
+    });
     if (!changed) return this.findForTenant(tenantId, id);
     // A second write (no $inc and $set of the same field in one update on every store): the version it
     // names is the one this change produced. The reconciler hands out any version still pending.
@@ -89,6 +90,63 @@ export class WebhookRepository {
     const update: UpdateFilter<WebhookRecord> = { $set: set };
     if (unset.length > 0) update.$unset = Object.fromEntries(unset.map((f) => [f, '' as const]));
     return this.webhooks.findOneAndUpdate({ _id: id, tenantId }, update, { returnDocument: 'after' });
+  }
+
+  /**
+   * Counts one more failed delivery in the webhook's streak (starting one at `now` if there is none) and
+   * answers the webhook as it is after, or null once it is deleted.
+   */
+  async recordDeliveryFailure(id: string, lastError: string, now: Date): Promise<WebhookRecord | null> {
+    for (let i = 0; i < 3; i++) {
+      const counted = await this.webhooks.findOneAndUpdate(
+        { _id: id, failureStreak: { $exists: true } },
+        {
+          $inc: { 'failureStreak.count': 1 },
+          $set: { 'failureStreak.lastError': lastError, 'failureStreak.lastFailureAt': now },
+        },
+        { returnDocument: 'after' },
+      );
+      if (counted) return counted;
+      const streak: FailureStreak = { since: now, count: 1, lastError, lastFailureAt: now, warned: [] };
+      const started = await this.webhooks.findOneAndUpdate(
+        { _id: id, failureStreak: { $exists: false } },
+        { $set: { failureStreak: streak } },
+        { returnDocument: 'after' },
+      );
+      if (started) return started;
+      // Deleted, or another failure started the streak between the two writes: count it there.
+      if (!(await this.findById(id))) return null;
+    }
+    return this.findById(id);
+  }
+
+  /** A delivery succeeded: the streak, if any, is over. */
+  async endFailureStreak(id: string): Promise<void> {
+    await this.webhooks.updateOne({ _id: id, failureStreak: { $exists: true } }, { $unset: { failureStreak: '' } });
+  }
+
+  /**
+   * Claims the warning at `threshold` percent of the streak that began at `since`: true exactly once per
+   * streak and threshold, however many workers record failures at once.
+   */
+  async claimStreakWarning(id: string, since: Date, threshold: number): Promise<boolean> {
+    const result = await this.webhooks.updateOne(
+      { _id: id, 'failureStreak.since': since, 'failureStreak.warned': { $ne: threshold } },
+      { $push: { 'failureStreak.warned': threshold } },
+    );
+    return result.modifiedCount === 1;
+  }
+
+  /**
+   * Claims the automatic disabling of the streak that began at `since`: records why and ends the streak.
+   * Answers the webhook before the change, or null when another worker claimed it or the streak moved on.
+   */
+  async claimAutoDisable(id: string, since: Date, reason: string, now: Date): Promise<WebhookRecord | null> {
+    return this.webhooks.findOneAndUpdate(
+      { _id: id, status: 'active', 'failureStreak.since': since },
+      { $set: { disabledReason: { reason, at: now } }, $unset: { failureStreak: '' } },
+      { returnDocument: 'before' },
+    );
   }
 
   async delete(tenantId: string, id: string): Promise<boolean> {

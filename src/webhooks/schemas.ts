@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { z } from 'zod';
 import 'zod-openapi';
-import { platformEventSchema } from '../client/schemas';
+import { subscribableEventSchema } from '../client/schemas';
 
 /** Headers the engine sets itself; an API-key header may not use them. */
 export const RESERVED_HEADERS = new Set([
@@ -238,7 +238,7 @@ export const webhookStatusSchema = z.enum(['active', 'inactive']);
 export const createWebhookSchema = z
   .object({
     url: webhookUrlSchema,
-    event: platformEventSchema,
+    event: subscribableEventSchema,
     auth: authInputSchema.default({ type: 'none' }),
     signingSecret: signingSecretSchema.optional(),
     status: webhookStatusSchema.default('active'),
@@ -250,7 +250,7 @@ export const createWebhookSchema = z
 export const updateWebhookSchema = z
   .object({
     url: webhookUrlSchema.optional(),
-    event: platformEventSchema.optional(),
+    event: subscribableEventSchema.optional(),
     auth: authInputSchema.optional(),
     signingSecret: signingSecretSchema.nullable().optional(),
     status: webhookStatusSchema.optional(),

@@ -49,6 +49,8 @@ export interface TestEngine {
   /** The variables `config` was parsed from, for an API on the same engine. */
   configEnv: Record<string, string>;
   addresses: Addresses;
+  /** The worker's GET /metrics, when the test set METRICS_PORT (0: any free port). */
+  workerMetricsUrl?: string;
   ensureTenant(tenantId: string): Promise<void>;
   addWebhook(input: TestWebhookInput): Promise<WebhookRecord>;
   addDocument(tenantId: string, overrides?: Partial<DocfloDocument>): Promise<DocfloDocument>;
@@ -156,6 +158,7 @@ export async function startTestEngine(options: TestEngineOptions = {}): Promise<
     config,
     configEnv,
     addresses,
+    workerMetricsUrl: worker.metricsUrl,
     ensureTenant,
     async addWebhook(input) {
       await ensureTenant(input.tenantId);

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { findFreePort } from '../../src/infra/ports';
+import { scrape } from '../helpers/prometheus';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const BEGIN = '<!-- walkthrough:begin';
@@ -33,6 +34,7 @@ interface LogLine {
 }
 
 let dev: ChildProcess | undefined;
+let metricsPort: string | undefined;
 let devOutput = '';
 let workDir = '';
 
@@ -53,8 +55,17 @@ async function startDev(dataDir: string): Promise<void> {
   // The stack npm run dev starts itself, not servers a user pointed the tests at.
   for (const name of ['TEMPORAL_ADDRESS', 'MONGODB_URI', 'ADMIN_API_KEY', 'PLATFORM_API_KEY', 'SECRETS_KEY'])
     delete env[name];
-  for (const name of ['API_PORT', 'DEV_RECEIVER_PORT', 'TEMPORAL_PORT', 'TEMPORAL_UI_PORT', 'FERRETDB_PORT'])
+  for (const name of [
+    'API_PORT',
+    'DEV_RECEIVER_PORT',
+    'TEMPORAL_PORT',
+    'TEMPORAL_UI_PORT',
+    'FERRETDB_PORT',
+    'METRICS_PORT',
+    'TEMPORAL_METRICS_PORT',
+  ])
     env[name] = String(await findFreePort());
+  metricsPort = env.METRICS_PORT;
   dev = spawn('npm', ['run', 'dev'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   dev.stdout?.on('data', (d: Buffer) => (devOutput += d.toString()));
   dev.stderr?.on('data', (d: Buffer) => (devOutput += d.toString()));
@@ -140,4 +151,14 @@ test('the README walkthrough, pasted as written after npm run dev, delivers ever
   expect(forDelivery).toHaveLength(2);
   expect(received.length).toBe(3); // the test event, the published event, its redelivery
   expect(run.stdout).toContain('"trigger":"manual"');
+
+  // Both /metrics count what happened: two deliveries succeeded (the test event's and the published one's;
+  // the redelivery of a delivery already succeeded changes no state), three 2xx attempts, one event taken in.
+  const worker = await scrape(`http://127.0.0.1:${metricsPort}/metrics`);
+  expect(
+    worker.value('docflo_deliveries_finished_total', { outcome: 'succeeded', event_type: 'document.processed' }),
+  ).toBe(2);
+  expect(worker.value('docflo_delivery_attempts_total', { result_class: '2xx' })).toBe(3);
+  const api = await scrape(`${env.API}/metrics`);
+  expect(api.value('docflo_api_events_accepted_total', { event_type: 'document.processed' })).toBe(1);
 }, 240_000);

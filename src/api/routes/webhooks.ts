@@ -36,7 +36,7 @@ export function webhookRoutes(deps: ApiDeps) {
       success: { status: 201, description: 'The webhook, credentials masked', schema: webhookSchema },
       errors: [409],
       handler: async ({ caller, body }) =>
-        webhookView(await deps.webhooks.create(tenantOf(caller), body), deps.secrets),
+        webhookView(await deps.webhooks.create(tenantOf(caller), body), deps.secrets, deps.webhookDisableAfterSeconds),
     }),
     route({
       method: 'get',
@@ -56,7 +56,7 @@ export function webhookRoutes(deps: ApiDeps) {
         const page = items.slice(0, query.limit);
         const last = page[page.length - 1];
         return {
-          data: page.map((w) => webhookView(w, deps.secrets)),
+          data: page.map((w) => webhookView(w, deps.secrets, deps.webhookDisableAfterSeconds)),
           nextCursor: items.length > query.limit && last ? encodeCursor({ id: last._id }) : null,
         };
       },
@@ -81,7 +81,7 @@ export function webhookRoutes(deps: ApiDeps) {
       handler: async ({ caller, params }) => {
         const webhook = await load(tenantOf(caller), params.id);
         const pausedDeliveries = await deps.store.deliveries.countForWebhook(webhook._id, ['paused']);
-        return { ...webhookView(webhook, deps.secrets), pausedDeliveries };
+        return { ...webhookView(webhook, deps.secrets, deps.webhookDisableAfterSeconds), pausedDeliveries };
       },
     }),
     route({
@@ -107,7 +107,7 @@ export function webhookRoutes(deps: ApiDeps) {
       errors: [404],
       handler: async ({ caller, params, body }) => {
         const { webhook, handedTo } = await deps.webhooks.update(tenantOf(caller), params.id, body);
-        return { ...webhookView(webhook, deps.secrets), handedToDeliveries: handedTo };
+        return { ...webhookView(webhook, deps.secrets, deps.webhookDisableAfterSeconds), handedToDeliveries: handedTo };
       },
     }),
     route({

@@ -1,0 +1,80 @@
+/**
+ * What happens besides the store when an attempt or a delivery's state is recorded: the worker's metrics and
+ * the auto-disable streak. The activities call these hooks after their conditional writes, so a retried
+ * activity does not count twice:
+ *
+ * - an attempt is counted by the try whose outcome write held the claim (at most once per attempt number);
+ * - a delivery's state is acted on only when the write changed its status (the record before the write is
+ *   compared), so a repeated recordDeliveryState of the same state counts nothing. A worker that stops
+ *   between the write and the hook loses that one count: we undercount rather than double-count.
+ *
+ * Hooks never fail the activity: a store or Temporal hiccup here is logged, the delivery goes on.
+ */
+import type { Logger } from '../logger';
+import type { Store } from '../store';
+import type { AttemptErrorClass, DeliveryRecord, DeliveryStatus } from '../store/model';
+import { attemptResultClass, type WorkerMetrics } from '../metrics/metrics';
+import type { AutoDisable } from './auto-disable';
+
+const FINISHED: DeliveryStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+export interface DeliveryOutcomesDeps {
+  store: Store;
+  logger: Logger;
+  metrics?: WorkerMetrics;
+  autoDisable?: AutoDisable;
+  now?: () => Date;
+}
+
+export function createDeliveryOutcomes(deps: DeliveryOutcomesDeps) {
+  const log = deps.logger.child({ module: 'delivery-outcomes' });
+  const now = (): Date => deps.now?.() ?? new Date();
+
+  /** An attempt's outcome was recorded by the try that made it. */
+  function attemptRecorded(outcome: {
+    delivered: boolean;
+    statusCode?: number;
+    errorClass?: AttemptErrorClass;
+    durationMs: number;
+  }): void {
+    if (!deps.metrics) return;
+    const resultClass = attemptResultClass(outcome);
+    deps.metrics.attempts.inc({ result_class: resultClass });
+    deps.metrics.attemptDuration.observe({ result_class: resultClass }, outcome.durationMs / 1000);
+  }
+
+  /** The delivery's state was written; `before` is the record as it was. Acts only on a change of status. */
+  async function stateRecorded(
+    change: { status: DeliveryStatus; lastError?: string },
+    before: DeliveryRecord,
+  ): Promise<void> {
+    if (before.status === change.status || !FINISHED.includes(change.status)) return;
+    try {
+      deps.metrics?.deliveriesFinished.inc({ outcome: change.status, event_type: before.event });
+      if (change.status === 'succeeded') {
+        await observeLatency(before);
+        await deps.autoDisable?.deliverySucceeded(before.webhookId);
+      } else if (change.status === 'failed') {
+        const lastError = change.lastError || before.lastError || 'failed';
+        await deps.autoDisable?.deliveryFailed(before.webhookId, lastError);
+      }
+    } catch (err) {
+      log.warn({ err, deliveryId: before._id, status: change.status }, 'recording a delivery outcome failed');
+    }
+  }
+
+  /** From the event's acceptance (its stored createdAt) to this first success. */
+  async function observeLatency(before: DeliveryRecord): Promise<void> {
+    if (!deps.metrics) return;
+    const event = await deps.store.events.findByKey(before.eventKey);
+    const since = event?.createdAt ?? before.createdAt;
+    deps.metrics.publishToFirstDelivery.observe(
+      { event_type: before.event },
+      Math.max(0, now().getTime() - since.getTime()) / 1000,
+    );
+  }
+
+  return { attemptRecorded, stateRecorded };
+}
+
+export type DeliveryOutcomes = ReturnType<typeof createDeliveryOutcomes>;
