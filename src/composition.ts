@@ -20,7 +20,7 @@ import { ConfigError } from './errors';
 import type { Logger } from './logger';
 import { createApiMetrics, createWorkerMetrics, type WorkerMetrics } from './metrics/metrics';
 import { createAutoDisable } from './operations/auto-disable';
-import { createDeliveryOutcomes } from './operations/delivery-outcomes';
+import { createDeliveryOutcomes, StreaklessWebhooks } from './operations/delivery-outcomes';
 import { createOperationalPublisher } from './operations/operational-events';
 import type { Store } from './store';
 import { createWebhookService } from './webhooks/webhook-service';
@@ -118,6 +118,7 @@ export function composeWorkerActivities(
   const metrics = createWorkerMetrics();
   // Auto-disable sets a webhook inactive through the same durable path as an operator's PATCH.
   const engine = composeEngineClient(config, services);
+  const streaklessWebhooks = new StreaklessWebhooks();
   const autoDisable = createAutoDisable({
     store: services.store,
     setWebhookStatus: engine.setWebhookStatus,
@@ -143,7 +144,14 @@ export function composeWorkerActivities(
     temporal: services.temporal,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     bodies: new BodyCache(),
-    outcomes: createDeliveryOutcomes({ store: services.store, logger: services.logger, metrics, autoDisable }),
+    streaklessWebhooks,
+    outcomes: createDeliveryOutcomes({
+      store: services.store,
+      logger: services.logger,
+      metrics,
+      autoDisable,
+      streaklessWebhooks,
+    }),
   });
   return { sender, activities, metrics };
 }

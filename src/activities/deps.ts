@@ -1,6 +1,7 @@
 /** What activities are given: narrow, injected, replaceable in tests. */
 import type { Client } from '@temporalio/client';
 import type { SecretBox } from '../crypto/secret-box';
+import type { StreaklessWebhooks } from '../operations/delivery-outcomes';
 import type { BodyCache } from './body-cache';
 import type { RetryPolicy } from '../delivery/retry-policy';
 import type { Sender } from '../delivery/sender';
@@ -27,4 +28,6 @@ export interface ActivityDeps {
   now?: () => Date;
   /** Event bodies already read by this worker (they never change). */
   bodies?: BodyCache;
+  /** Webhooks this worker's attempts last read with no failure streak. */
+  streaklessWebhooks?: StreaklessWebhooks;
 }

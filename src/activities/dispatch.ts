@@ -61,6 +61,7 @@ export function createDispatchActivities(deps: ActivityDeps) {
         eventId: event.eventId,
         event: event.event,
         workflowId,
+        eventAcceptedAt: event.createdAt,
         status: webhook.status === 'active' ? 'pending' : 'skipped',
         attemptCount: 0,
         createdAt: now,

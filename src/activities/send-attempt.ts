@@ -81,6 +81,7 @@ export function createSendAttempt(deps: ActivityDeps) {
   async function load(input: SendAttemptInput): Promise<Loaded | AttemptResult> {
     const webhook = await deps.store.webhooks.findById(input.webhookId);
     if (!webhook) return { kind: 'webhook_deleted' };
+    deps.streaklessWebhooks?.observe(webhook);
     if (webhook.status !== 'active' && input.trigger === 'automatic') {
       return { kind: 'webhook_inactive', statusVersion: webhook.statusVersion ?? 0 };
     }

@@ -23,7 +23,31 @@ export interface DeliveryOutcomesDeps {
   logger: Logger;
   metrics?: WorkerMetrics;
   autoDisable?: AutoDisable;
+  /** Webhooks this worker's attempts last read with no failure streak (see StreaklessWebhooks). */
+  streaklessWebhooks?: StreaklessWebhooks;
   now?: () => Date;
+}
+
+/**
+ * Per worker: the webhooks an attempt last read without a failure streak. The attempt reads its webhook
+ * anyway, so a success right after needs no write to end a streak that is not there. A streak another
+ * worker started in between is ended by the next success whose attempt sees it.
+ */
+export class StreaklessWebhooks {
+  private readonly ids = new Set<string>();
+
+  observe(webhook: { _id: string; failureStreak?: unknown }): void {
+    if (webhook.failureStreak) this.ids.delete(webhook._id);
+    else if (this.ids.size < 100_000) this.ids.add(webhook._id);
+  }
+
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
+  delete(id: string): void {
+    this.ids.delete(id);
+  }
 }
 
 export function createDeliveryOutcomes(deps: DeliveryOutcomesDeps) {
@@ -53,8 +77,11 @@ export function createDeliveryOutcomes(deps: DeliveryOutcomesDeps) {
       deps.metrics?.deliveriesFinished.inc({ outcome: change.status, event_type: before.event });
       if (change.status === 'succeeded') {
         await observeLatency(before);
-        await deps.autoDisable?.deliverySucceeded(before.webhookId);
+        // A webhook this worker just read without a failure streak has none to end: skip the write.
+        if (!deps.streaklessWebhooks?.has(before.webhookId))
+          await deps.autoDisable?.deliverySucceeded(before.webhookId);
       } else if (change.status === 'failed') {
+        deps.streaklessWebhooks?.delete(before.webhookId);
         const lastError = change.lastError || before.lastError || 'failed';
         await deps.autoDisable?.deliveryFailed(before.webhookId, lastError);
       }
@@ -66,8 +93,8 @@ export function createDeliveryOutcomes(deps: DeliveryOutcomesDeps) {
   /** From the event's acceptance (its stored createdAt) to this first success. */
   async function observeLatency(before: DeliveryRecord): Promise<void> {
     if (!deps.metrics) return;
-    const event = await deps.store.events.findByKey(before.eventKey);
-    const since = event?.createdAt ?? before.createdAt;
+    const since =
+      before.eventAcceptedAt ?? (await deps.store.events.findByKey(before.eventKey))?.createdAt ?? before.createdAt;
     deps.metrics.publishToFirstDelivery.observe(
       { event_type: before.event },
       Math.max(0, now().getTime() - since.getTime()) / 1000,

@@ -120,6 +120,8 @@ export interface DeliveryRecord {
   eventId: string;
   event: PlatformEvent;
   workflowId: string;
+  /** When the event was accepted (its record's createdAt): publish-to-first-delivery latency without a read. */
+  eventAcceptedAt?: Date;
   /** `skipped`: the webhook was inactive when the event occurred; kept so it can be replayed.
    *  `cancelled`: its webhook was deleted. */
   status: DeliveryStatus;
