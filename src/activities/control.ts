@@ -4,9 +4,10 @@
  */
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { DeliveryStatus } from '../store/model';
+import type { DeliveryStatus, PlatformEvent } from '../store/model';
 import type { WebhookStatusChange } from '../workflows/contracts';
 import { pauseSignal, resumeSignal, webhookStatusSignal } from '../workflows/messages';
+import type { DeliveryFacts } from '../operations/delivery-outcomes';
 import type { ActivityDeps } from './deps';
 
 export interface RecordDeliveryStateInput {
@@ -19,6 +20,13 @@ export interface RecordDeliveryStateInput {
   lastError?: string;
   /** ISO time of the next automatic attempt; null clears it. */
   nextAttemptAt?: string | null;
+  /** The status the workflow recorded before this one (absent: unknown, a change is looked for). */
+  previousStatus?: DeliveryStatus;
+  /** For the outcome hooks (metrics, auto-disable), so they need no read of the delivery. */
+  webhookId?: string;
+  event?: PlatformEvent;
+  eventKey?: string;
+  eventAcceptedAt?: string;
 }
 
 export interface FanOutInput extends WebhookStatusChange {
@@ -32,7 +40,7 @@ export function createControlActivities(deps: ActivityDeps) {
   const now = (): Date => deps.now?.() ?? new Date();
 
   async function recordDeliveryState(input: RecordDeliveryStateInput): Promise<boolean> {
-    const { matched, before } = await deps.store.deliveries.recordStateChange(
+    const { matched, statusChanged } = await deps.store.deliveries.recordStateChange(
       input.deliveryId,
       input.attempt,
       {
@@ -48,10 +56,29 @@ export function createControlActivities(deps: ActivityDeps) {
             : undefined,
       },
       now(),
+      input.previousStatus,
     );
     // Metrics and the auto-disable streak, only when this write changed the status (not on a retried write).
-    if (before) await deps.outcomes?.stateRecorded(input, before);
+    if (statusChanged) await deps.outcomes?.stateRecorded(input, await describedDelivery(input));
     return matched;
+  }
+
+  /** What the outcome hooks need of the delivery: from the workflow's input, or read (older callers). */
+  async function describedDelivery(input: RecordDeliveryStateInput): Promise<DeliveryFacts> {
+    if (input.webhookId && input.event) {
+      return {
+        _id: input.deliveryId,
+        webhookId: input.webhookId,
+        event: input.event,
+        eventKey: input.eventKey ?? '',
+        eventAcceptedAt: input.eventAcceptedAt ? new Date(input.eventAcceptedAt) : undefined,
+        status: input.previousStatus ?? 'pending',
+        lastError: undefined,
+      };
+    }
+    const record = await deps.store.deliveries.findById(input.deliveryId);
+    if (!record) throw new Error(`delivery ${input.deliveryId} vanished`);
+    return { ...record, status: input.previousStatus ?? 'pending' };
   }
 
   /** The webhook's current status and version; null once it is deleted. */

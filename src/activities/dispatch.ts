@@ -84,6 +84,7 @@ export function createDispatchActivities(deps: ActivityDeps) {
           webhookStatusVersion: webhook.statusVersion ?? 0,
           pauseRecheckSeconds: deps.pauseRecheckSeconds,
           target: endpointTarget(webhook.url),
+          eventAcceptedAt: event.createdAt.toISOString(),
         },
       });
     });

@@ -16,6 +16,10 @@ import type { AttemptErrorClass, DeliveryRecord, DeliveryStatus } from '../store
 import { attemptResultClass, type WorkerMetrics } from '../metrics/metrics';
 import type { AutoDisable } from './auto-disable';
 
+/** What the hooks need of a delivery and the status it had before this write. */
+export type DeliveryFacts = Pick<DeliveryRecord, '_id' | 'webhookId' | 'event' | 'eventKey' | 'status'> &
+  Partial<Pick<DeliveryRecord, 'eventAcceptedAt' | 'lastError'>>;
+
 const FINISHED: DeliveryStatus[] = ['succeeded', 'failed', 'cancelled'];
 
 export interface DeliveryOutcomesDeps {
@@ -70,7 +74,7 @@ export function createDeliveryOutcomes(deps: DeliveryOutcomesDeps) {
   /** The delivery's state was written; `before` is the record as it was. Acts only on a change of status. */
   async function stateRecorded(
     change: { status: DeliveryStatus; lastError?: string },
-    before: DeliveryRecord,
+    before: DeliveryFacts,
   ): Promise<void> {
     if (before.status === change.status || !FINISHED.includes(change.status)) return;
     try {
@@ -91,10 +95,9 @@ export function createDeliveryOutcomes(deps: DeliveryOutcomesDeps) {
   }
 
   /** From the event's acceptance (its stored createdAt) to this first success. */
-  async function observeLatency(before: DeliveryRecord): Promise<void> {
+  async function observeLatency(before: DeliveryFacts): Promise<void> {
     if (!deps.metrics) return;
-    const since =
-      before.eventAcceptedAt ?? (await deps.store.events.findByKey(before.eventKey))?.createdAt ?? before.createdAt;
+    const since = before.eventAcceptedAt ?? (await deps.store.events.findByKey(before.eventKey))?.createdAt ?? now();
     deps.metrics.publishToFirstDelivery.observe(
       { event_type: before.event },
       Math.max(0, now().getTime() - since.getTime()) / 1000,

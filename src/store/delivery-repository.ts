@@ -190,15 +190,23 @@ export class DeliveryRepository {
     attempt: number,
     change: DeliveryChange,
     now: Date,
-  ): Promise<{ matched: boolean; before?: DeliveryRecord }> {
+    /** The status the writer last recorded: when it is the same, no status change is looked for. */
+    previousStatus?: DeliveryStatus,
+  ): Promise<{ matched: boolean; statusChanged: boolean }> {
     const { nextAttemptAt, ...rest } = change;
     const set = { ...withoutUndefined(rest), updatedAt: now, ...(nextAttemptAt ? { nextAttemptAt } : {}) };
-    const before = await this.deliveries.findOneAndUpdate(
-      { _id: id, attemptCount: { $lte: attempt } },
-      nextAttemptAt === null ? { $set: set, $unset: { nextAttemptAt: '' } } : { $set: set },
-      { returnDocument: 'before' },
-    );
-    return before ? { matched: true, before } : { matched: false };
+    const update = nextAttemptAt === null ? { $set: set, $unset: { nextAttemptAt: '' as const } } : { $set: set };
+    // One plain update (no findAndModify: on FerretDB it costs a read and a write): first only if the status
+    // changes, which tells a state change from a repeat of the same write (a retried activity) by matchedCount.
+    if (change.status !== undefined && previousStatus !== change.status) {
+      const changed = await this.deliveries.updateOne(
+        { _id: id, attemptCount: { $lte: attempt }, status: { $ne: change.status } },
+        update,
+      );
+      if (changed.matchedCount === 1) return { matched: true, statusChanged: true };
+    }
+    const same = await this.deliveries.updateOne({ _id: id, attemptCount: { $lte: attempt } }, update);
+    return { matched: same.matchedCount === 1, statusChanged: false };
   }
 
   async countForWebhook(webhookId: string, statuses: DeliveryStatus[]): Promise<number> {

@@ -43,6 +43,8 @@ export interface DeliveryWorkflowInput {
   finishedStatus?: DeliveryStatus;
   /** For a manual run: the redelivery request it answers (recorded with the attempt, for de-duplication). */
   requestId?: string;
+  /** ISO time the event was accepted (publish-to-first-delivery latency, without a read). */
+  eventAcceptedAt?: string;
   /** The endpoint's host and path (no query, no credentials), for what the Web UI shows. */
   target?: string;
   /** The webhook's status version when this run was started: older status signals are ignored. */

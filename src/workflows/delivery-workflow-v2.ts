@@ -63,6 +63,8 @@ export async function deliveryWorkflowV2(input: DeliveryWorkflowInput): Promise<
   const eventKey = `${input.tenantId}:${input.eventId}`;
   const recheckMs = (input.pauseRecheckSeconds ?? DEFAULT_PAUSE_RECHECK_SECONDS) * 1000;
   const host = hostOf(input.target ?? 'endpoint');
+  /** What this run last wrote to the delivery record (undefined: not yet, the dispatch's record stands). */
+  let recordedStatus: DeliveryStatus | undefined = input.mode === 'manual' ? input.finishedStatus : undefined;
   const maxAttempts = (input.attemptsSoFar ?? 0) + input.retrySchedule.length + 1;
   /** What the Web UI's workflow page and list show as this delivery's current details. */
   const showDetails = (): void =>
@@ -226,6 +228,8 @@ export async function deliveryWorkflowV2(input: DeliveryWorkflowInput): Promise<
 
   /** The one place the delivery's status changes: search attributes (when it changes) and the stored record. */
   async function setState(status: DeliveryStatus, nextAttemptAt?: Date, error?: string): Promise<void> {
+    const previousStatus = recordedStatus;
+    recordedStatus = status;
     const changed = status !== run.status || nextAttemptAt?.getTime() !== run.nextAttemptAt?.getTime();
     run.status = status;
     run.nextAttemptAt = nextAttemptAt;
@@ -247,6 +251,11 @@ export async function deliveryWorkflowV2(input: DeliveryWorkflowInput): Promise<
       lastStatusCode: made?.statusCode,
       lastError: error ?? (made?.kind === 'failed' ? made.error : made ? '' : undefined),
       nextAttemptAt: nextAttemptAt ? nextAttemptAt.toISOString() : null,
+      previousStatus,
+      webhookId: input.webhookId,
+      event: input.event,
+      eventKey,
+      eventAcceptedAt: input.eventAcceptedAt,
     });
   }
 }
