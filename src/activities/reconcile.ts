@@ -14,10 +14,11 @@ import {
   type Client,
 } from '@temporalio/client';
 import type { DeliveryRecord, DeliveryStatus } from '../store/model';
-import type { DeliveryWorkflowInput, DeliveryWorkflowResult, Repair } from '../workflows/contracts';
+import type { DeliveryWorkflowResult, Repair } from '../workflows/contracts';
 import { deliverySearchAttributes } from '../workflows/search-attribute-keys';
 import { handOffWebhookStatus } from '../client/webhook-control';
-import { deliverySummary, endpointTarget } from '../delivery/summary';
+import { deliverySummary } from '../delivery/summary';
+import { continuedDeliveryInput } from './delivery-input';
 import type { ActivityDeps } from './deps';
 
 export interface ReconcileInput {
@@ -78,18 +79,7 @@ export function createReconcileActivities(deps: ActivityDeps & { taskQueue?: str
       await record(d, 'failed', 'webhook was deleted');
       return { deliveryId: d._id, action: 'recorded', status: 'failed', reason: 'its webhook was deleted' };
     }
-    const input: DeliveryWorkflowInput = {
-      deliveryId: d._id,
-      tenantId: d.tenantId,
-      webhookId: d.webhookId,
-      eventId: d.eventId,
-      event: d.event,
-      retrySchedule: webhook.retrySchedule ?? deps.defaultRetrySchedule,
-      attemptsSoFar: d.attemptCount,
-      webhookStatusVersion: webhook.statusVersion ?? 0,
-      pauseRecheckSeconds: deps.pauseRecheckSeconds,
-      target: endpointTarget(webhook.url),
-    };
+    const input = continuedDeliveryInput(d, webhook, deps);
     try {
       await temporal.workflow.start('deliveryWorkflow', {
         taskQueue,

@@ -1,6 +1,6 @@
 /** Pages through a webhook's recoverable deliveries for the recover workflow, marking each as queued. */
-import { endpointTarget } from '../delivery/summary';
-import type { DeliveryWorkflowInput, RecoverWebhookInput } from '../workflows/contracts';
+import type { RecoverWebhookInput } from '../workflows/contracts';
+import { continuedDeliveryInput } from './delivery-input';
 import type { ActivityDeps } from './deps';
 
 export function createClaimRecoverable(deps: ActivityDeps) {
@@ -21,18 +21,7 @@ export function createClaimRecoverable(deps: ActivityDeps) {
     );
     const deliveries = page.map((d) => ({
       workflowId: d.workflowId,
-      input: {
-        deliveryId: d._id,
-        tenantId: d.tenantId,
-        webhookId: d.webhookId,
-        eventId: d.eventId,
-        event: d.event,
-        retrySchedule: webhook.retrySchedule ?? deps.defaultRetrySchedule,
-        attemptsSoFar: d.attemptCount,
-        webhookStatusVersion: webhook.statusVersion ?? 0,
-        pauseRecheckSeconds: deps.pauseRecheckSeconds,
-        target: endpointTarget(webhook.url),
-      } satisfies DeliveryWorkflowInput,
+      input: continuedDeliveryInput(d, webhook, deps),
     }));
     return {
       deliveries,
