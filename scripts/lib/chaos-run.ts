@@ -166,14 +166,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     if (options.terminateDelivery) {
       plan.push(async () => {
         // A delivery in its backoff (half the attempts fail), terminated as an operator would from the Web UI.
-        for (let tries = 0; tries < 40; tries++) {
-          const query = `TenantId="${tenantId}" AND WorkflowType="deliveryWorkflow" AND ExecutionStatus="Running"`;
-          for await (const running of h.temporal.workflow.list({ query })) {
-            await h.temporal.workflow.getHandle(running.workflowId).terminate('chaos: terminated by hand');
-            inject('delivery workflow terminated by hand (reconciler repairs)');
-            return;
+        // Events of its own, published until one of their deliveries is caught retrying: by this point the
+        // steady publishing may be over and every earlier delivery done.
+        for (let extra = 0; extra < 30; extra++) {
+          const eventId = `chaos-terminate-${extra}`;
+          await publish(eventId, await retryingStore(() => addDocument(h, tenantId)));
+          for (let look = 0; look < 12; look++) {
+            const records = await retryingStore(() => h.store.deliveries.listForEvent(`${tenantId}:${eventId}`));
+            const retrying = records.find((d) => d.status === 'retrying');
+            if (retrying) {
+              await h.temporal.workflow.getHandle(retrying.workflowId).terminate('chaos: terminated by hand');
+              inject('delivery workflow terminated by hand (reconciler repairs)');
+              return;
+            }
+            await sleep(250);
           }
-          await sleep(250);
         }
       });
     }

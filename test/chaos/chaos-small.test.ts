@@ -25,6 +25,13 @@ test('under worker kills, server restarts, a flaky and a downed receiver and dup
   expect(injected['webhook paused and resumed']).toBe(3);
   expect(injected['delivery workflow terminated by hand (reconciler repairs)']).toBe(1);
   expect(injected['receiver answered 503 (half the requests)']).toBeGreaterThan(0);
-  expect(report.expected).toBe(20);
-  expect(report).toMatchObject({ delivered: 20, lost: 0, notSucceeded: 0, attemptGaps: 0, stillRunning: 0 });
+  // 10 events × 2 webhooks, plus the events published to catch a delivery in retry for the terminate fault.
+  expect(report.expected).toBeGreaterThanOrEqual(20);
+  expect(report).toMatchObject({
+    delivered: report.expected,
+    lost: 0,
+    notSucceeded: 0,
+    attemptGaps: 0,
+    stillRunning: 0,
+  });
 }, 600_000);
