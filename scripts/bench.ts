@@ -52,6 +52,10 @@ const { values: flags } = parseArgs({
     floor: { type: 'string', default: 'true' },
     out: { type: 'string', default: 'bench-results/latest.json' },
     'temporal-pid': { type: 'string' },
+    /** With MONGODB_URI set: the store's PID to measure (e.g. a FerretDB you started). */
+    'store-pid': { type: 'string' },
+    /** Also measure every `postgres` process of this machine (a store or Temporal on PostgreSQL). */
+    postgres: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
   },
 });
@@ -78,12 +82,28 @@ function latencySummary(values: number[]) {
 }
 
 /** CPU seconds per named process between two readings, and each one's peak RSS. */
+/** The PIDs of every process of this machine whose command is `postgres` (backends come and go). */
+function postgresPids(): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        return fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres';
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
 function cpuMeter(pids: Record<string, number | undefined>) {
   const before = Object.fromEntries(
     Object.entries(pids).map(([k, pid]) => [k, pid ? (readProcStats(pid)?.cpuSeconds ?? 0) : 0]),
   );
-  return () =>
-    Object.fromEntries(
+  const pgBefore = new Map(flags.postgres ? postgresPids().map((p) => [p, readProcStats(p)?.cpuSeconds ?? 0]) : []);
+  return (): Record<string, { cpuSeconds: number; peakRssMb: number } | null> => {
+    const reading: Record<string, { cpuSeconds: number; peakRssMb: number } | null> = Object.fromEntries(
       Object.entries(pids).map(([k, pid]) => {
         const s = pid ? readProcStats(pid) : undefined;
         return [
@@ -92,6 +112,15 @@ function cpuMeter(pids: Record<string, number | undefined>) {
         ];
       }),
     );
+    if (flags.postgres) {
+      const seconds = postgresPids().reduce(
+        (sum, p) => sum + ((readProcStats(p)?.cpuSeconds ?? 0) - (pgBefore.get(p) ?? 0)),
+        0,
+      );
+      reading['postgres (all)'] = { cpuSeconds: round(seconds, 2), peakRssMb: 0 };
+    }
+    return reading;
+  };
 }
 
 type CpuReading = ReturnType<ReturnType<typeof cpuMeter>>;
@@ -174,7 +203,7 @@ async function main(): Promise<void> {
   const temporalPid = flags['temporal-pid']
     ? Number(flags['temporal-pid'])
     : childPid(serverPid('temporal dev server'));
-  const storePid = childPid(serverPid('FerretDB'));
+  const storePid = flags['store-pid'] ? Number(flags['store-pid']) : childPid(serverPid('FerretDB'));
   const enginePids: Record<string, number | undefined> = {
     ...Object.fromEntries(workers.map((w, i) => [WORKERS === 1 ? 'worker' : `worker ${i + 1}`, w.child.pid])),
     temporal: temporalPid,
