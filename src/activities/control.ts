@@ -7,7 +7,6 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { DeliveryStatus, PlatformEvent } from '../store/model';
 import type { WebhookStatusChange } from '../workflows/contracts';
 import { pauseSignal, resumeSignal, webhookStatusSignal } from '../workflows/messages';
-import type { DeliveryFacts } from '../operations/delivery-outcomes';
 import type { ActivityDeps } from './deps';
 
 export interface RecordDeliveryStateInput {
@@ -23,9 +22,9 @@ export interface RecordDeliveryStateInput {
   /** The status the workflow recorded before this one (absent: unknown, a change is looked for). */
   previousStatus?: DeliveryStatus;
   /** For the outcome hooks (metrics, auto-disable), so they need no read of the delivery. */
-  webhookId?: string;
-  event?: PlatformEvent;
-  eventKey?: string;
+  webhookId: string;
+  event: PlatformEvent;
+  eventKey: string;
   eventAcceptedAt?: string;
 }
 
@@ -59,26 +58,17 @@ export function createControlActivities(deps: ActivityDeps) {
       input.previousStatus,
     );
     // Metrics and the auto-disable streak, only when this write changed the status (not on a retried write).
-    if (statusChanged) await deps.outcomes?.stateRecorded(input, await describedDelivery(input));
-    return matched;
-  }
-
-  /** What the outcome hooks need of the delivery: from the workflow's input, or read (older callers). */
-  async function describedDelivery(input: RecordDeliveryStateInput): Promise<DeliveryFacts> {
-    if (input.webhookId && input.event) {
-      return {
+    if (statusChanged) {
+      await deps.outcomes?.stateRecorded(input, {
         _id: input.deliveryId,
         webhookId: input.webhookId,
         event: input.event,
-        eventKey: input.eventKey ?? '',
+        eventKey: input.eventKey,
         eventAcceptedAt: input.eventAcceptedAt ? new Date(input.eventAcceptedAt) : undefined,
         status: input.previousStatus ?? 'pending',
-        lastError: undefined,
-      };
+      });
     }
-    const record = await deps.store.deliveries.findById(input.deliveryId);
-    if (!record) throw new Error(`delivery ${input.deliveryId} vanished`);
-    return { ...record, status: input.previousStatus ?? 'pending' };
+    return matched;
   }
 
   /** The webhook's current status and version; null once it is deleted. */

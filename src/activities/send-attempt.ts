@@ -8,7 +8,7 @@
  * delivery's status.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { classifyOutcome, type ClassifiedOutcome } from '../delivery/outcome';
+import { attemptResult, classifyOutcome, outcomeOfRecord, type ClassifiedOutcome } from '../delivery/outcome';
 import { buildDeliveryHeaders, redactHeaders } from '../delivery/request';
 import { retryDelayMs } from '../delivery/retry-policy';
 import { attemptId, type AttemptOutcomeFields } from '../store/delivery-repository';
@@ -161,16 +161,7 @@ export function createSendAttempt(deps: ActivityDeps) {
       }
       return resultOfExisting(input, await mustFind(input));
     }
-    return resultOf(input, {
-      delivered: existing.delivered,
-      statusCode: existing.statusCode,
-      errorClass: existing.errorClass,
-      error: existing.error,
-      durationMs: existing.durationMs,
-      retryAfterSeconds: existing.retryAfterSeconds,
-      timedOut: existing.errorClass === 'timeout',
-      retryable: existing.errorClass !== 'blocked',
-    });
+    return resultOf(input, outcomeOfRecord(existing));
   }
 
   async function mustFind(input: SendAttemptInput): Promise<AttemptRecord> {
@@ -181,16 +172,8 @@ export function createSendAttempt(deps: ActivityDeps) {
 
   /** Stage 5 (classify) ends here: the outcome as the workflow sees it, with the delay before a retry. */
   function resultOf(input: SendAttemptInput, outcome: ClassifiedOutcome): AttemptResult {
-    if (outcome.delivered) {
-      return {
-        kind: 'delivered',
-        attempt: input.attempt,
-        statusCode: outcome.statusCode ?? 200,
-        durationMs: outcome.durationMs,
-      };
-    }
     const retryInMs =
-      input.scheduledSeconds === undefined || !outcome.retryable
+      outcome.delivered || input.scheduledSeconds === undefined || !outcome.retryable
         ? null
         : retryDelayMs(
             input.scheduledSeconds,
@@ -201,15 +184,7 @@ export function createSendAttempt(deps: ActivityDeps) {
             },
             deps.retryPolicy,
           );
-    return {
-      kind: 'failed',
-      attempt: input.attempt,
-      statusCode: outcome.statusCode,
-      errorClass: outcome.errorClass ?? 'connection',
-      error: outcome.error ?? 'failed',
-      durationMs: outcome.durationMs,
-      retryInMs,
-    };
+    return attemptResult(input.attempt, outcome, retryInMs);
   }
 }
 

@@ -13,7 +13,6 @@ import type { Store } from '../store';
 import {
   isOperationalEvent,
   OPEN_DELIVERY_STATUSES,
-  type AttemptRecord,
   type DeliveryRecord,
   type WebhookRecord,
   type WebhookStatus,
@@ -22,13 +21,14 @@ import { handOffWebhookStatus } from './webhook-control';
 import type { AttemptResult, DeliveryWorkflowInput } from '../workflows/contracts';
 import type { deliveryWorkflow, recoverWebhookWorkflow } from '../workflows';
 import { buildPayload, serializePayload } from '../delivery/payload';
+import { attemptResult, outcomeOfRecord } from '../delivery/outcome';
 import { deliverySummary, endpointTarget } from '../delivery/summary';
 import { sampleDocument } from '../events/sample-document';
 import { sampleOperationalBody } from '../operations/operational-events';
 import { deliveryIdFor } from '../ids';
 import { eventKey } from '../store/event-repository';
 import { deliveryWorkflowId } from '../workflows/ids';
-import { cancelSignal, pauseSignal, redeliverUpdate, resumeSignal, retryNowSignal } from '../workflows/messages';
+import { cancelSignal, redeliverUpdate, retryNowSignal } from '../workflows/messages';
 import { deliverySearchAttributes, TenantIdKey, WebhookIdKey } from '../workflows/search-attribute-keys';
 import { createEventPublisher, type PublishedEvent } from '../events/publish-event';
 import { publishEventSchema, type PublishEventInput } from './schemas';
@@ -74,7 +74,7 @@ export function createEngineClient(deps: EngineClientDeps) {
   }
 
   /** Signals every delivery of the webhook a workflow may still be working on; returns how many were running. */
-  async function signalOpenDeliveries(webhookId: string, signal: 'pause' | 'resume' | 'cancel'): Promise<number> {
+  async function signalOpenDeliveries(webhookId: string, signal: 'cancel'): Promise<number> {
     const open = await deps.store.deliveries.listOpenForWebhook(webhookId);
     let signalled = 0;
     for (let i = 0; i < open.length; i += SIGNAL_CONCURRENCY) {
@@ -189,13 +189,8 @@ export function createEngineClient(deps: EngineClientDeps) {
     return { queued, workflowId };
   }
 
-  async function signalIfRunning(
-    workflowId: string,
-    signal: 'pause' | 'resume' | 'retryNow' | 'cancel',
-  ): Promise<boolean> {
-    const definition = { pause: pauseSignal, resume: resumeSignal, retryNow: retryNowSignal, cancel: cancelSignal }[
-      signal
-    ];
+  async function signalIfRunning(workflowId: string, signal: 'retryNow' | 'cancel'): Promise<boolean> {
+    const definition = { retryNow: retryNowSignal, cancel: cancelSignal }[signal];
     try {
       await deps.temporal.workflow.getHandle(workflowId).signal(definition);
       return true;
@@ -225,7 +220,7 @@ export function createEngineClient(deps: EngineClientDeps) {
     if (webhook.status !== 'active') throw new ConflictStateError('the webhook is inactive: activate it to redeliver');
     const requestId = idempotencyKey ? `key:${idempotencyKey}` : `after:${delivery.attemptCount}`;
     const answered = await deps.store.deliveries.findAttemptForRequest(delivery._id, requestId);
-    if (answered) return attemptResultOf(answered);
+    if (answered) return attemptResult(answered.attempt, outcomeOfRecord(answered), null);
     const handle = deps.temporal.workflow.getHandle(delivery.workflowId);
     if (await isRunning(delivery.workflowId)) {
       try {
@@ -263,26 +258,6 @@ export function createEngineClient(deps: EngineClientDeps) {
     const result = await run.result();
     if (!result.lastResult) throw new Error(`manual run of ${delivery.workflowId} made no attempt`);
     return result.lastResult;
-  }
-
-  function attemptResultOf(attempt: AttemptRecord): AttemptResult {
-    if (attempt.delivered) {
-      return {
-        kind: 'delivered',
-        attempt: attempt.attempt,
-        statusCode: attempt.statusCode ?? 200,
-        durationMs: attempt.durationMs,
-      };
-    }
-    return {
-      kind: 'failed',
-      attempt: attempt.attempt,
-      statusCode: attempt.statusCode,
-      errorClass: attempt.errorClass ?? 'connection',
-      error: attempt.error ?? 'failed',
-      durationMs: attempt.durationMs,
-      retryInMs: null,
-    };
   }
 
   async function retryNow(tenantId: string, deliveryId: string): Promise<boolean> {

@@ -1,5 +1,6 @@
 /** Classifies what the sender saw into an attempt outcome: 2xx is delivered, anything else is a failed attempt. */
-import type { AttemptErrorClass } from '../store/model';
+import type { AttemptErrorClass, AttemptRecord } from '../store/model';
+import type { AttemptResult } from '../workflows/contracts';
 import { parseRetryAfter } from './retry-policy';
 import type { SendResult } from './sender';
 
@@ -42,5 +43,37 @@ export function classifyOutcome(result: SendResult, now: Date): ClassifiedOutcom
     retryAfterSeconds: parseRetryAfter(result.headers['retry-after'], now),
     timedOut: false,
     retryable: true,
+  };
+}
+
+/** A recorded attempt's outcome, as classifyOutcome would have given it. */
+export function outcomeOfRecord(
+  a: Pick<AttemptRecord, 'delivered' | 'statusCode' | 'errorClass' | 'error' | 'durationMs' | 'retryAfterSeconds'>,
+): ClassifiedOutcome {
+  return {
+    delivered: a.delivered,
+    statusCode: a.statusCode,
+    errorClass: a.errorClass,
+    error: a.error,
+    durationMs: a.durationMs,
+    retryAfterSeconds: a.retryAfterSeconds,
+    timedOut: a.errorClass === 'timeout',
+    retryable: a.errorClass !== 'blocked',
+  };
+}
+
+/** What the workflow (and a redelivery's caller) gets for attempt `attempt`: `retryInMs` null when final. */
+export function attemptResult(attempt: number, outcome: ClassifiedOutcome, retryInMs: number | null): AttemptResult {
+  if (outcome.delivered) {
+    return { kind: 'delivered', attempt, statusCode: outcome.statusCode ?? 200, durationMs: outcome.durationMs };
+  }
+  return {
+    kind: 'failed',
+    attempt,
+    statusCode: outcome.statusCode,
+    errorClass: outcome.errorClass ?? 'connection',
+    error: outcome.error ?? 'failed',
+    durationMs: outcome.durationMs,
+    retryInMs,
   };
 }

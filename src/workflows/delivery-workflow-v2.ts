@@ -61,6 +61,8 @@ export async function deliveryWorkflowV2(input: DeliveryWorkflowInput): Promise<
   const host = hostOf(input.target ?? 'endpoint');
   /** What this run last wrote to the delivery record (undefined: not yet, the dispatch's record stands). */
   let recordedStatus: DeliveryStatus | undefined = input.mode === 'manual' ? input.finishedStatus : undefined;
+  /** Status, attempts and next attempt as last written to the search attributes (the start sets the first). */
+  let lastSearchable = `${run.status}|${run.attempts}|`;
   const maxAttempts = (input.attemptsSoFar ?? 0) + input.retrySchedule.length + 1;
   /** What the Web UI's workflow page and list show as this delivery's current details. */
   const showDetails = (): void =>
@@ -225,11 +227,13 @@ export async function deliveryWorkflowV2(input: DeliveryWorkflowInput): Promise<
   async function setState(status: DeliveryStatus, nextAttemptAt?: Date, error?: string): Promise<void> {
     const previousStatus = recordedStatus;
     recordedStatus = status;
-    const changed = status !== run.status || nextAttemptAt?.getTime() !== run.nextAttemptAt?.getTime();
     run.status = status;
     run.nextAttemptAt = nextAttemptAt;
     showDetails();
-    if (changed || run.attempts > 0) {
+    // A visibility write only when what a user can search for changed.
+    const searchable = `${status}|${run.attempts}|${nextAttemptAt?.getTime() ?? ''}`;
+    if (searchable !== lastSearchable) {
+      lastSearchable = searchable;
       upsertSearchAttributes([
         { key: DeliveryStatusKey, value: status },
         { key: AttemptCountKey, value: run.attempts },

@@ -199,7 +199,17 @@ test('a retried recordDeliveryState counts its delivery once', async () => {
     createdAt: now,
     updatedAt: now,
   });
-  const input = { deliveryId, attempt: 1, status: 'failed' as const, lastError: 'HTTP 500', nextAttemptAt: null };
+  // As a retried local activity repeats it: the same input twice, no previousStatus (unknown).
+  const input = {
+    deliveryId,
+    attempt: 1,
+    status: 'failed' as const,
+    lastError: 'HTTP 500',
+    nextAttemptAt: null,
+    webhookId: webhook._id,
+    event: 'document.rejected' as const,
+    eventKey: `${tenantId}:e1`,
+  };
   expect(await activities.recordDeliveryState(input)).toBe(true);
   expect(await activities.recordDeliveryState(input)).toBe(true);
   const text = await metrics.registry.metrics();

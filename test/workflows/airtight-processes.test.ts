@@ -261,3 +261,19 @@ function temporalCli(args: string[]): void {
   });
   if (result.status !== 0) throw new Error(`temporal ${args.join(' ')} failed: ${result.stderr}`);
 }
+
+test('a status change stored but never handed out (the API died between the two) is handed out by the reconciler', async () => {
+  const { tenantId, webhook, docs } = await subscribers(1, () => ({ status: 503 }), [3600]);
+  const eventId = uniqueId('evt');
+  await t.engine.publishEvent({ eventId, tenantId, event: 'document.rejected', documentId: String(docs[0]?._id) });
+  const [delivery] = await allIn(tenantId, [eventId], 'retrying', 30_000);
+  // What PATCH writes before its hand-off; no signal follows. The backoff is an hour and the pause re-check
+  // five minutes: only the reconciler (every 2 s here) can pause this delivery in time.
+  const stored = await t.store.webhooks.setStatus(tenantId, webhook._id, 'inactive', new Date());
+  expect(stored?.statusHandOffPending).toBe(stored?.statusVersion);
+  await allIn(tenantId, [eventId], 'paused', 30_000);
+  await eventually(async () =>
+    (await t.store.webhooks.findById(webhook._id))?.statusHandOffPending === undefined ? true : undefined,
+  );
+  expect(delivery?.attemptCount).toBe(1);
+}, 90_000);
