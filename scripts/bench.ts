@@ -9,6 +9,9 @@
  * Flags: --tenants 2 --webhooks 5 --events 50 (per tenant) --rate 0 (events/s, 0 = as fast as possible)
  * --concurrency 100 --workers 1 --preload 0 (older deliveries and attempts put in the store first)
  * --floor true --out bench-results/latest.json --temporal-pid <pid> --profile
+ * --store auto|sqlite|postgresql: the local FerretDB's backend (auto: the machine's PostgreSQL when it answers,
+ * as FERRETDB_POSTGRESQL_URL or postgres://postgres@127.0.0.1:5432/postgres; else SQLite). On PostgreSQL the
+ * store's CPU includes every `postgres` process of the machine.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -33,6 +36,8 @@ import {
   spawnWorker,
   startHarness,
   startHarnessReceiver,
+  chooseStoreBackend,
+  parseStoreChoice,
   type Harness,
   type Received,
   type WorkerProcess,
@@ -56,6 +61,7 @@ const { values: flags } = parseArgs({
     'store-pid': { type: 'string' },
     /** Also measure every `postgres` process of this machine (a store or Temporal on PostgreSQL). */
     postgres: { type: 'boolean', default: false },
+    store: { type: 'string', default: 'auto' },
     profile: { type: 'boolean', default: false },
   },
 });
@@ -66,6 +72,7 @@ const RATE = Number(flags.rate);
 const CONCURRENCY = Number(flags.concurrency);
 const WORKERS = Number(flags.workers);
 const PRELOAD = Number(flags.preload);
+const STORE = parseStoreChoice(flags.store);
 const say = (m: string): void => console.log(`[bench] ${m}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = (): number => performance.timeOrigin + performance.now();
@@ -97,11 +104,14 @@ function postgresPids(): number[] {
     .map(Number);
 }
 
+/** Set once the store's backend is known: FerretDB on PostgreSQL counts the machine's `postgres` processes. */
+let measurePostgres = flags.postgres;
+
 function cpuMeter(pids: Record<string, number | undefined>) {
   const before = Object.fromEntries(
     Object.entries(pids).map(([k, pid]) => [k, pid ? (readProcStats(pid)?.cpuSeconds ?? 0) : 0]),
   );
-  const pgBefore = new Map(flags.postgres ? postgresPids().map((p) => [p, readProcStats(p)?.cpuSeconds ?? 0]) : []);
+  const pgBefore = new Map(measurePostgres ? postgresPids().map((p) => [p, readProcStats(p)?.cpuSeconds ?? 0]) : []);
   return (): Record<string, { cpuSeconds: number; peakRssMb: number } | null> => {
     const reading: Record<string, { cpuSeconds: number; peakRssMb: number } | null> = Object.fromEntries(
       Object.entries(pids).map(([k, pid]) => {
@@ -112,7 +122,7 @@ function cpuMeter(pids: Record<string, number | undefined>) {
         ];
       }),
     );
-    if (flags.postgres) {
+    if (measurePostgres) {
       const seconds = postgresPids().reduce(
         (sum, p) => sum + ((readProcStats(p)?.cpuSeconds ?? 0) - (pgBefore.get(p) ?? 0)),
         0,
@@ -181,7 +191,13 @@ function addCounts(into: Record<string, number>, from: Record<string, number>) {
 
 async function main(): Promise<void> {
   await buildEngine(say);
-  const h = await startHarness({ retrySchedule: [1, 5, 30], say });
+  const ferretdbPostgresqlUrl = process.env.MONGODB_URI ? undefined : await chooseStoreBackend(STORE);
+  const h = await startHarness({ retrySchedule: [1, 5, 30], say, ferretdbPostgresqlUrl });
+  const storeBackend = process.env.MONGODB_URI
+    ? 'MONGODB_URI'
+    : `FerretDB on ${ferretdbPostgresqlUrl ? 'PostgreSQL' : 'SQLite'}`;
+  if (ferretdbPostgresqlUrl) measurePostgres = true;
+  say(`store: ${storeBackend}`);
   const receiver = await startHarnessReceiver(h.certs);
   const tenants = await createTenants(h, receiver.url, T, W, 'document.processed');
   if (PRELOAD > 0) {
@@ -324,8 +340,9 @@ async function main(): Promise<void> {
     const perDelivery = { ...history, storeOps: storeOpsPerDelivery(storeCounts, expected) };
     const report = {
       date: new Date().toISOString(),
-      command: `npm run bench -- --tenants ${T} --webhooks ${W} --events ${E} --rate ${RATE} --concurrency ${CONCURRENCY} --workers ${WORKERS} --preload ${PRELOAD}`,
+      command: `npm run bench -- --tenants ${T} --webhooks ${W} --events ${E} --rate ${RATE} --concurrency ${CONCURRENCY} --workers ${WORKERS} --preload ${PRELOAD} --store ${STORE}`,
       machine: { cpus: os.cpus().length, node: process.version },
+      store: storeBackend,
       engine,
       floor,
       limit,
@@ -343,7 +360,7 @@ async function main(): Promise<void> {
       verification: { expected, received: seen.size, missing, duplicates, wrongWebhook },
     };
     const table = renderTable(report);
-    console.log(`\n${report.command}\n\n${table}\n`);
+    console.log(`\n${report.command}\nstore: ${report.store}\n\n${table}\n`);
     const out = path.resolve(ROOT, flags.out ?? 'bench-results/latest.json');
     fs.mkdirSync(path.dirname(out), { recursive: true });
     fs.writeFileSync(out, JSON.stringify({ ...report, table }, null, 2));

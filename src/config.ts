@@ -105,6 +105,16 @@ export const configSchema = z.object({
   MONGODB_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   FERRETDB_PATH: optionalString,
   FERRETDB_PORT: port.default(27017),
+  /**
+   * npm run dev, tests and benchmarks: run the local FerretDB on this PostgreSQL database (it must exist)
+   * instead of SQLite files. Ignored when MONGODB_URI is set.
+   */
+  FERRETDB_POSTGRESQL_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional(),
+  ),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(3000),
   /** Operator key: manages tenants and their API keys. Unset: those routes answer 401. */

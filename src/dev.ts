@@ -68,6 +68,7 @@ runUntilSignal({
       namespace: config.TEMPORAL_NAMESPACE,
       temporalCliPath: config.TEMPORAL_CLI_PATH,
       ferretdbPath: config.FERRETDB_PATH,
+      ferretdbPostgresqlUrl: config.FERRETDB_POSTGRESQL_URL,
       ports: { temporal: config.TEMPORAL_PORT, temporalUi: config.TEMPORAL_UI_PORT, ferretdb: config.FERRETDB_PORT },
       withUi: true,
       dataDir: config.DATA_DIR,

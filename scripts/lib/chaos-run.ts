@@ -14,11 +14,13 @@ import type { SupervisedProcess } from '../../src/infra/supervised-process';
 import {
   addDocument,
   buildEngine,
+  chooseStoreBackend,
   createTenants,
   ROOT,
   spawnWorker,
   startHarness,
   startHarnessReceiver,
+  type StoreChoice,
   type WorkerProcess,
 } from './harness';
 
@@ -34,6 +36,10 @@ export interface ChaosOptions {
   pauseResumeToggles?: number;
   /** Terminate one running delivery workflow by hand: the reconciler must repair it. */
   terminateDelivery?: boolean;
+  /** Worker processes on the task queue (a worker fault kills one of them at random). Default 1. */
+  workers?: number;
+  /** The local FerretDB's backend (harness chooseStoreBackend). Default sqlite. */
+  store?: StoreChoice;
   say: (m: string) => void;
   build?: boolean;
 }
@@ -64,7 +70,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   if (options.build !== false) await buildEngine(say);
   // Fast retries: half the attempts fail on purpose, and outages must not exhaust the schedule.
   const schedule = [1, 1, 2, 2, 3, 3, ...Array<number>(30).fill(4)];
-  const h = await startHarness({ retrySchedule: schedule, say });
+  const workerCount = Math.max(1, options.workers ?? 1);
+  const ferretdbPostgresqlUrl = process.env.MONGODB_URI
+    ? undefined
+    : await chooseStoreBackend(options.store ?? 'sqlite');
+  const h = await startHarness({ retrySchedule: schedule, say, ferretdbPostgresqlUrl });
+  say(`store: FerretDB on ${h.ferretdbPostgresqlUrl ? 'PostgreSQL' : 'SQLite'}; ${workerCount} worker(s)`);
   const external = Boolean(process.env.TEMPORAL_ADDRESS || process.env.MONGODB_URI);
   let failedOnPurpose = 0;
   const receiver = await startHarnessReceiver(h.certs, () => {
@@ -87,18 +98,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     DELIVERY_PAUSE_RECHECK: '5s',
   };
 
-  let worker: WorkerProcess = spawnWorker(h, workerEnv);
+  // Worker slots on the one task queue; a worker that dies (killed, or on a lost server) is replaced, as a
+  // process supervisor would.
+  const workers: WorkerProcess[] = Array.from({ length: workerCount }, () => spawnWorker(h, workerEnv));
   let stopping = false;
-  // A worker that dies (killed, or on a lost server) is replaced, as a process supervisor would.
-  const keepWorker = async (): Promise<void> => {
+  const keepWorker = async (slot: number): Promise<void> => {
     while (!stopping) {
-      await worker.exited;
+      await workers[slot]?.exited;
       if (stopping) return;
       await sleep(300);
-      worker = spawnWorker(h, workerEnv);
+      workers[slot] = spawnWorker(h, workerEnv);
     }
   };
-  const supervisor = keepWorker();
+  const supervisors = workers.map((_, slot) => keepWorker(slot));
 
   // Publishers: accepted events are what must arrive; a publish during an outage is retried until accepted.
   const accepted = new Set<string>();
@@ -130,8 +142,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const plan: (() => Promise<void>)[] = [];
     for (let k = 0; k < options.workerKills; k++) {
       plan.push(() => {
-        worker.child.kill('SIGKILL');
-        inject('worker SIGKILL + restart');
+        const slot = Math.floor(Math.random() * workers.length);
+        workers[slot]?.child.kill('SIGKILL');
+        inject(
+          workers.length > 1 ? `one of ${workers.length} workers SIGKILLed + restarted` : 'worker SIGKILL + restart',
+        );
         return Promise.resolve();
       });
     }
@@ -249,8 +264,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     .getHandle(`docflo-reconcile:${h.taskQueue}`)
     .delete()
     .catch(() => undefined);
-  worker.child.kill('SIGTERM');
-  await Promise.race([supervisor, sleep(10_000)]);
+  for (const w of workers) w.child.kill('SIGTERM');
+  await Promise.race([Promise.all(supervisors), sleep(10_000)]);
   await receiver.close().catch(() => undefined);
   await h.close();
   const delivered = distinct();
@@ -299,6 +314,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       binary,
       dataDir: path.join(workDir, 'ferretdb'),
       port: Number(new URL(uri).port),
+      postgresqlUrl: h.ferretdbPostgresqlUrl,
     });
     h.infra.processes[1] = restarted.process;
   }

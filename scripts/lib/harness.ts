@@ -17,6 +17,7 @@ import { composeEngineClient, composeSecretBox } from '../../src/composition';
 import { loadConfig } from '../../src/config';
 import { generateSecretsKey, type SecretBox } from '../../src/crypto/secret-box';
 import { startLocalInfra, type LocalInfra } from '../../src/infra/local-infra';
+import { LOCAL_POSTGRESQL_URL, postgresqlAnswers } from '../../src/infra/postgresql';
 import { newId } from '../../src/ids';
 import { createStore, type Store } from '../../src/store';
 import type { DocfloDocument, PlatformEvent, WebhookRecord } from '../../src/store/model';
@@ -38,18 +39,43 @@ export interface Harness {
   engine: EngineClient;
   taskQueue: string;
   storeOps: Map<string, number>;
+  /** The local FerretDB's PostgreSQL database, when it runs on one (restarts must use it too). */
+  ferretdbPostgresqlUrl?: string;
   close(): Promise<void>;
+}
+
+export type StoreChoice = 'auto' | 'sqlite' | 'postgresql';
+
+/**
+ * Which backend the local FerretDB runs on. `postgresql`: FERRETDB_POSTGRESQL_URL, else the local server;
+ * `auto`: the same when it accepts a connection, else SQLite. Each run's MongoDB database is its own schema
+ * there, dropped when the run ends. Returns undefined for SQLite.
+ */
+export async function chooseStoreBackend(choice: StoreChoice): Promise<string | undefined> {
+  if (choice === 'sqlite') return undefined;
+  const url = process.env.FERRETDB_POSTGRESQL_URL || LOCAL_POSTGRESQL_URL;
+  if (choice === 'postgresql') return url;
+  return (await postgresqlAnswers(url)) ? url : undefined;
+}
+
+export function parseStoreChoice(value: string | undefined): StoreChoice {
+  if (value === undefined || value === 'auto' || value === 'sqlite' || value === 'postgresql') return value ?? 'auto';
+  throw new Error(`--store must be auto, sqlite or postgresql (got ${value})`);
 }
 
 export async function startHarness(options: {
   retrySchedule: number[];
   say: (m: string) => void;
   dataDir?: string;
+  /** The local FerretDB's PostgreSQL database (chooseStoreBackend); undefined: SQLite. */
+  ferretdbPostgresqlUrl?: string;
 }): Promise<Harness> {
   const workDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'docflo-harness-'));
+  const mongoUri = process.env.MONGODB_URI || undefined;
   const infra = await startLocalInfra({
     temporalAddress: process.env.TEMPORAL_ADDRESS || undefined,
-    mongoUri: process.env.MONGODB_URI || undefined,
+    mongoUri,
+    ferretdbPostgresqlUrl: options.ferretdbPostgresqlUrl,
     namespace: 'default',
     withUi: false,
     dataDir: workDir,
@@ -103,6 +129,7 @@ export async function startHarness(options: {
     engine,
     taskQueue,
     storeOps,
+    ferretdbPostgresqlUrl: mongoUri ? undefined : options.ferretdbPostgresqlUrl,
     async close() {
       await connection.close();
       await mongo

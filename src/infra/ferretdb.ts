@@ -1,4 +1,8 @@
-/** Runs FerretDB (MongoDB wire protocol over SQLite) and waits until it answers `ping`. */
+/**
+ * Runs FerretDB (the MongoDB wire protocol) and waits until it answers `ping`. Its backend is SQLite files in
+ * the data folder (nothing to set up) or, given a URL, a PostgreSQL database: there FerretDB answers each
+ * command for a fraction of SQLite's CPU (docs/performance.md), and every MongoDB database is a schema.
+ */
 import fs from 'node:fs';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
@@ -10,7 +14,27 @@ export interface FerretDbOptions {
   binary: string;
   dataDir: string;
   port: number;
+  /** `postgres://…/<database>` (the database must exist): FerretDB's PostgreSQL backend instead of SQLite. */
+  postgresqlUrl?: string;
   readyTimeoutMs?: number;
+}
+
+/** The backend's flags; the PostgreSQL URL may hold a password, so it is never logged (see `describeBackend`). */
+function backendArgs(options: FerretDbOptions, sqliteDir: string): string[] {
+  return options.postgresqlUrl
+    ? ['--handler=postgresql', `--postgresql-url=${options.postgresqlUrl}`]
+    : ['--handler=sqlite', `--sqlite-url=file:${sqliteDir}/`];
+}
+
+/** Where the data lives, for messages: host, port and database, without credentials. */
+export function describeBackend(postgresqlUrl: string | undefined): string {
+  if (!postgresqlUrl) return 'SQLite';
+  try {
+    const url = new URL(postgresqlUrl);
+    return `PostgreSQL ${url.hostname}:${url.port || '5432'}${url.pathname}`;
+  } catch {
+    return 'PostgreSQL (FERRETDB_POSTGRESQL_URL is not a URL)';
+  }
 }
 
 export interface RunningFerretDb {
@@ -21,15 +45,14 @@ export interface RunningFerretDb {
 export async function startFerretDb(options: FerretDbOptions): Promise<RunningFerretDb> {
   const sqliteDir = path.join(options.dataDir, 'sqlite');
   const stateDir = path.join(options.dataDir, 'state');
-  fs.mkdirSync(sqliteDir, { recursive: true });
+  if (!options.postgresqlUrl) fs.mkdirSync(sqliteDir, { recursive: true });
   fs.mkdirSync(stateDir, { recursive: true });
   const uri = `mongodb://127.0.0.1:${options.port}/`;
   const proc = startSupervised({
     name: 'FerretDB',
     command: options.binary,
     args: [
-      '--handler=sqlite',
-      `--sqlite-url=file:${sqliteDir}/`,
+      ...backendArgs(options, sqliteDir),
       `--listen-addr=127.0.0.1:${options.port}`,
       // By default FerretDB reports telemetry to an outside host; nothing we start may call out.
       '--telemetry=disable',
@@ -56,7 +79,7 @@ export async function startFerretDb(options: FerretDbOptions): Promise<RunningFe
     await proc.stop();
     throw new InfraError(
       'FERRETDB_START_FAILED',
-      `FerretDB did not become ready on 127.0.0.1:${options.port}: ${(err as Error).message}\n${proc.recentOutput()}`,
+      `FerretDB (on ${describeBackend(options.postgresqlUrl)}) did not become ready on 127.0.0.1:${options.port}: ${(err as Error).message}\n${proc.recentOutput()}`,
       `see ${path.join(options.dataDir, 'ferretdb.log')}; if port ${options.port} is taken set FERRETDB_PORT, or set MONGODB_URI to use a running server.`,
       { cause: err },
     );

@@ -17,6 +17,8 @@ export interface LocalInfraOptions {
   namespace: string;
   temporalCliPath?: string;
   ferretdbPath?: string;
+  /** Run the local FerretDB on this PostgreSQL database instead of SQLite (FERRETDB_POSTGRESQL_URL). */
+  ferretdbPostgresqlUrl?: string;
   /** Fixed ports (dev). Omitted: private instances on free ports (tests, benchmarks). */
   ports?: { temporal: number; temporalUi: number; ferretdb: number };
   /** Run the Temporal Web UI (dev) or not (tests). */
@@ -78,7 +80,12 @@ export async function startLocalInfra(options: LocalInfraOptions): Promise<Local
         })
       : registerOnExternal(options.temporalAddress ?? '', options.namespace, options.say).then(() => undefined),
     ferretBinary
-      ? startFerretDb({ binary: ferretBinary, dataDir: path.join(options.dataDir, 'ferretdb'), port: ports.ferretdb })
+      ? startFerretDb({
+          binary: ferretBinary,
+          dataDir: path.join(options.dataDir, 'ferretdb'),
+          port: ports.ferretdb,
+          postgresqlUrl: options.ferretdbPostgresqlUrl,
+        })
       : Promise.resolve(undefined),
   ]);
   const processes = [temporal, ferret].flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value.process] : []));
