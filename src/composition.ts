@@ -136,6 +136,7 @@ export function composeWorkerActivities(
   const activities = createActivities({
     store: services.store,
     sender,
+    sendTimeoutMs: config.DELIVERY_TIMEOUT_MS,
     secrets: composeSecretBox(config),
     logger: services.logger,
     retryPolicy: { ...DEFAULT_RETRY_POLICY, ...overrides.retryPolicy },

@@ -1,12 +1,19 @@
 /**
  * One attempt of a delivery, in stages: load → claim → build the request → send → classify → record. The
- * whole of it runs under the heartbeat, so a worker that stops anywhere (not only mid-send) is noticed in
- * seconds; a cancelled or timed-out try aborts its request. The claim decides which try may POST attempt N:
- * a later try that finds the claim still open does not send again, it closes attempt N as `interrupted`, and
- * the workflow retries under N+1. The outcome is written only while the try still holds its claim, so a stale
- * try can never overwrite what a newer one recorded. Activities report outcomes; the workflow decides the
- * delivery's status.
+ * claim decides which try may POST attempt N, and it carries a lease: the try's send deadline plus a margin
+ * to record the outcome. A later try that finds the claim still open does not send again: it waits for the
+ * claimant's outcome until the lease ends, and only then closes attempt N as `interrupted` (the claimant
+ * stopped; the receiver may have got it), and the workflow retries under N+1. The outcome is written only while
+ * the try still holds its claim, so a stale try can never overwrite what a newer one recorded.
+ *
+ * Two kinds of try. A regular activity runs under a heartbeat (a worker that stops anywhere is noticed in
+ * seconds) and a cancelled or timed-out one aborts its request. A local activity (the first attempt, run
+ * inside the delivery's first workflow task) is cancelled with its workflow task (an eviction, a server
+ * restart, a task that timed out on a busy worker) while its process lives on: it finishes the send it began
+ * and records the outcome, so the retry that follows finds a result instead of an open claim.
+ * Activities report outcomes; the workflow decides the delivery's status.
  */
+import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { attemptResult, classifyOutcome, outcomeOfRecord, type ClassifiedOutcome } from '../delivery/outcome';
 import { buildDeliveryHeaders, redactHeaders } from '../delivery/request';
@@ -18,8 +25,23 @@ import type { AttemptResult, SendAttemptInput } from '../workflows/contracts';
 import type { ActivityDeps } from './deps';
 
 const HEARTBEAT_EVERY_MS = 2_000;
-/** How long the record stage keeps retrying a store that does not answer, while the try is still alive. */
+/** How often the record stage retries a store that does not answer, while the try is still alive. */
 const RECORD_RETRY_MS = 1_000;
+/** A claim's lease beyond the send deadline: time to record the outcome (a store restart takes seconds). */
+const LEASE_MARGIN_MS = 15_000;
+/** How often a try that found another's open claim looks for its outcome. */
+const CLAIM_POLL_MS = 250;
+const DEFAULT_SEND_TIMEOUT_MS = 30_000;
+
+/** What a try knows of itself: its number, its own claim ID, and whether its sending may be cut short. */
+interface Try {
+  number: number;
+  claimId: string;
+  /** Aborts the try's own waits and (for a regular activity) its request. */
+  signal: AbortSignal;
+  /** What the request and the record stage obey: a local try's never aborts (see the module comment). */
+  sendSignal: AbortSignal;
+}
 
 interface Loaded {
   webhook: WebhookRecord;
@@ -29,24 +51,32 @@ interface Loaded {
 export function createSendAttempt(deps: ActivityDeps) {
   const now = (): Date => deps.now?.() ?? new Date();
   const log = deps.logger.child({ module: 'send-attempt' });
+  const leaseMs = (deps.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS) + LEASE_MARGIN_MS;
 
   return async function sendAttempt(input: SendAttemptInput): Promise<AttemptResult> {
-    return underHeartbeat(async (signal, tryNumber) => {
+    return underHeartbeat(async (attemptTry) => {
       const loaded = await load(input);
       if ('kind' in loaded) return loaded;
       const startedAt = now();
       const claimed = await deps.store.deliveries.claimAttempt({
         ...attemptBase(input, loaded.webhook, startedAt),
         state: 'sending',
-        claimedByTry: tryNumber,
+        claimedByTry: attemptTry.number,
+        claimId: attemptTry.claimId,
+        leaseUntil: new Date(startedAt.getTime() + leaseMs),
         delivered: false,
         requestHeaders: {},
         durationMs: 0,
       });
-      if (claimed) return resultOfExisting(input, claimed);
+      if (claimed) return resultOfExisting(input, claimed, attemptTry.signal);
 
       const headers = buildRequest(input, loaded, startedAt);
-      const sent = await deps.sender.send({ url: loaded.webhook.url, headers, body: loaded.body, signal });
+      const sent = await deps.sender.send({
+        url: loaded.webhook.url,
+        headers,
+        body: loaded.body,
+        signal: attemptTry.sendSignal,
+      });
       const outcome = classifyOutcome(sent, now());
       log.info(
         {
@@ -59,7 +89,7 @@ export function createSendAttempt(deps: ActivityDeps) {
         },
         'delivery attempt',
       );
-      const recorded = await record(input, tryNumber, signal, {
+      const recorded = await record(input, attemptTry, new Date(startedAt.getTime() + leaseMs), {
         requestHeaders: redactHeaders(headers, loaded.webhook.auth),
         delivered: outcome.delivered,
         statusCode: outcome.statusCode,
@@ -71,7 +101,7 @@ export function createSendAttempt(deps: ActivityDeps) {
         retryAfterSeconds: outcome.retryAfterSeconds,
       });
       // Another try closed this attempt while we were stopped: ours is stale, and its result is not ours to give.
-      if (!recorded) return resultOfExisting(input, await mustFind(input));
+      if (!recorded) return resultOfExisting(input, await mustFind(input), attemptTry.signal);
       deps.outcomes?.attemptRecorded(outcome);
       return resultOf(input, outcome);
     });
@@ -126,42 +156,57 @@ export function createSendAttempt(deps: ActivityDeps) {
 
   /**
    * Stage 6: the outcome, written only while this try holds the claim. A store that does not answer is
-   * retried here, under the heartbeat: failing the try would leave a sent attempt to be closed as interrupted.
+   * retried here until the lease ends: failing the try would leave a sent attempt to be closed as interrupted.
    */
   async function record(
     input: SendAttemptInput,
-    tryNumber: number,
-    signal: AbortSignal,
+    attemptTry: Try,
+    leaseUntil: Date,
     outcome: Omit<AttemptOutcomeFields, 'createdAt'>,
   ): Promise<boolean> {
     for (;;) {
       try {
-        return await deps.store.deliveries.completeAttempt(input.deliveryId, input.attempt, tryNumber, {
+        return await deps.store.deliveries.completeAttempt(input.deliveryId, input.attempt, attemptTry.claimId, {
           ...outcome,
           createdAt: now(),
         });
       } catch (err) {
-        // A cancelled (timed-out) try stops here: a later try will close the attempt as interrupted.
-        signal.throwIfAborted();
+        // A cancelled (timed-out) regular try stops here, and so does any try past its lease: a later try
+        // closes the attempt as interrupted.
+        attemptTry.sendSignal.throwIfAborted();
+        if (now() >= leaseUntil) throw err;
         log.warn(
           { err, deliveryId: input.deliveryId, attempt: input.attempt },
           'recording the attempt failed; retrying',
         );
-        await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_MS));
-        signal.throwIfAborted();
+        await sleep(RECORD_RETRY_MS);
       }
     }
   }
 
-  /** An attempt another try claimed: its outcome if done; if still `sending`, that try stopped: close it. */
-  async function resultOfExisting(input: SendAttemptInput, existing: AttemptRecord): Promise<AttemptResult> {
-    if (existing.state === 'sending') {
+  /**
+   * An attempt another try claimed: its outcome once done. While it is `sending` under a live lease, its
+   * claimant may still be sending or recording: wait for it. A lease that ends with the attempt still open
+   * means the claimant stopped: close the attempt as interrupted (it is never sent again under its number).
+   */
+  async function resultOfExisting(
+    input: SendAttemptInput,
+    existing: AttemptRecord,
+    signal: AbortSignal,
+  ): Promise<AttemptResult> {
+    let current = existing;
+    while (current.state === 'sending' && current.leaseUntil && now() < current.leaseUntil) {
+      await sleep(CLAIM_POLL_MS);
+      signal.throwIfAborted();
+      current = await mustFind(input);
+    }
+    if (current.state === 'sending') {
       if (await deps.store.deliveries.interruptAttempt(input.deliveryId, input.attempt, now())) {
         log.warn({ deliveryId: input.deliveryId, attempt: input.attempt }, 'attempt interrupted: not sent again');
       }
-      return resultOfExisting(input, await mustFind(input));
+      current = await mustFind(input);
     }
-    return resultOf(input, outcomeOfRecord(existing));
+    return resultOf(input, outcomeOfRecord(current));
   }
 
   async function mustFind(input: SendAttemptInput): Promise<AttemptRecord> {
@@ -188,23 +233,29 @@ export function createSendAttempt(deps: ActivityDeps) {
   }
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
- * Runs `work` with a heartbeat every 2 s and the try's cancellation signal; outside an activity (a unit test)
- * it runs with a signal that never aborts and try number 1.
+ * Runs `work` as one try: a regular activity with a heartbeat every 2 s; a local one (which has no heartbeat
+ * of its own: the SDK keeps its workflow task alive instead) with a send that its cancellation does not cut.
+ * Outside an activity (a unit test) it runs as try 1 with signals that never abort.
  */
-async function underHeartbeat<T>(work: (signal: AbortSignal, tryNumber: number) => Promise<T>): Promise<T> {
+async function underHeartbeat<T>(work: (attemptTry: Try) => Promise<T>): Promise<T> {
+  const claimId = randomUUID();
   let context: Context;
   try {
     context = Context.current();
   } catch {
-    return work(new AbortController().signal, 1);
+    const never = new AbortController().signal;
+    return work({ number: 1, claimId, signal: never, sendSignal: never });
   }
-  // A local activity has no heartbeat of its own: the SDK keeps its workflow task alive instead.
-  if (context.info.isLocal) return work(context.cancellationSignal, context.info.attempt);
+  const signal = context.cancellationSignal;
+  const number = context.info.attempt;
+  if (context.info.isLocal) return work({ number, claimId, signal, sendSignal: new AbortController().signal });
   context.heartbeat();
   const timer = setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
   try {
-    return await work(context.cancellationSignal, context.info.attempt);
+    return await work({ number, claimId, signal, sendSignal: signal });
   } finally {
     clearInterval(timer);
   }

@@ -119,11 +119,11 @@ export class DeliveryRepository {
   async completeAttempt(
     deliveryId: string,
     attempt: number,
-    claimedByTry: number,
+    claimId: string,
     outcome: AttemptOutcomeFields,
   ): Promise<boolean> {
     const result = await this.attempts.updateOne(
-      { _id: attemptId(deliveryId, attempt), state: 'sending', claimedByTry },
+      { _id: attemptId(deliveryId, attempt), state: 'sending', claimId },
       { $set: { ...withoutUndefined(outcome), state: 'done' } },
     );
     return result.matchedCount === 1;

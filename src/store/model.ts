@@ -161,6 +161,13 @@ export interface AttemptRecord {
   state?: AttemptState;
   /** Which try of the attempt activity claimed it (Temporal's activity attempt number). */
   claimedByTry?: number;
+  /** The claiming try's own ID: tries of a local activity in different workflow tasks share try numbers. */
+  claimId?: string;
+  /**
+   * Until when the claimant may still be sending or recording (its send deadline plus a margin): a later try
+   * that finds the attempt `sending` waits this out before closing it as interrupted. Absent on older claims.
+   */
+  leaseUntil?: Date;
   /** The redelivery request this manual attempt answered (so a retried request makes no second attempt). */
   requestId?: string;
   url: string;

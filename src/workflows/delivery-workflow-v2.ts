@@ -10,6 +10,7 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -46,11 +47,16 @@ const { recordDeliveryState, readWebhookStatus } = proxyLocalActivities<Activiti
   startToCloseTimeout: '30 seconds',
   retry: INFRASTRUCTURE_RETRY,
 });
-// Every attempt is a regular activity. The first one ran as a local activity for a while (one workflow task
-// and no activity task per delivery, 15 ms less Temporal CPU): measured under `npm run chaos` it turned 6 of
-// 180 first attempts into `interrupted` ones the receiver had in fact accepted, since a local activity lives
-// and dies with its workflow task (a missed task heartbeat on a starved worker, a server restart, an eviction
-// cut it off mid-send), where a heartbeating activity carries on. Duplicates to receivers cost more than CPU.
+// The first automatic attempt runs as a local activity inside the delivery's first workflow task: no activity
+// task and no second workflow task for a delivery that succeeds at once (docs/performance.md). It is cut off
+// with its workflow task (an eviction, a server restart) while its worker lives on; sendAttempt's local tries
+// finish the send they began and record it, and the retry waits for that record instead of sending again.
+const { sendAttempt: sendFirstAttemptLocally } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: INFRASTRUCTURE_RETRY,
+});
+/** Runs started before this marker make their first attempt as a regular activity, as they did then. */
+export const FIRST_ATTEMPT_LOCAL_PATCH = 'delivery-v2-first-attempt-local';
 
 const DEFAULT_PAUSE_RECHECK_SECONDS = 300;
 
@@ -167,7 +173,9 @@ export async function deliveryWorkflowV2(input: DeliveryWorkflowInput): Promise<
     run.attemptInFlight = true;
     try {
       const number = run.attempts + 1;
-      const result = await sendAttempt({
+      const firstOfRun = trigger === 'automatic' && run.attempts === (input.attemptsSoFar ?? 0);
+      const send = firstOfRun && patched(FIRST_ATTEMPT_LOCAL_PATCH) ? sendFirstAttemptLocally : sendAttempt;
+      const result = await send({
         deliveryId: input.deliveryId,
         webhookId: input.webhookId,
         eventKey,

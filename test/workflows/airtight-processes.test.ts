@@ -89,16 +89,11 @@ async function allIn(tenantId: string, eventIds: string[], status: DeliveryRecor
   );
 }
 
-test('a worker frozen (SIGSTOP) past the heartbeat timeout mid-send: at most one POST per attempt number, all delivered', async () => {
+/** Five deliveries to a receiver that answers by attempt number, through a production worker of their own. */
+async function frozenWorkerRun(reply: (attempt: string) => Reply) {
   const queue = uniqueId('tq-frozen');
-  // The first POST of each delivery hangs at the receiver; later ones are answered at once.
-  const { receiver, tenantId, docs } = await subscribers(
-    5,
-    (r) => (r.attempt === '1' ? { status: 200, delayMs: 90_000 } : { status: 200 }),
-    [1, 1, 1],
-  );
-  // A send deadline longer than the freeze: what ends the frozen attempts is the heartbeat timeout, not the
-  // sender's own clock (whose timeout would put the next attempt a minute away).
+  const { receiver, tenantId, docs } = await subscribers(5, (r) => reply(r.attempt), [1, 1, 1]);
+  // A send deadline longer than the hang: what ends a frozen attempt is Temporal's timeout, not the sender's.
   const worker = spawnEntry('worker', {
     TEMPORAL_TASK_QUEUE: queue,
     RECONCILE_INTERVAL: '0',
@@ -117,35 +112,72 @@ test('a worker frozen (SIGSTOP) past the heartbeat timeout mid-send: at most one
       documentId: String(doc._id),
     });
   }
-  await receiver.waitForRequests(5, 60_000);
-  worker.kill('SIGSTOP');
-  await sleep(20_000); // twice the 10-second heartbeat timeout: every attempt times out on the server
-  worker.kill('SIGCONT');
-  const delivered = await allIn(tenantId, eventIds, 'succeeded', 60_000).catch(async (err: unknown) => {
-    // Say where each delivery stands, so a failure here can be told apart from a slow machine.
-    for (const e of eventIds) {
-      for (const d of await t.store.deliveries.listForEvent(`${tenantId}:${e}`)) {
-        const attempts = await t.store.deliveries.listAttempts(d._id);
-        const described = await t.temporal.workflow.getHandle(d.workflowId).describe();
-        console.error(
-          `${d._id} ${d.status} attempts=${d.attemptCount} ${described.status.name}`,
-          JSON.stringify(attempts.map((a) => [a.attempt, a.state, a.errorClass, a.claimedByTry])),
-          JSON.stringify(described.raw.pendingActivities?.map((p) => [p.activityType?.name, p.state, p.attempt])),
-        );
+  /** Freezes the worker for `ms` once the receiver holds `requests` requests, then lets it go on. */
+  const freezeAfter = async (requests: number, ms: number): Promise<void> => {
+    await receiver.waitForRequests(requests, 60_000);
+    worker.kill('SIGSTOP');
+    await sleep(ms);
+    worker.kill('SIGCONT');
+  };
+  const delivered = async (timeoutMs: number) =>
+    allIn(tenantId, eventIds, 'succeeded', timeoutMs).catch(async (err: unknown) => {
+      // Say where each delivery stands, so a failure here can be told apart from a slow machine.
+      for (const e of eventIds) {
+        for (const d of await t.store.deliveries.listForEvent(`${tenantId}:${e}`)) {
+          const attempts = await t.store.deliveries.listAttempts(d._id);
+          const described = await t.temporal.workflow.getHandle(d.workflowId).describe();
+          console.error(
+            `${d._id} ${d.status} attempts=${d.attemptCount} ${described.status.name}`,
+            JSON.stringify(attempts.map((a) => [a.attempt, a.state, a.errorClass, a.claimedByTry])),
+            JSON.stringify(described.raw.pendingActivities?.map((p) => [p.activityType?.name, p.state, p.attempt])),
+          );
+        }
       }
-    }
-    throw err;
+      throw err;
+    });
+  return { receiver, worker, freezeAfter, delivered };
+}
+
+test('a worker frozen (SIGSTOP) past the workflow task timeout during the first attempt (a local activity): one POST, recorded by the try that sent it', async () => {
+  // Each first POST is answered after 25 s; the worker is frozen for 15 s of that, longer than the 10-second
+  // workflow task timeout: the server gives the task to a new try, whose local activity finds attempt 1 claimed
+  // and waits for the first try (alive again) to finish and record it. Before claims carried a lease, the new
+  // try closed attempt 1 as interrupted and sent attempt 2: two POSTs the receiver accepted.
+  const run = await frozenWorkerRun((attempt) =>
+    attempt === '1' ? { status: 200, delayMs: 25_000 } : { status: 200 },
+  );
+  await run.freezeAfter(5, 15_000);
+  const delivered = await run.delivered(60_000);
+  expect(run.receiver.requests).toHaveLength(5);
+  for (const d of delivered) {
+    expect(d.attemptCount).toBe(1);
+    const attempts = await t.store.deliveries.listAttempts(d._id);
+    expect(attempts.map((a) => [a.attempt, a.state, a.delivered])).toEqual([[1, 'done', true]]);
+  }
+  run.worker.kill('SIGTERM');
+}, 180_000);
+
+test('a worker frozen (SIGSTOP) past the heartbeat timeout during a retry (a regular activity): at most one POST per attempt number, all delivered', async () => {
+  // Attempt 1 fails at once; each attempt 2 hangs at the receiver for 90 s, and the worker is frozen for 20 s of
+  // it, twice the 10-second heartbeat timeout: every attempt 2 times out on the server.
+  const run = await frozenWorkerRun((attempt) => {
+    if (attempt === '1') return { status: 503 };
+    return attempt === '2' ? { status: 200, delayMs: 90_000 } : { status: 200 };
   });
-  for (const [key, count] of requestsPerAttempt(receiver)) expect([key, count]).toEqual([key, 1]);
+  await run.freezeAfter(10, 20_000);
+  const delivered = await run.delivered(60_000);
+  for (const [key, count] of requestsPerAttempt(run.receiver)) expect([key, count]).toEqual([key, 1]);
   for (const d of delivered) {
     const attempts = await t.store.deliveries.listAttempts(d._id);
     expect(attempts.map((a) => a.attempt)).toEqual(Array.from({ length: attempts.length }, (_, i) => i + 1));
     expect(attempts.every((a) => a.state === 'done')).toBe(true);
+    expect(attempts[0]?.statusCode).toBe(503);
     expect(attempts[attempts.length - 1]?.delivered).toBe(true);
-    // The frozen attempt is closed as interrupted (never sent again under its number), or it finished itself.
-    for (const a of attempts.slice(0, -1)) expect(a.errorClass).toBe('interrupted');
+    // The frozen attempt is closed as interrupted (never sent again under its number): by the try that woke
+    // and was cancelled, or by the next try once the claim's lease ended.
+    for (const a of attempts.slice(1, -1)) expect(a.errorClass).toBe('interrupted');
   }
-  worker.kill('SIGTERM');
+  run.worker.kill('SIGTERM');
 }, 180_000);
 
 test('the API killed (SIGKILL) mid status change for 200 running deliveries: all paused, then all resumed and delivered', async () => {
