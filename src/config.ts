@@ -248,7 +248,17 @@ export function requireFor(config: Config, entryPoint: EntryPoint): void {
 /** Parses the environment, throwing one ConfigError that names every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const parsed = configSchema.safeParse(env);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    const { FERRETDB_POSTGRESQL_URL, MONGODB_URI, MONGODB_DB } = parsed.data;
+    // FerretDB 1.24 lists its databases with `NOT LIKE 'pg_%'`, where `_` is any character: after a restart
+    // a database named pg… would look empty.
+    if (FERRETDB_POSTGRESQL_URL && !MONGODB_URI && MONGODB_DB.startsWith('pg') && MONGODB_DB.length > 2) {
+      throw new ConfigError(
+        'Invalid configuration:\n  MONGODB_DB: must not start with "pg" when the local FerretDB runs on PostgreSQL (FERRETDB_POSTGRESQL_URL)',
+      );
+    }
+    return parsed.data;
+  }
   const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
   throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
 }

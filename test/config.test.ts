@@ -43,6 +43,18 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DELIVERY_ALLOWED_CIDRS: 'intranet' })).toThrow(/DELIVERY_ALLOWED_CIDRS/);
   });
 
+  test('FERRETDB_POSTGRESQL_URL must be a postgres:// URL, and then MONGODB_DB must not start with "pg"', () => {
+    const url = 'postgres://postgres@127.0.0.1:5432/postgres';
+    expect(loadConfig({ FERRETDB_POSTGRESQL_URL: url }).FERRETDB_POSTGRESQL_URL).toBe(url);
+    expect(() => loadConfig({ FERRETDB_POSTGRESQL_URL: 'mysql://x' })).toThrow(/FERRETDB_POSTGRESQL_URL/);
+    expect(() => loadConfig({ FERRETDB_POSTGRESQL_URL: url, MONGODB_DB: 'pgdocs' })).toThrow(/MONGODB_DB/);
+    // Only the locally started FerretDB is concerned, and SQLite has no such limit.
+    expect(
+      loadConfig({ FERRETDB_POSTGRESQL_URL: url, MONGODB_DB: 'pgdocs', MONGODB_URI: 'mongodb://x/' }),
+    ).toBeDefined();
+    expect(loadConfig({ MONGODB_DB: 'pgdocs' }).MONGODB_DB).toBe('pgdocs');
+  });
+
   test('treats empty variables as unset', () => {
     expect(loadConfig({ TEMPORAL_ADDRESS: '', MONGODB_URI: '  ' })).toMatchObject({
       TEMPORAL_ADDRESS: undefined,

@@ -80,7 +80,11 @@ export async function startFerretDb(options: FerretDbOptions): Promise<RunningFe
     throw new InfraError(
       'FERRETDB_START_FAILED',
       `FerretDB (on ${describeBackend(options.postgresqlUrl)}) did not become ready on 127.0.0.1:${options.port}: ${(err as Error).message}\n${proc.recentOutput()}`,
-      `see ${path.join(options.dataDir, 'ferretdb.log')}; if port ${options.port} is taken set FERRETDB_PORT, or set MONGODB_URI to use a running server.`,
+      `see ${path.join(options.dataDir, 'ferretdb.log')}; ` +
+        (options.postgresqlUrl
+          ? 'check that FERRETDB_POSTGRESQL_URL names a running PostgreSQL and an existing database; '
+          : '') +
+        `if port ${options.port} is taken set FERRETDB_PORT, or set MONGODB_URI to use a running server.`,
       { cause: err },
     );
   }
