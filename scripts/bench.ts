@@ -26,7 +26,7 @@ import { trustedCertificates } from '../src/delivery/trust';
 import { deliveryIdFor } from '../src/ids';
 import { deliveryWorkflowId, eventWorkflowId } from '../src/workflows/ids';
 import type { floorEventWorkflow } from './floor/workflows';
-import { topSelfTime } from './lib/cpu-profile';
+import { topSelfTimeByThread } from './lib/cpu-profile';
 import {
   addDocument,
   buildEngine,
@@ -370,8 +370,10 @@ async function main(): Promise<void> {
     for (const w of [...workers, ...(floorWorker ? [floorWorker] : [])]) w.child.kill('SIGTERM');
     await Promise.race([Promise.all(workers.map((w) => w.exited)), sleep(10_000)]);
     if (flags.profile) {
-      console.log('\nworker CPU profile, self time (node --cpu-prof):');
-      for (const { fn, percent } of topSelfTime(profileDir)) console.log(`  ${String(percent).padStart(5)} %  ${fn}`);
+      for (const { file, top } of topSelfTimeByThread(profileDir)) {
+        console.log(`\nworker CPU profile, self time (node --cpu-prof), ${file}:`);
+        for (const { fn, percent } of top) console.log(`  ${String(percent).padStart(5)} %  ${fn}`);
+      }
     }
     await receiver.close();
     await h.close();

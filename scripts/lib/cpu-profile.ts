@@ -7,10 +7,21 @@ interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
 }
 
-export function topSelfTime(dir: string, limit = 12): { fn: string; percent: number }[] {
-  const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-  if (!file) return [];
-  const profile = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as {
+/** One summary per thread: node writes a profile for the main thread and one for each worker thread. */
+export function topSelfTimeByThread(
+  dir: string,
+  limit = 12,
+): { file: string; top: { fn: string; percent: number }[] }[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .sort()
+    .map((file) => ({ file, top: topSelfTimeOf(path.join(dir, file), limit) }));
+}
+
+function topSelfTimeOf(file: string, limit: number): { fn: string; percent: number }[] {
+  const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as {
     nodes: ProfileNode[];
     samples: number[];
   };

@@ -22,6 +22,7 @@ import { attemptId, type AttemptOutcomeFields } from '../store/delivery-reposito
 import type { AttemptRecord, WebhookRecord } from '../store/model';
 import { liveSigningSecrets, openAuth } from '../webhooks/webhook-secrets';
 import type { AttemptResult, SendAttemptInput } from '../workflows/contracts';
+import { createControlActivities } from './control';
 import type { ActivityDeps } from './deps';
 
 const HEARTBEAT_EVERY_MS = 2_000;
@@ -52,8 +53,30 @@ export function createSendAttempt(deps: ActivityDeps) {
   const now = (): Date => deps.now?.() ?? new Date();
   const log = deps.logger.child({ module: 'send-attempt' });
   const leaseMs = (deps.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS) + LEASE_MARGIN_MS;
+  const { recordDeliveryState } = createControlActivities(deps);
 
   return async function sendAttempt(input: SendAttemptInput): Promise<AttemptResult> {
+    const result = await attemptOnce(input);
+    if (result.kind !== 'delivered' || !input.settleOnDelivery) return result;
+    // The same state write the workflow would make next, conditional on the attempt number like it.
+    await recordDeliveryState({
+      deliveryId: input.deliveryId,
+      attempt: input.attempt,
+      status: 'succeeded',
+      lastAttemptAt: now().toISOString(),
+      lastStatusCode: result.statusCode,
+      lastError: '',
+      nextAttemptAt: null,
+      previousStatus: input.settleOnDelivery.previousStatus,
+      webhookId: input.webhookId,
+      event: input.event,
+      eventKey: input.eventKey,
+      eventAcceptedAt: input.settleOnDelivery.eventAcceptedAt,
+    });
+    return { ...result, settled: true };
+  };
+
+  function attemptOnce(input: SendAttemptInput): Promise<AttemptResult> {
     return underHeartbeat(async (attemptTry) => {
       const loaded = await load(input);
       if ('kind' in loaded) return loaded;
@@ -105,7 +128,7 @@ export function createSendAttempt(deps: ActivityDeps) {
       deps.outcomes?.attemptRecorded(outcome);
       return resultOf(input, outcome);
     });
-  };
+  }
 
   /** Stage 1: the webhook and the stored body. A missing or (for automatic attempts) inactive webhook sends nothing. */
   async function load(input: SendAttemptInput): Promise<Loaded | AttemptResult> {

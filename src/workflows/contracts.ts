@@ -71,6 +71,11 @@ export interface SendAttemptInput {
   /** The schedule's delay before the next attempt, when there is one: the activity returns the actual delay. */
   scheduledSeconds?: number;
   requestId?: string;
+  /**
+   * Set by the workflow for its first local attempt: on delivery the activity records the delivery
+   * `succeeded` itself (what the workflow's own state write would say), saving that write's local activity.
+   */
+  settleOnDelivery?: { previousStatus?: DeliveryStatus; eventAcceptedAt?: string };
 }
 
 export interface DeliveryWorkflowResult {
@@ -90,7 +95,14 @@ export interface AttemptInput {
 }
 
 export type AttemptResult =
-  | { kind: 'delivered'; attempt: number; statusCode: number; durationMs: number }
+  | {
+      kind: 'delivered';
+      attempt: number;
+      statusCode: number;
+      durationMs: number;
+      /** The activity recorded the delivery `succeeded` (settleOnDelivery). */
+      settled?: boolean;
+    }
   | {
       kind: 'failed';
       attempt: number;

@@ -121,7 +121,10 @@ export async function deliveryWorkflowV2(input: DeliveryWorkflowInput): Promise<
       await whilePaused();
       if (run.done) return;
       const result = await attempt('automatic', input.retrySchedule[run.automaticFailures]);
-      if (!result || run.done) return;
+      if (!result) return;
+      // Recorded by the attempt itself (the first, local one): only the search attributes are left.
+      if (result.kind === 'delivered' && result.settled) return setState('succeeded', undefined, undefined, 'recorded');
+      if (run.done) return;
       switch (result.kind) {
         case 'delivered':
           return settle('succeeded');
@@ -174,8 +177,8 @@ export async function deliveryWorkflowV2(input: DeliveryWorkflowInput): Promise<
     try {
       const number = run.attempts + 1;
       const firstOfRun = trigger === 'automatic' && run.attempts === (input.attemptsSoFar ?? 0);
-      const send = firstOfRun && patched(FIRST_ATTEMPT_LOCAL_PATCH) ? sendFirstAttemptLocally : sendAttempt;
-      const result = await send({
+      const local = firstOfRun && patched(FIRST_ATTEMPT_LOCAL_PATCH);
+      const result = await (local ? sendFirstAttemptLocally : sendAttempt)({
         deliveryId: input.deliveryId,
         webhookId: input.webhookId,
         eventKey,
@@ -184,8 +187,17 @@ export async function deliveryWorkflowV2(input: DeliveryWorkflowInput): Promise<
         trigger,
         scheduledSeconds,
         requestId,
+        ...(local
+          ? { settleOnDelivery: { previousStatus: recordedStatus, eventAcceptedAt: input.eventAcceptedAt } }
+          : {}),
       });
       run.lastResult = result;
+      if (result.kind === 'delivered' && result.settled) {
+        // Already `succeeded` in the store: nothing after this (a cancel, a redelivery) may record otherwise.
+        run.done = true;
+        run.status = 'succeeded';
+        recordedStatus = 'succeeded';
+      }
       if (result.kind === 'delivered' || result.kind === 'failed') run.attempts = number;
       return result;
     } finally {
@@ -231,8 +243,16 @@ export async function deliveryWorkflowV2(input: DeliveryWorkflowInput): Promise<
     await setState(status, undefined, error);
   }
 
-  /** The one place the delivery's status changes: search attributes (when it changes) and the stored record. */
-  async function setState(status: DeliveryStatus, nextAttemptAt?: Date, error?: string): Promise<void> {
+  /**
+   * The one place the delivery's status changes: search attributes (when it changes) and the stored record
+   * (unless an attempt already `recorded` it).
+   */
+  async function setState(
+    status: DeliveryStatus,
+    nextAttemptAt?: Date,
+    error?: string,
+    record: 'record' | 'recorded' = 'record',
+  ): Promise<void> {
     const previousStatus = recordedStatus;
     recordedStatus = status;
     run.status = status;
@@ -248,6 +268,7 @@ export async function deliveryWorkflowV2(input: DeliveryWorkflowInput): Promise<
         { key: NextAttemptAtKey, value: nextAttemptAt ?? null },
       ]);
     }
+    if (record === 'recorded') return;
     const last = run.lastResult;
     const made = last && (last.kind === 'delivered' || last.kind === 'failed') ? last : undefined;
     await recordDeliveryState({

@@ -189,3 +189,31 @@ test("the product page's Express receiver verifies our signature unchanged, and 
   expect(verdicts).toEqual([{ viaProductPage: true, viaRawBody: true }]);
   await closeServer(server);
 });
+
+test('a delivery that succeeds at once takes one workflow task: its first attempt is a local activity that records `succeeded` itself, and the Web UI shows it succeeded', async () => {
+  const receiver = await startReceiver();
+  const tenantId = uniqueId('tenant');
+  await t.addWebhook({ tenantId, url: receiver.url, event: 'document.approved' });
+  const doc = await t.addDocument(tenantId);
+  const eventId = uniqueId('evt');
+  await t.engine.publishEvent({ eventId, tenantId, event: 'document.approved', documentId: String(doc._id) });
+  const delivery = await eventually(async () => {
+    const [d] = await t.store.deliveries.listForEvent(`${tenantId}:${eventId}`);
+    return d?.status === 'succeeded' ? d : undefined;
+  });
+  expect(delivery).toMatchObject({ attemptCount: 1, lastStatusCode: 200 });
+  const handle = t.temporal.workflow.getHandle(delivery.workflowId);
+  await handle.result();
+  const events = (await handle.fetchHistory()).events ?? [];
+  const markers = events.flatMap((e) => (e.markerRecordedEventAttributes ? [e.markerRecordedEventAttributes] : []));
+  expect({
+    workflowTasks: events.filter((e) => e.workflowTaskCompletedEventAttributes).length,
+    activityTasks: events.filter((e) => e.activityTaskScheduledEventAttributes).length,
+    localActivities: markers.filter((m) => m.markerName === 'core_local_activity').length,
+    patches: markers.filter((m) => m.markerName === 'core_patch').length,
+  }).toEqual({ workflowTasks: 1, activityTasks: 0, localActivities: 1, patches: 2 });
+  const described = await handle.describe();
+  expect(described.searchAttributes.DeliveryStatus).toEqual(['succeeded']);
+  expect(receiver.requests).toHaveLength(1);
+  await receiver.close();
+});
