@@ -90,7 +90,7 @@ describe('the fixture set', () => {
     expect(ofType('recovery', 'recoverWebhookWorkflow').length).toBeGreaterThan(0);
   });
 
-  test('the delivery-v2 patch gates the release: its histories carry the marker, the first release’s do not', () => {
+  test('patches gate the releases: v2 histories carry delivery-v2, v3 adds the local first attempt (not on a manual run), the first release’s carry none', () => {
     const patchIds = (h: History) =>
       (h.events ?? [])
         .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
@@ -100,7 +100,12 @@ describe('the fixture set', () => {
     expect(deliveries.length).toBeGreaterThan(10);
     for (const file of deliveries) {
       const ids = patchIds(histories.get(file) as History);
-      expect([file, ids]).toEqual([file, file.startsWith('v2/') ? ['delivery-v2'] : []]);
+      const expected = file.startsWith('v3/')
+        ? ['delivery-v2', ...(file.endsWith('-manual.json') ? [] : ['delivery-v2-first-attempt-local'])]
+        : file.startsWith('v2/')
+          ? ['delivery-v2']
+          : [];
+      expect([file, ids]).toEqual([file, expected]);
     }
   });
 
