@@ -52,5 +52,25 @@ export async function registerSearchAttributes(connection: Connection, namespace
     namespace,
     searchAttributes: Object.fromEntries(missing.map((key) => [key.name, key.indexed])),
   });
+  await untilUsable(connection, namespace);
   return missing.map((key) => key.name);
+}
+
+/**
+ * A server on SQL visibility (PostgreSQL, MySQL) maps new attributes through its namespace cache, which
+ * refreshes every few seconds: until then a start that sets them is refused ("no mapping defined"). Waits
+ * until a query on every attribute is accepted, at most 60 s.
+ */
+async function untilUsable(connection: Connection, namespace: string): Promise<void> {
+  const query = ENGINE_SEARCH_ATTRIBUTES.map((key) => `${key.name} IS NULL`).join(' AND ');
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await connection.workflowService.countWorkflowExecutions({ namespace, query });
+      return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 }
