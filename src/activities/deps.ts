@@ -13,7 +13,7 @@ export interface ActivityDeps {
   store: Store;
   sender: Sender;
   /** The sender's deadline (DELIVERY_TIMEOUT_MS): an attempt's claim lasts this long plus a margin. */
-  sendTimeoutMs?: number;
+  sendTimeoutMs: number;
   secrets: SecretBox;
   logger: Logger;
   retryPolicy: RetryPolicy;

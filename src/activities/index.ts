@@ -21,7 +21,7 @@ export function createActivities(deps: ActivityDeps) {
     dispatchEvent,
     /** v1 deliveries (started before versioned pause/resume) still call this until they drain. */
     attemptDelivery: createAttemptDelivery(deps),
-    sendAttempt: createSendAttempt(deps),
+    ...createSendAttempt(deps),
     ...createControlActivities(deps),
     ...createReconcileActivities(deps),
     claimRecoverable: createClaimRecoverable(deps),

@@ -11,7 +11,8 @@
  * inside the delivery's first workflow task) is cancelled with its workflow task (an eviction, a server
  * restart, a task that timed out on a busy worker) while its process lives on: it finishes the send it began
  * and records the outcome, so the retry that follows finds a result instead of an open claim.
- * Activities report outcomes; the workflow decides the delivery's status.
+ * Activities report outcomes and the workflow decides the delivery's status; the one exception is the first
+ * local attempt's `settleOnDelivery`, which records `succeeded` as the workflow would, saving it a local activity.
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
@@ -32,7 +33,6 @@ const RECORD_RETRY_MS = 1_000;
 const LEASE_MARGIN_MS = 15_000;
 /** How often a try that found another's open claim looks for its outcome. */
 const CLAIM_POLL_MS = 250;
-const DEFAULT_SEND_TIMEOUT_MS = 30_000;
 
 /** What a try knows of itself: its number, its own claim ID, and whether its sending may be cut short. */
 interface Try {
@@ -52,11 +52,26 @@ interface Loaded {
 export function createSendAttempt(deps: ActivityDeps) {
   const now = (): Date => deps.now?.() ?? new Date();
   const log = deps.logger.child({ module: 'send-attempt' });
-  const leaseMs = (deps.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS) + LEASE_MARGIN_MS;
+  const leaseMs = deps.sendTimeoutMs + LEASE_MARGIN_MS;
   const { recordDeliveryState } = createControlActivities(deps);
 
-  return async function sendAttempt(input: SendAttemptInput): Promise<AttemptResult> {
-    const result = await attemptOnce(input);
+  async function sendAttempt(input: SendAttemptInput): Promise<AttemptResult> {
+    return settleIfAsked(input, await attemptOnce(input));
+  }
+
+  /**
+   * For an operator's cancel that may have cut an attempt off: attempt n's outcome if a try claimed it (an
+   * open claim is waited out, as a retried try would), settled like sendAttempt's; null when no try claimed it
+   * (nothing was sent, and a cancelled try no longer will: it checks before its claim).
+   */
+  async function settleClaimedAttempt(input: SendAttemptInput): Promise<AttemptResult | null> {
+    const existing = await deps.store.deliveries.findAttempt(input.deliveryId, input.attempt);
+    if (!existing) return null;
+    return settleIfAsked(input, await resultOfExisting(input, existing, new AbortController().signal));
+  }
+
+  /** With settleOnDelivery, a delivered attempt records the delivery `succeeded` as the workflow would. */
+  async function settleIfAsked(input: SendAttemptInput, result: AttemptResult): Promise<AttemptResult> {
     if (result.kind !== 'delivered' || !input.settleOnDelivery) return result;
     // The same state write the workflow would make next, conditional on the attempt number like it.
     await recordDeliveryState({
@@ -74,13 +89,19 @@ export function createSendAttempt(deps: ActivityDeps) {
       eventAcceptedAt: input.settleOnDelivery.eventAcceptedAt,
     });
     return { ...result, settled: true };
-  };
+  }
+
+  return { sendAttempt, settleClaimedAttempt };
 
   function attemptOnce(input: SendAttemptInput): Promise<AttemptResult> {
     return underHeartbeat(async (attemptTry) => {
       const loaded = await load(input);
       if ('kind' in loaded) return loaded;
       const startedAt = now();
+      // Built before the claim: a request that cannot be built (a secret that does not open) leaves no claim.
+      const headers = buildRequest(input, loaded, startedAt);
+      // Cancelled before its POST began (a local try's workflow task gone, an operator's cancel): send nothing.
+      attemptTry.signal.throwIfAborted();
       const claimed = await deps.store.deliveries.claimAttempt({
         ...attemptBase(input, loaded.webhook, startedAt),
         state: 'sending',
@@ -93,7 +114,6 @@ export function createSendAttempt(deps: ActivityDeps) {
       });
       if (claimed) return resultOfExisting(input, claimed, attemptTry.signal);
 
-      const headers = buildRequest(input, loaded, startedAt);
       const sent = await deps.sender.send({
         url: loaded.webhook.url,
         headers,
@@ -259,7 +279,7 @@ export function createSendAttempt(deps: ActivityDeps) {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Runs `work` as one try: a regular activity with a heartbeat every 2 s; a local one (which has no heartbeat
+ * Runs `work` as one try (named for its regular case): a regular activity with a heartbeat every 2 s; a local one (which has no heartbeat
  * of its own: the SDK keeps its workflow task alive instead) with a send that its cancellation does not cut.
  * Outside an activity (a unit test) it runs as try 1 with signals that never abort.
  */

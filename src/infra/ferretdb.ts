@@ -19,11 +19,12 @@ export interface FerretDbOptions {
   readyTimeoutMs?: number;
 }
 
-/** The backend's flags; the PostgreSQL URL may hold a password, so it is never logged (see `describeBackend`). */
+/**
+ * The backend's flags. The PostgreSQL URL may hold a password: it goes in FerretDB's environment, not its
+ * command line (which `ps` shows), and never in a message (see `describeBackend`).
+ */
 function backendArgs(options: FerretDbOptions, sqliteDir: string): string[] {
-  return options.postgresqlUrl
-    ? ['--handler=postgresql', `--postgresql-url=${options.postgresqlUrl}`]
-    : ['--handler=sqlite', `--sqlite-url=file:${sqliteDir}/`];
+  return options.postgresqlUrl ? ['--handler=postgresql'] : ['--handler=sqlite', `--sqlite-url=file:${sqliteDir}/`];
 }
 
 /** Where the data lives, for messages: host, port and database, without credentials. */
@@ -62,6 +63,7 @@ export async function startFerretDb(options: FerretDbOptions): Promise<RunningFe
       '--log-level=WARN',
     ],
     logFile: path.join(options.dataDir, 'ferretdb.log'),
+    ...(options.postgresqlUrl ? { env: { ...process.env, FERRETDB_POSTGRESQL_URL: options.postgresqlUrl } } : {}),
   });
   try {
     await waitUntilReady(

@@ -6,7 +6,13 @@ export const LOCAL_POSTGRESQL_URL = 'postgres://postgres@127.0.0.1:5432/postgres
 
 /** Whether a server accepts TCP connections at the URL's host and port (not a login: FerretDB reports that). */
 export async function postgresqlAnswers(url: string, timeoutMs = 1_000): Promise<boolean> {
-  const { hostname, port } = new URL(url);
+  let hostname: string;
+  let port: string;
+  try {
+    ({ hostname, port } = new URL(url));
+  } catch {
+    return false; // not a URL (the error would carry it, password included)
+  }
   return new Promise<boolean>((resolve) => {
     const socket = net.connect({ host: hostname, port: Number(port || 5432) });
     const done = (answer: boolean) => {

@@ -111,6 +111,8 @@ export class DeliveryRepository {
       if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
       const existing = await this.findAttempt(claim.deliveryId, claim.attempt);
       if (!existing) throw err;
+      // Our own insert, retried by the driver after its reply was lost: the claim is ours.
+      if (claim.claimId !== undefined && existing.claimId === claim.claimId) return null;
       return existing;
     }
   }

@@ -3,7 +3,8 @@
  * schedule is spent. The webhook's status arrives as versioned signals (only a newer version applies), and a
  * paused delivery re-reads it on a timer, so no lost or reordered signal can strand it. The workflow owns the
  * delivery's status: attempts report outcomes, and the workflow records the state it decides (conditionally on
- * the attempt number, so no stale write wins). Cancelled from the Web UI or CLI, it records `cancelled`.
+ * the attempt number, so no stale write wins); only the first, local attempt records `succeeded` itself, as the
+ * workflow would. Cancelled from the Web UI or CLI, it records `cancelled` unless the delivery succeeded.
  */
 import {
   allHandlersFinished,
@@ -21,7 +22,7 @@ import type { createActivities } from '../activities';
 import { deliveryDetails, hostOf } from '../delivery/summary';
 import type { DeliveryStatus } from '../store/model';
 import { INFRASTRUCTURE_RETRY } from './activity-options';
-import type { AttemptResult, DeliveryWorkflowInput, DeliveryWorkflowResult } from './contracts';
+import type { AttemptResult, DeliveryWorkflowInput, DeliveryWorkflowResult, SendAttemptInput } from './contracts';
 import { DeliveryRun } from './delivery-run';
 import {
   cancelSignal,
@@ -36,7 +37,7 @@ import { AttemptCountKey, DeliveryStatusKey, NextAttemptAtKey } from './search-a
 
 type Activities = ReturnType<typeof createActivities>;
 
-// The send is bounded at DELIVERY_TIMEOUT_MS (30 s by default); the whole attempt runs under a 10-second
+// The send is bounded at DELIVERY_TIMEOUT_MS (30 s by default); a regular attempt runs under a 10-second
 // heartbeat, so a worker that stops anywhere in it is noticed in seconds. Infrastructure failures retry forever.
 const { sendAttempt } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
@@ -51,11 +52,11 @@ const { recordDeliveryState, readWebhookStatus } = proxyLocalActivities<Activiti
 // task and no second workflow task for a delivery that succeeds at once (docs/performance.md). It is cut off
 // with its workflow task (an eviction, a server restart) while its worker lives on; sendAttempt's local tries
 // finish the send they began and record it, and the retry waits for that record instead of sending again.
-const { sendAttempt: sendFirstAttemptLocally } = proxyLocalActivities<Activities>({
+const { sendAttempt: sendFirstAttemptLocally, settleClaimedAttempt } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   retry: INFRASTRUCTURE_RETRY,
 });
-/** Runs started before this marker make their first attempt as a regular activity, as they did then. */
+/** Runs that made their first attempt before this release (no marker there) replay it as a regular activity. */
 export const FIRST_ATTEMPT_LOCAL_PATCH = 'delivery-v2-first-attempt-local';
 
 const DEFAULT_PAUSE_RECHECK_SECONDS = 300;
@@ -110,8 +111,26 @@ export async function deliveryWorkflowV2(input: DeliveryWorkflowInput): Promise<
     await condition(allHandlersFinished);
   } catch (err) {
     if (!isCancellation(err)) throw err;
-    // Cancelled by an operator (Web UI, CLI): say so in the record, then end as cancelled.
-    await CancellationScope.nonCancellable(() => settle('cancelled'));
+    // Cancelled by an operator (Web UI, CLI): say so in the record, then end as cancelled. A delivery that
+    // succeeded keeps `succeeded`, including by an attempt the cancel cut off (its try may still be sending):
+    // that attempt's outcome is waited for first. Runs of this release only: older runs replay without it.
+    if (!patched(FIRST_ATTEMPT_LOCAL_PATCH)) {
+      await CancellationScope.nonCancellable(() => settle('cancelled'));
+    } else if (run.status !== 'succeeded') {
+      await CancellationScope.nonCancellable(async () => {
+        const cutOff = await settleClaimedAttempt(
+          attemptInput(run.attempts + 1, 'automatic', undefined, undefined, true),
+        );
+        if (cutOff?.kind === 'delivered' && cutOff.settled) {
+          run.attempts = cutOff.attempt;
+          run.lastResult = cutOff;
+          takeSettled();
+          await setState('succeeded', undefined, undefined, 'recorded');
+        } else {
+          await settle('cancelled');
+        }
+      });
+    }
     throw err;
   }
   return { status: run.status, attempts: run.attempts, lastResult: run.lastResult };
@@ -178,31 +197,50 @@ export async function deliveryWorkflowV2(input: DeliveryWorkflowInput): Promise<
       const number = run.attempts + 1;
       const firstOfRun = trigger === 'automatic' && run.attempts === (input.attemptsSoFar ?? 0);
       const local = firstOfRun && patched(FIRST_ATTEMPT_LOCAL_PATCH);
-      const result = await (local ? sendFirstAttemptLocally : sendAttempt)({
-        deliveryId: input.deliveryId,
-        webhookId: input.webhookId,
-        eventKey,
-        event: input.event,
-        attempt: number,
-        trigger,
-        scheduledSeconds,
-        requestId,
-        ...(local
-          ? { settleOnDelivery: { previousStatus: recordedStatus, eventAcceptedAt: input.eventAcceptedAt } }
-          : {}),
-      });
+      const args = attemptInput(number, trigger, scheduledSeconds, requestId, local);
+      // An operator's cancel waits for a local attempt's result: the attempt finishes a POST it began anyway,
+      // and the workflow must see whether it delivered (and recorded `succeeded`) before it records anything.
+      const result = local
+        ? await CancellationScope.nonCancellable(() => sendFirstAttemptLocally(args))
+        : await sendAttempt(args);
       run.lastResult = result;
-      if (result.kind === 'delivered' && result.settled) {
-        // Already `succeeded` in the store: nothing after this (a cancel, a redelivery) may record otherwise.
-        run.done = true;
-        run.status = 'succeeded';
-        recordedStatus = 'succeeded';
-      }
+      // Already `succeeded` in the store: the workflow takes it as its own state. (A redelivery queued behind
+      // this attempt still makes its one attempt, as after any success; a cancel records nothing over it.)
+      if (result.kind === 'delivered' && result.settled) takeSettled();
       if (result.kind === 'delivered' || result.kind === 'failed') run.attempts = number;
       return result;
     } finally {
       run.attemptInFlight = false;
     }
+  }
+
+  function attemptInput(
+    number: number,
+    trigger: 'automatic' | 'manual',
+    scheduledSeconds: number | undefined,
+    requestId: string | undefined,
+    settleOnDelivery: boolean,
+  ): SendAttemptInput {
+    return {
+      deliveryId: input.deliveryId,
+      webhookId: input.webhookId,
+      eventKey,
+      event: input.event,
+      attempt: number,
+      trigger,
+      scheduledSeconds,
+      requestId,
+      ...(settleOnDelivery
+        ? { settleOnDelivery: { previousStatus: recordedStatus, eventAcceptedAt: input.eventAcceptedAt } }
+        : {}),
+    };
+  }
+
+  /** An attempt recorded the delivery `succeeded` itself (settleOnDelivery). */
+  function takeSettled(): void {
+    run.done = true;
+    run.status = 'succeeded';
+    recordedStatus = 'succeeded';
   }
 
   /** Waits while the webhook is inactive, re-reading it on a timer: a lost resume costs minutes, never forever. */

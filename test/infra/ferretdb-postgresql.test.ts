@@ -38,6 +38,17 @@ afterAll(() => {
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
+function allCommandLines(): string[] {
+  return fs.readdirSync('/proc').flatMap((pid) => {
+    if (!/^\d+$/.test(pid)) return [];
+    try {
+      return [fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')];
+    } catch {
+      return [];
+    }
+  });
+}
+
 async function withFerret<T>(dataDir: string, fn: (db: ReturnType<MongoClient['db']>) => Promise<T>, dbName: string) {
   const ferret: RunningFerretDb = await startFerretDb({
     binary,
@@ -62,7 +73,17 @@ test('documents written through one FerretDB are read by another with a new data
   // Not `pg…`: FerretDB 1.24 skips schemas LIKE 'pg_%' (the `_` matches any character) when it starts.
   const dbName = `ferretdb_on_pg_${crypto.randomBytes(4).toString('hex')}`;
   const first = tempDir();
-  await withFerret(first, (db) => db.collection('things').insertOne({ _id: 'a' as never, n: 1 }), dbName);
+  const commandLines = await withFerret(
+    first,
+    async (db) => {
+      await db.collection('things').insertOne({ _id: 'a' as never, n: 1 });
+      return allCommandLines();
+    },
+    dbName,
+  );
+  // The URL (which may hold a password) is in FerretDB's environment, not on a command line `ps` shows.
+  expect(commandLines.some((line) => line.includes('--handler=postgresql'))).toBe(true);
+  expect(commandLines.filter((line) => line.includes(url))).toEqual([]);
   expect(fs.existsSync(path.join(first, 'sqlite'))).toBe(false);
   const found = await withFerret(
     tempDir(),

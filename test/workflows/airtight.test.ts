@@ -254,3 +254,16 @@ async function tenantKey(tenantId: string): Promise<{ key: string }> {
   const { key } = await t.store.tenants.issueKey(tenantId, new Date());
   return { key };
 }
+
+test('an operator cancel during the first (local) attempt: the POST it began is delivered and recorded succeeded, and nothing is recorded over it', async () => {
+  const { receiver, delivery, handle } = await deliveryTo(() => ({ status: 200, delayMs: 3_000 }));
+  await receiver.waitForRequests(1, 15_000);
+  await handle.cancel();
+  await expect(handle.result()).rejects.toThrow();
+  expect((await handle.describe()).status.name).toBe('CANCELLED');
+  const record = await t.store.deliveries.findById(delivery._id);
+  expect(record).toMatchObject({ status: 'succeeded', attemptCount: 1 });
+  expect((await handle.describe()).searchAttributes.DeliveryStatus).toEqual(['succeeded']);
+  expect(receiver.requests).toHaveLength(1);
+  await receiver.close();
+});
