@@ -39,8 +39,10 @@ type Activities = ReturnType<typeof createActivities>;
 
 // The send is bounded at DELIVERY_TIMEOUT_MS (30 s by default); a regular attempt runs under a 10-second
 // heartbeat, so a worker that stops anywhere in it is noticed in seconds. Infrastructure failures retry forever.
+// Three minutes outlast the longest claim lease (DELIVERY_TIMEOUT_MS at most 120 s, plus 15 s) that a try may
+// wait out before it closes another's claim.
 const { sendAttempt } = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
+  startToCloseTimeout: '3 minutes',
   heartbeatTimeout: '10 seconds',
   retry: INFRASTRUCTURE_RETRY,
 });
@@ -53,7 +55,7 @@ const { recordDeliveryState, readWebhookStatus } = proxyLocalActivities<Activiti
 // with its workflow task (an eviction, a server restart) while its worker lives on; sendAttempt's local tries
 // finish the send they began and record it, and the retry waits for that record instead of sending again.
 const { sendAttempt: sendFirstAttemptLocally, settleClaimedAttempt } = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
+  startToCloseTimeout: '3 minutes',
   retry: INFRASTRUCTURE_RETRY,
 });
 /** Runs that made their first attempt before this release (no marker there) replay it as a regular activity. */
