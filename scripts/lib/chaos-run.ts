@@ -247,7 +247,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const attempts = await retryingStore(() => h.store.deliveries.listAttempts(deliveryId));
     say(
       `accepted ${count} times by the receiver: ${deliveryId} (${attempts
-        .map((a) => `#${a.attempt} ${a.trigger} ${a.delivered ? 'delivered' : (a.errorClass ?? '?')}`)
+        .map(
+          (a) =>
+            `#${a.attempt} ${a.trigger} ${a.delivered ? 'delivered' : (a.errorClass ?? '?')}` +
+            // Who closed an interrupted attempt: its own cancelled try, or a later try after the claim's lease.
+            (a.errorClass === 'interrupted'
+              ? ` [${a.error ?? ''}; try ${a.claimedByTry ?? '?'}, ${a.durationMs} ms]`
+              : ''),
+        )
         .join(', ')})`,
     );
   }
