@@ -340,7 +340,7 @@ async function main(): Promise<void> {
     const perDelivery = { ...history, storeOps: storeOpsPerDelivery(storeCounts, expected) };
     const report = {
       date: new Date().toISOString(),
-      command: `npm run bench -- --tenants ${T} --webhooks ${W} --events ${E} --rate ${RATE} --concurrency ${CONCURRENCY} --workers ${WORKERS} --preload ${PRELOAD} --store ${STORE}`,
+      command: `npm run bench -- --tenants ${T} --webhooks ${W} --events ${E} --rate ${RATE} --concurrency ${CONCURRENCY} --workers ${WORKERS} --preload ${PRELOAD} --store ${STORE}${flags.floor === 'false' ? ' --floor false' : ''}`,
       machine: { cpus: os.cpus().length, node: process.version },
       store: storeBackend,
       engine,

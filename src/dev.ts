@@ -6,9 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pinoPretty from 'pino-pretty';
 import { installTemporalLogging, openStore, startApi, startWorker } from './bootstrap';
-import { loadConfig, type Config } from './config';
+import type { Config } from './config';
 import { generateSecretsKey } from './crypto/secret-box';
-import { runUntilSignal } from './entry';
+import { configOrExit, runUntilSignal } from './entry';
 import { startLocalInfra } from './infra/local-infra';
 import { assertPortFree } from './infra/ports';
 import { createLogger, type Logger } from './logger';
@@ -16,7 +16,7 @@ import { ensureDevCerts } from './dev/dev-certs';
 import { DEV_TENANT, ensureDevTenant, loadOrCreateDevKeys, seedSampleDocuments, writeDevEnv } from './dev/dev-seed';
 import { startSampleReceiver } from './dev/sample-receiver';
 
-const baseConfig = loadConfig(process.env);
+const baseConfig = configOrExit(process.env);
 /** npm run dev serves the worker's metrics here unless METRICS_PORT says otherwise. */
 const DEV_METRICS_PORT = 9464;
 // On a terminal, readable lines; piped (CI, files), the same JSON production writes.

@@ -1,5 +1,18 @@
 /** Shared entry-point plumbing: run main, stop cleanly on SIGINT/SIGTERM, force-exit if stopping hangs. */
+import { loadConfig, type Config } from './config';
+import { ConfigError } from './errors';
 import type { Logger } from './logger';
+
+/** The parsed environment; a bad one ends the process with the message naming each variable (no stack trace). */
+export function configOrExit(env: NodeJS.ProcessEnv): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
+}
 
 export function runUntilSignal(options: {
   logger: Logger;

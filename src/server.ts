@@ -1,10 +1,10 @@
 /** Production admin API entry point. */
 import { configuredAddresses, openStore, startApi } from './bootstrap';
-import { loadConfig, requireFor } from './config';
-import { runUntilSignal } from './entry';
+import { requireFor } from './config';
+import { configOrExit, runUntilSignal } from './entry';
 import { createLogger } from './logger';
 
-const config = loadConfig(process.env);
+const config = configOrExit(process.env);
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'docflo-api' });
 
 runUntilSignal({

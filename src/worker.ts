@@ -3,12 +3,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { configuredAddresses, installTemporalLogging, openStore, startWorker } from './bootstrap';
-import { loadConfig, requireFor } from './config';
-import { runUntilSignal } from './entry';
+import { requireFor } from './config';
+import { configOrExit, runUntilSignal } from './entry';
 import { createLogger } from './logger';
 import { registerSearchAttributes } from './temporal/search-attributes';
 
-const config = loadConfig(process.env);
+const config = configOrExit(process.env);
 const logger = createLogger({ level: config.LOG_LEVEL, name: 'docflo-worker' });
 
 runUntilSignal({
