@@ -26,6 +26,8 @@ export default async function globalSetup(): Promise<void> {
     namespace: process.env.TEMPORAL_NAMESPACE || 'default',
     temporalCliPath: process.env.TEMPORAL_CLI_PATH || undefined,
     ferretdbPath: process.env.FERRETDB_PATH || undefined,
+    // Set it to a database of its own: the tests' databases become schemas there, and not all are dropped.
+    ferretdbPostgresqlUrl: process.env.FERRETDB_POSTGRESQL_URL || undefined,
     withUi: false,
     dataDir: workDir,
     toolsDir: path.resolve(__dirname, '..', '.tools'),
