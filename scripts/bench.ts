@@ -104,14 +104,12 @@ function postgresPids(): number[] {
     .map(Number);
 }
 
-/** Set once the store's backend is known: FerretDB on PostgreSQL counts the machine's `postgres` processes. */
-let measurePostgres = flags.postgres;
-
-function cpuMeter(pids: Record<string, number | undefined>) {
+/** `postgres`: also count every `postgres` process (FerretDB or Temporal on the machine's PostgreSQL). */
+function cpuMeter(pids: Record<string, number | undefined>, postgres: boolean) {
   const before = Object.fromEntries(
     Object.entries(pids).map(([k, pid]) => [k, pid ? (readProcStats(pid)?.cpuSeconds ?? 0) : 0]),
   );
-  const pgBefore = new Map(measurePostgres ? postgresPids().map((p) => [p, readProcStats(p)?.cpuSeconds ?? 0]) : []);
+  const pgBefore = new Map(postgres ? postgresPids().map((p) => [p, readProcStats(p)?.cpuSeconds ?? 0]) : []);
   return (): Record<string, { cpuSeconds: number; peakRssMb: number } | null> => {
     const reading: Record<string, { cpuSeconds: number; peakRssMb: number } | null> = Object.fromEntries(
       Object.entries(pids).map(([k, pid]) => {
@@ -122,7 +120,7 @@ function cpuMeter(pids: Record<string, number | undefined>) {
         ];
       }),
     );
-    if (measurePostgres) {
+    if (postgres) {
       const seconds = postgresPids().reduce(
         (sum, p) => sum + ((readProcStats(p)?.cpuSeconds ?? 0) - (pgBefore.get(p) ?? 0)),
         0,
@@ -196,7 +194,7 @@ async function main(): Promise<void> {
   const storeBackend = process.env.MONGODB_URI
     ? 'MONGODB_URI'
     : `FerretDB on ${ferretdbPostgresqlUrl ? 'PostgreSQL' : 'SQLite'}`;
-  if (ferretdbPostgresqlUrl) measurePostgres = true;
+  const countPostgres = flags.postgres || ferretdbPostgresqlUrl !== undefined;
   say(`store: ${storeBackend}`);
   const receiver = await startHarnessReceiver(h.certs);
   const tenants = await createTenants(h, receiver.url, T, W, 'document.processed');
@@ -250,7 +248,7 @@ async function main(): Promise<void> {
         events.push({ tenantId: t.tenantId, docId: await addDocument(h, t.tenantId), eventId: '', publishedAt: 0 });
     const expected = events.length * W;
     h.storeOps.clear();
-    const engineCpu = cpuMeter(enginePids);
+    const engineCpu = cpuMeter(enginePids, countPostgres);
     say(
       `publishing ${events.length} events to ${T} tenants × ${W} webhooks: ${expected} deliveries (${WORKERS} worker(s))`,
     );
@@ -326,7 +324,13 @@ async function main(): Promise<void> {
     if (flags.floor !== 'false') {
       say(`measuring the Temporal floor: the same ${expected} deliveries, one local activity per child, no store`);
       floorWorker = spawnFloorWorker(h);
-      floor = await measureFloor(h, receiver, floorWorker, { temporal: temporalPid, store: storePid }, expected);
+      floor = await measureFloor(
+        h,
+        receiver,
+        floorWorker,
+        { temporal: temporalPid, store: storePid, postgres: countPostgres },
+        expected,
+      );
     }
 
     const engine = {
@@ -446,7 +450,7 @@ async function measureFloor(
   h: Harness,
   receiver: Awaited<ReturnType<typeof startHarnessReceiver>>,
   floorWorker: WorkerProcess,
-  servers: { temporal?: number; store?: number },
+  servers: { temporal?: number; store?: number; postgres: boolean },
   expected: number,
 ) {
   const taskQueue = `${h.taskQueue}-floor`;
@@ -465,7 +469,10 @@ async function measureFloor(
   const warmDeadline = Date.now() + 120_000;
   while (receiver.received.length < W && Date.now() < warmDeadline && !gone) await sleep(50);
   receiver.received.length = 0;
-  const cpu = cpuMeter({ 'floor worker': floorWorker.child.pid, temporal: servers.temporal, store: servers.store });
+  const cpu = cpuMeter(
+    { 'floor worker': floorWorker.child.pid, temporal: servers.temporal, store: servers.store },
+    servers.postgres,
+  );
   const count = expected / W;
   const publishedAt = new Map<string, number>();
   const started = now();

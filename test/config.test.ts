@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -132,3 +133,18 @@ describe('the limits behind a proxy', () => {
     expect(() => loadConfig({ API_TRUST_PROXY: 'proxy.internal' })).toThrow(/API_TRUST_PROXY/);
   });
 });
+
+test('an entry point given a bad variable exits 1 with the message naming it, and no stack trace', () => {
+  const root = path.resolve(__dirname, '..');
+  for (const entry of ['worker', 'server', 'dev']) {
+    const run = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', `src/${entry}.ts`], {
+      cwd: root,
+      env: { ...process.env, FERRETDB_POSTGRESQL_URL: 'mysql://x' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect([entry, run.status]).toEqual([entry, 1]);
+    expect(run.stderr).toContain('FERRETDB_POSTGRESQL_URL: must be a postgres:// URL');
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+  }
+}, 60_000);

@@ -4,7 +4,7 @@
  * retried by Temporal without counting as attempts).
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { classifyOutcome } from '../delivery/outcome';
+import { attemptLogFields, classifyOutcome, recordedOutcome } from '../delivery/outcome';
 import { buildDeliveryHeaders, redactHeaders } from '../delivery/request';
 import { retryDelayMs } from '../delivery/retry-policy';
 import type { AttemptRecord, DeliveryRecord, DeliveryStatus, WebhookRecord } from '../store/model';
@@ -75,17 +75,7 @@ export function createAttemptDelivery(deps: ActivityDeps) {
     const startedAt = now();
     const result = await whileHeartbeating(() => deps.sender.send({ url: webhook.url, headers, body }));
     const outcome = classifyOutcome(result, now());
-    log.info(
-      {
-        deliveryId: delivery._id,
-        attempt: input.attempt,
-        delivered: outcome.delivered,
-        statusCode: outcome.statusCode,
-        errorClass: outcome.errorClass,
-        durationMs: outcome.durationMs,
-      },
-      'delivery attempt',
-    );
+    log.info(attemptLogFields(delivery._id, input.attempt, outcome), 'delivery attempt');
     return {
       _id: attemptId(delivery._id, input.attempt),
       deliveryId: delivery._id,
@@ -95,14 +85,7 @@ export function createAttemptDelivery(deps: ActivityDeps) {
       trigger: input.trigger,
       url: webhook.url,
       requestHeaders: redactHeaders(headers, webhook.auth),
-      delivered: outcome.delivered,
-      statusCode: outcome.statusCode,
-      responseBody: result.kind === 'response' ? result.body : undefined,
-      responseBodyTruncated: result.kind === 'response' ? result.bodyTruncated : undefined,
-      durationMs: outcome.durationMs,
-      errorClass: outcome.errorClass,
-      error: outcome.error,
-      retryAfterSeconds: outcome.retryAfterSeconds,
+      ...recordedOutcome(result, outcome),
       startedAt,
       createdAt: now(),
     };

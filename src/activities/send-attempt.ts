@@ -16,7 +16,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { attemptResult, classifyOutcome, outcomeOfRecord, type ClassifiedOutcome } from '../delivery/outcome';
+import {
+  attemptLogFields,
+  attemptResult,
+  classifyOutcome,
+  outcomeOfRecord,
+  recordedOutcome,
+  type ClassifiedOutcome,
+} from '../delivery/outcome';
 import { buildDeliveryHeaders, redactHeaders } from '../delivery/request';
 import { retryDelayMs } from '../delivery/retry-policy';
 import { attemptId, type AttemptOutcomeFields } from '../store/delivery-repository';
@@ -121,27 +128,10 @@ export function createSendAttempt(deps: ActivityDeps) {
         signal: attemptTry.sendSignal,
       });
       const outcome = classifyOutcome(sent, now());
-      log.info(
-        {
-          deliveryId: input.deliveryId,
-          attempt: input.attempt,
-          delivered: outcome.delivered,
-          statusCode: outcome.statusCode,
-          errorClass: outcome.errorClass,
-          durationMs: outcome.durationMs,
-        },
-        'delivery attempt',
-      );
+      log.info(attemptLogFields(input.deliveryId, input.attempt, outcome), 'delivery attempt');
       const recorded = await record(input, attemptTry, new Date(startedAt.getTime() + leaseMs), {
         requestHeaders: redactHeaders(headers, loaded.webhook.auth),
-        delivered: outcome.delivered,
-        statusCode: outcome.statusCode,
-        responseBody: sent.kind === 'response' ? sent.body : undefined,
-        responseBodyTruncated: sent.kind === 'response' ? sent.bodyTruncated : undefined,
-        durationMs: outcome.durationMs,
-        errorClass: outcome.errorClass,
-        error: outcome.error,
-        retryAfterSeconds: outcome.retryAfterSeconds,
+        ...recordedOutcome(sent, outcome),
       });
       // Another try closed this attempt while we were stopped: ours is stale, and its result is not ours to give.
       if (!recorded) return resultOfExisting(input, await mustFind(input), attemptTry.signal);

@@ -16,6 +16,41 @@ export interface ClassifiedOutcome {
   retryable: boolean;
 }
 
+/** What an attempt's record keeps of its send and classified outcome (the caller adds the request headers). */
+export function recordedOutcome(
+  sent: SendResult,
+  outcome: ClassifiedOutcome,
+): Pick<AttemptRecord, 'delivered' | 'durationMs'> &
+  Partial<
+    Pick<
+      AttemptRecord,
+      'statusCode' | 'responseBody' | 'responseBodyTruncated' | 'errorClass' | 'error' | 'retryAfterSeconds'
+    >
+  > {
+  return {
+    delivered: outcome.delivered,
+    statusCode: outcome.statusCode,
+    responseBody: sent.kind === 'response' ? sent.body : undefined,
+    responseBodyTruncated: sent.kind === 'response' ? sent.bodyTruncated : undefined,
+    durationMs: outcome.durationMs,
+    errorClass: outcome.errorClass,
+    error: outcome.error,
+    retryAfterSeconds: outcome.retryAfterSeconds,
+  };
+}
+
+/** The one log line per attempt, the same for every kind of attempt activity. */
+export function attemptLogFields(deliveryId: string, attempt: number, outcome: ClassifiedOutcome) {
+  return {
+    deliveryId,
+    attempt,
+    delivered: outcome.delivered,
+    statusCode: outcome.statusCode,
+    errorClass: outcome.errorClass,
+    durationMs: outcome.durationMs,
+  };
+}
+
 export function classifyOutcome(result: SendResult, now: Date): ClassifiedOutcome {
   if (result.kind === 'error') {
     return {

@@ -77,12 +77,19 @@ test('a failing webhook is warned about at 50 % and 90 %, then disabled; one tha
     publishAndSettle('document.processed', failing, 'failed'),
     publishAndSettle('document.approved', flaky, 'failed'),
   ]);
-  const since = Date.parse((await webhook(failing)).failing?.since ?? '');
-  expect((await webhook(failing)).failing).toMatchObject({ failedDeliveries: 1, lastError: 'HTTP 500' });
-  expect((await webhook(failing)).failing?.disableAt).toBe(new Date(since + WINDOW_MS).toISOString());
-  expect((await webhook(flaky)).failing?.failedDeliveries).toBe(1);
+  // The streak is counted just after the delivery's status is written (the outcome hook): wait for it.
+  const streakOf = (id: string, failedDeliveries: number | null) =>
+    eventually(async () => {
+      const view = await webhook(id);
+      return (view.failing?.failedDeliveries ?? null) === failedDeliveries ? view : undefined;
+    });
+  const failingView = await streakOf(failing, 1);
+  const since = Date.parse(failingView.failing?.since ?? '');
+  expect(failingView.failing).toMatchObject({ failedDeliveries: 1, lastError: 'HTTP 500' });
+  expect(failingView.failing?.disableAt).toBe(new Date(since + WINDOW_MS).toISOString());
+  await streakOf(flaky, 1);
   await publishAndSettle('document.approved', flaky, 'succeeded');
-  expect((await webhook(flaky)).failing).toBeNull();
+  expect((await streakOf(flaky, null)).failing).toBeNull();
 
   const untilElapsed = async (fraction: number) => sleep(Math.max(0, since + WINDOW_MS * fraction - Date.now()));
   // Step 1, past 50 %: the failing webhook is warned about; the flaky one starts a new streak (no warning).

@@ -68,6 +68,24 @@ async function subscribers(
   return { receiver, tenantId, webhook, docs };
 }
 
+/** One document.rejected event per document, published in order; their event IDs. */
+async function publishAll(
+  engine: Pick<TestEngine['engine'], 'publishEvent'>,
+  tenantId: string,
+  docs: { _id: unknown }[],
+): Promise<string[]> {
+  const eventIds = docs.map(() => uniqueId('evt'));
+  for (const [i, doc] of docs.entries()) {
+    await engine.publishEvent({
+      eventId: eventIds[i] ?? '',
+      tenantId,
+      event: 'document.rejected',
+      documentId: String(doc._id),
+    });
+  }
+  return eventIds;
+}
+
 function requestsPerAttempt(receiver: Receiver): Map<string, number> {
   const counts = new Map<string, number>();
   for (const r of receiver.requests) {
@@ -103,15 +121,7 @@ async function frozenWorkerRun(reply: (attempt: string) => Reply) {
     temporal: t.temporal,
     store: t.store,
   });
-  const eventIds = docs.map(() => uniqueId('evt'));
-  for (const [i, doc] of docs.entries()) {
-    await engine.publishEvent({
-      eventId: eventIds[i] ?? '',
-      tenantId,
-      event: 'document.rejected',
-      documentId: String(doc._id),
-    });
-  }
+  const eventIds = await publishAll(engine, tenantId, docs);
   /** Freezes the worker for `ms` once the receiver holds `requests` requests, then lets it go on. */
   const freezeAfter = async (requests: number, ms: number): Promise<void> => {
     await receiver.waitForRequests(requests, 60_000);
@@ -183,15 +193,7 @@ test('a worker frozen (SIGSTOP) past the heartbeat timeout during a retry (a reg
 test('the API killed (SIGKILL) mid status change for 200 running deliveries: all paused, then all resumed and delivered', async () => {
   let healthy = false;
   const { receiver, tenantId, webhook, docs } = await subscribers(200, () => ({ status: healthy ? 200 : 503 }), [3600]);
-  const eventIds = docs.map(() => uniqueId('evt'));
-  for (const [i, doc] of docs.entries()) {
-    await t.engine.publishEvent({
-      eventId: eventIds[i] ?? '',
-      tenantId,
-      event: 'document.rejected',
-      documentId: String(doc._id),
-    });
-  }
+  const eventIds = await publishAll(t.engine, tenantId, docs);
   await allIn(tenantId, eventIds, 'retrying', 120_000);
   const { key } = await t.store.tenants.issueKey(tenantId, new Date());
 
@@ -251,15 +253,7 @@ test('the API killed (SIGKILL) mid status change for 200 running deliveries: all
 test('cancelled from the CLI: recorded cancelled; terminated from the CLI: restarted by the reconciler and delivered', async () => {
   let healthy = false;
   const { receiver, tenantId, docs } = await subscribers(2, () => ({ status: healthy ? 200 : 503 }), [3600]);
-  const eventIds = docs.map(() => uniqueId('evt'));
-  for (const [i, doc] of docs.entries()) {
-    await t.engine.publishEvent({
-      eventId: eventIds[i] ?? '',
-      tenantId,
-      event: 'document.rejected',
-      documentId: String(doc._id),
-    });
-  }
+  const eventIds = await publishAll(t.engine, tenantId, docs);
   const [toCancel, toTerminate] = await allIn(tenantId, eventIds, 'retrying', 60_000);
   if (!toCancel || !toTerminate) throw new Error('two deliveries expected');
   healthy = true;
