@@ -15,6 +15,7 @@ import { startMetricsServer } from './metrics/server';
 import { ensureReconcileSchedule } from './temporal/reconcile-schedule';
 import type { Logger } from './logger';
 import { createStore, type Store } from './store';
+import { StoreCommandWatch } from './store/command-watch';
 import { connectMongo, ensureIndexes } from './store/mongo';
 import { createEngineWorker } from './temporal/engine-worker';
 
@@ -66,12 +67,18 @@ export function installTemporalLogging(
 export async function openStore(
   config: Config,
   mongoUri: string,
-  onCommand?: (name: string) => void,
+  options: { onCommand?: (name: string) => void; logger?: Logger } = {},
 ): Promise<{ mongo: MongoClient; store: Store }> {
-  const mongo = await connectMongo(mongoUri, { serverSelectionTimeoutMs: config.MONGODB_TIMEOUT_MS, onCommand });
+  const mongo = await connectMongo(mongoUri, {
+    serverSelectionTimeoutMs: config.MONGODB_TIMEOUT_MS,
+    onCommand: options.onCommand,
+    monitorCommands: true,
+  });
+  const watch = new StoreCommandWatch(mongo, { boundMs: config.MONGODB_TIMEOUT_MS, logger: options.logger });
+  mongo.once('close', () => watch.stop());
   const db = mongo.db(config.MONGODB_DB);
   await ensureIndexes(db);
-  return { mongo, store: createStore(db) };
+  return { mongo, store: createStore(db, watch) };
 }
 
 export interface RunningWorker {

@@ -18,7 +18,13 @@ import { parseCidrs } from './delivery/ssrf';
 import { trustedCertificates } from './delivery/trust';
 import { ConfigError } from './errors';
 import type { Logger } from './logger';
-import { createApiMetrics, createWorkerMetrics, type WorkerMetrics } from './metrics/metrics';
+import type { Registry } from 'prom-client';
+import {
+  createApiMetrics,
+  createWorkerMetrics,
+  registerStoreCommandMetrics,
+  type WorkerMetrics,
+} from './metrics/metrics';
 import { createAutoDisable } from './operations/auto-disable';
 import { createDeliveryOutcomes, StreaklessWebhooks } from './operations/delivery-outcomes';
 import { createOperationalPublisher } from './operations/operational-events';
@@ -77,16 +83,22 @@ export function composeApi(config: Config, services: ApiServices): ApiDeps {
     occurredAtMaxFutureSeconds: config.EVENT_OCCURRED_AT_MAX_FUTURE_SECONDS,
     authFailuresPerMinute: config.API_AUTH_FAILURES_PER_MINUTE,
     trustProxy: config.API_TRUST_PROXY,
-    metrics: createApiMetrics(),
+    metrics: withStoreMetrics(createApiMetrics(), services.store),
     webhookDisableAfterSeconds: config.WEBHOOK_DISABLE_AFTER,
     logger: services.logger,
+    healthTimeoutMs: config.MONGODB_TIMEOUT_MS,
     healthChecks: services.healthChecks ?? {
       temporal: async () => {
         await services.temporal.workflowService.getSystemInfo({});
       },
-      mongodb: () => services.store.ping(),
+      mongodb: () => services.store.probe(config.MONGODB_TIMEOUT_MS),
     },
   };
+}
+
+function withStoreMetrics<M extends { registry: Registry }>(metrics: M, store: Store): M {
+  if (store.commandWatch) registerStoreCommandMetrics(metrics.registry, store.commandWatch);
+  return metrics;
 }
 
 /** What a test (or a private deployment's own tooling) may swap in the worker; everything else comes from Config. */
@@ -115,7 +127,7 @@ export function composeWorkerActivities(
   overrides: WorkerOverrides = {},
 ): { sender: Sender; activities: ReturnType<typeof createActivities>; metrics: WorkerMetrics } {
   const sender = composeSender(config, overrides);
-  const metrics = createWorkerMetrics();
+  const metrics = withStoreMetrics(createWorkerMetrics(), services.store);
   // Auto-disable sets a webhook inactive through the same durable path as an operator's PATCH.
   const engine = composeEngineClient(config, services);
   const streaklessWebhooks = new StreaklessWebhooks();

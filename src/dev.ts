@@ -83,7 +83,7 @@ runUntilSignal({
     try {
       installTemporalLogging(logger, config.LOG_LEVEL, config);
       const addresses = { temporalAddress: infra.temporalAddress, mongoUri: infra.mongoUri };
-      const { mongo, store } = await openStore(config, addresses.mongoUri);
+      const { mongo, store } = await openStore(config, addresses.mongoUri, { logger });
       stops.push(() => mongo.close());
       const tenantKey = await ensureDevTenant(store, config.DATA_DIR, keys);
       const documentIds = await seedSampleDocuments(mongo.db(config.MONGODB_DB));

@@ -13,7 +13,7 @@ runUntilSignal({
   async start() {
     requireFor(config, 'api');
     const addresses = configuredAddresses(config);
-    const { mongo, store } = await openStore(config, addresses.mongoUri);
+    const { mongo, store } = await openStore(config, addresses.mongoUri, { logger });
     const api = await startApi({ config, addresses, store, logger });
     logger.info({ url: api.url }, 'admin API listening');
     return async () => {

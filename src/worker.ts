@@ -23,7 +23,7 @@ runUntilSignal({
     const countOp = config.STORE_OP_COUNTS_FILE
       ? (name: string) => storeOps.set(name, (storeOps.get(name) ?? 0) + 1)
       : undefined;
-    const { mongo, store } = await openStore(config, addresses.mongoUri, countOp);
+    const { mongo, store } = await openStore(config, addresses.mongoUri, { onCommand: countOp, logger });
     // `npm run build` leaves the pre-built bundle beside this file; use it unless told otherwise.
     const bundled = path.join(__dirname, 'workflow-bundle.js');
     const workflowBundle = config.WORKFLOW_BUNDLE_PATH ?? (fs.existsSync(bundled) ? bundled : undefined);

@@ -78,7 +78,7 @@ export function createApp(deps: ApiDeps): express.Express {
       res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
     });
   }
-  app.use(healthRoutes({ checks: deps.healthChecks }));
+  app.use(healthRoutes({ checks: deps.healthChecks, timeoutMs: deps.healthTimeoutMs }));
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });

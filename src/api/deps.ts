@@ -14,6 +14,8 @@ export interface ApiDeps {
   logger: Logger;
   /** Named dependency checks for /readyz (and reported by /healthz). */
   healthChecks: Record<string, () => Promise<void>>;
+  /** How long a check may take before it counts as failed: MONGODB_TIMEOUT_MS; default 3 s. */
+  healthTimeoutMs?: number;
   adminApiKey?: string;
   platformApiKey?: string;
   bodyLimitBytes: number;

@@ -5,6 +5,7 @@
  * tenant ID, webhook ID, URL or anything a caller chooses.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { StoreCommandWatch } from '../store/command-watch';
 import type { AttemptErrorClass } from '../store/model';
 
 /** An attempt's result class, the `result_class` label. */
@@ -121,3 +122,25 @@ export function createApiMetrics(registry: Registry = new Registry()) {
 }
 
 export type ApiMetrics = ReturnType<typeof createApiMetrics>;
+
+/** Whether store calls answer in time, read from the process's StoreCommandWatch at each scrape. */
+export function registerStoreCommandMetrics(registry: Registry, watch: StoreCommandWatch): void {
+  const registers = [registry];
+  new Gauge({
+    name: 'docflo_store_commands_stalled',
+    help: 'Store commands waiting for an answer longer than MONGODB_TIMEOUT_MS right now',
+    registers,
+    collect() {
+      this.set(watch.snapshot().stalled);
+    },
+  });
+  new Counter({
+    name: 'docflo_store_commands_timed_out_total',
+    help: 'Store commands that waited longer than MONGODB_TIMEOUT_MS or failed by running out of time',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(watch.snapshot().timedOutTotal);
+    },
+  });
+}

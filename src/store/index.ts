@@ -1,5 +1,6 @@
 /** Builds the repositories over one database: the store that activities and the API are given. */
 import type { Db } from 'mongodb';
+import type { StoreCommandWatch } from './command-watch';
 import { DeliveryRepository } from './delivery-repository';
 import { DocumentRepository } from './document-repository';
 import { EventRepository } from './event-repository';
@@ -13,10 +14,16 @@ export interface Store {
   deliveries: DeliveryRepository;
   documents: DocumentRepository;
   tenants: TenantRepository;
-  ping(): Promise<void>;
+  /**
+   * A real read (one webhook's ID), failed after `timeoutMs`: a wedged FerretDB still answers `ping`, so
+   * readiness must touch a collection.
+   */
+  probe(timeoutMs: number): Promise<void>;
+  /** Whether the store's commands answer in time (processes started by bootstrap's openStore). */
+  commandWatch?: StoreCommandWatch;
 }
 
-export function createStore(db: Db): Store {
+export function createStore(db: Db, commandWatch?: StoreCommandWatch): Store {
   const c = collections(db);
   return {
     webhooks: new WebhookRepository(c.webhooks),
@@ -24,8 +31,9 @@ export function createStore(db: Db): Store {
     deliveries: new DeliveryRepository(c.deliveries, c.attempts),
     documents: new DocumentRepository(c.documents),
     tenants: new TenantRepository(c.tenants, c.apiKeys),
-    async ping() {
-      await db.command({ ping: 1 });
+    commandWatch,
+    async probe(timeoutMs) {
+      await c.webhooks.findOne({}, { projection: { _id: 1 }, timeoutMS: timeoutMs });
     },
   };
 }

@@ -10,10 +10,12 @@ export async function connectMongo(
     serverSelectionTimeoutMs?: number;
     /** Called with each command's name (the driver's command monitoring): the bench counts store operations. */
     onCommand?: (name: string) => void;
+    /** Emit the driver's command events (StoreCommandWatch listens to them); on whenever onCommand is given. */
+    monitorCommands?: boolean;
   } = {},
 ): Promise<MongoClient> {
   const client = new MongoClient(uri, {
-    monitorCommands: options.onCommand !== undefined,
+    monitorCommands: options.monitorCommands === true || options.onCommand !== undefined,
     maxPoolSize: options.maxPoolSize ?? 20,
     // How long an operation waits for a reachable store before failing (the API then answers 503).
     serverSelectionTimeoutMS: options.serverSelectionTimeoutMs ?? 5_000,
