@@ -9,6 +9,7 @@ import type { DeliveryWorkflowInput, PlatformEventInput } from '../workflows/con
 import { deliveryWorkflowId } from '../workflows/ids';
 import type { ActivityDeps } from './deps';
 import { createPrepareEvent } from './prepare-event';
+import { SingleFlight } from './single-flight';
 
 export interface DispatchPageInput {
   eventKey: string;
@@ -35,6 +36,11 @@ export type DispatchEventResult = ({ status: 'ready' } & DispatchPageResult) | {
 
 export function createDispatchActivities(deps: ActivityDeps) {
   const prepareEvent = createPrepareEvent(deps);
+  // A local activity's retry runs in the worker whose try timed out, and that try cannot be stopped mid-write:
+  // the retry waits for it and takes its result instead of writing the page over it.
+  const pageWrites = new SingleFlight<DispatchEventResult>((key) =>
+    deps.logger.warn({ page: key }, 'a page dispatch is retried while its previous try still runs: waiting for it'),
+  );
 
   async function dispatchPage(input: DispatchPageInput, stored?: EventRecord): Promise<DispatchPageResult> {
     const event = stored ?? (await deps.store.events.findByKey(input.eventKey));
@@ -88,8 +94,8 @@ export function createDispatchActivities(deps: ActivityDeps) {
         },
       });
     });
-    // One command for the page's records, each created only if absent (dispatch may run twice).
-    await deps.store.deliveries.ensureMany(records);
+    // Each record created only if absent (dispatch may run twice), in inserts of bounded size.
+    await deps.store.deliveries.insertAbsent(records);
     result.deliveries.sort((a, b) => a.workflowId.localeCompare(b.workflowId));
     if (webhooks.length === input.limit) result.nextAfterWebhookId = webhooks[webhooks.length - 1]?._id;
     return result;
@@ -101,7 +107,11 @@ export function createDispatchActivities(deps: ActivityDeps) {
    * the children's start. An event accepted by a release before bodies were stored at publish gets its body
    * built here, once.
    */
-  async function dispatchEvent(input: DispatchEventInput): Promise<DispatchEventResult> {
+  function dispatchEvent(input: DispatchEventInput): Promise<DispatchEventResult> {
+    return pageWrites.run(`${input.eventKey}|${input.afterWebhookId ?? ''}`, () => dispatchEventOnce(input));
+  }
+
+  async function dispatchEventOnce(input: DispatchEventInput): Promise<DispatchEventResult> {
     let event = await deps.store.events.findByKey(input.eventKey);
     if (event?.body === undefined) {
       // Published by an API of the release before bodies were stored at publish (a rolling deploy): build it.

@@ -1,5 +1,5 @@
 /** Deliveries (one event to one webhook) and their attempts (one HTTP request each). */
-import { MongoServerError, type Collection, type Filter } from 'mongodb';
+import { MongoBulkWriteError, MongoServerError, type Collection, type Filter, type WriteError } from 'mongodb';
 import { OPEN_DELIVERY_STATUSES, type AttemptRecord, type DeliveryRecord, type DeliveryStatus } from './model';
 
 export interface DeliveryListFilter {
@@ -14,6 +14,14 @@ export interface DeliveryListFilter {
 export const RECOVERABLE_STATUSES: DeliveryStatus[] = ['failed', 'skipped'];
 
 const STRANDED_PENDING_AFTER_MS = 60_000;
+
+/** Records one insert command carries: far below FerretDB's 100 SQLite connections, measured in docs/performance.md. */
+export const INSERT_BATCH = 50;
+
+function onlyDuplicateKeys(err: MongoBulkWriteError): boolean {
+  const errors = ([] as WriteError[]).concat(err.writeErrors);
+  return errors.length > 0 && errors.every((e) => e.code === 11000);
+}
 
 /** An attempt's ID is its delivery and number, so a second insert of the same attempt is a duplicate key. */
 export function attemptId(deliveryId: string, attempt: number): string {
@@ -44,15 +52,25 @@ export class DeliveryRepository {
     await this.deliveries.updateOne({ _id: record._id }, { $setOnInsert: record }, { upsert: true });
   }
 
-  /** `ensure` for many records in one command (a bulk write of upserts). */
-  async ensureMany(records: DeliveryRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    await this.deliveries.bulkWrite(
-      records.map((record) => ({
-        updateOne: { filter: { _id: record._id }, update: { $setOnInsert: record }, upsert: true },
-      })),
-      { ordered: false },
-    );
+  /**
+   * `ensure` for many records: plain inserts, at most `batchSize` a command, a record that exists already
+   * skipped by its duplicate key. Never upserts: FerretDB 1.24 keeps each matched upsert's result set open
+   * until its whole command ends, so one bulk upsert of more than ~100 existing records holds every SQLite
+   * connection and wedges the store (issue 21). An insert opens no result set, and a batch well below the
+   * pool keeps a write that runs twice (a retried page) bounded too. Returns how many were new.
+   */
+  async insertAbsent(records: DeliveryRecord[], batchSize = INSERT_BATCH): Promise<number> {
+    let inserted = 0;
+    for (let i = 0; i < records.length; i += batchSize) {
+      const batch = records.slice(i, i + batchSize);
+      try {
+        inserted += (await this.deliveries.insertMany(batch, { ordered: false })).insertedCount;
+      } catch (err) {
+        if (!(err instanceof MongoBulkWriteError) || !onlyDuplicateKeys(err)) throw err;
+        inserted += err.insertedCount;
+      }
+    }
+    return inserted;
   }
 
   async findById(id: string): Promise<DeliveryRecord | null> {

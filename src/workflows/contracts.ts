@@ -20,6 +20,8 @@ export interface PlatformEventInput {
    */
   pageSize?: number;
   childrenPerRun?: number;
+  /** Tests only: the page dispatch's start-to-close timeout, so a test can slow a page write past it. */
+  dispatchTimeoutMs?: number;
 }
 
 export type PlatformEventResult =

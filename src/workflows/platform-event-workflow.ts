@@ -35,8 +35,15 @@ const CHILDREN_PER_RUN = 1000;
 /** Child starts in flight at once. */
 const START_CONCURRENCY = 50;
 
-const { dispatchEvent } = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '1 minute',
+/**
+ * A page's records are 4 inserts of 50 (INSERT_BATCH): well under a second on an idle store, up to tens of
+ * seconds on FerretDB/SQLite under a 1,200-webhook fan-out (docs/performance.md). A try that runs past this
+ * is not written over: its retry waits for it (dispatchEvent's single flight).
+ */
+const DISPATCH_TIMEOUT = '2 minutes';
+
+const { dispatchEvent: dispatchEventDefault } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: DISPATCH_TIMEOUT,
   retry: INFRASTRUCTURE_RETRY,
 });
 
@@ -60,6 +67,11 @@ async function platformEventWorkflowV2(input: PlatformEventInput): Promise<Platf
   let started = input.cursor?.started ?? 0;
   let skipped = input.cursor?.skipped ?? 0;
   let startedThisRun = 0;
+  const dispatchEvent =
+    input.dispatchTimeoutMs === undefined
+      ? dispatchEventDefault
+      : proxyLocalActivities<Activities>({ startToCloseTimeout: input.dispatchTimeoutMs, retry: INFRASTRUCTURE_RETRY })
+          .dispatchEvent;
   for (;;) {
     const page = await dispatchEvent({
       eventKey,
