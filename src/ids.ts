@@ -11,3 +11,15 @@ export function deliveryIdFor(webhookId: string, eventKey: string): string {
   const digest = crypto.createHash('sha256').update(`${webhookId}\n${eventKey}`).digest('base64url');
   return `dlv_${digest.slice(0, 24)}`;
 }
+
+/** A test event's ID (POST /v1/webhooks/{id}/test): `test_` and a UUID, never a platform event's. */
+export function testEventId(): string {
+  return `${TEST_EVENT_PREFIX}${crypto.randomUUID()}`;
+}
+
+const TEST_EVENT_PREFIX = 'test_';
+
+/** Whether an event key (`tenant:eventId`) is a test event's: those go to inactive webhooks too. */
+export function isTestEventKey(eventKey: string): boolean {
+  return eventKey.slice(eventKey.indexOf(':') + 1).startsWith(TEST_EVENT_PREFIX);
+}

@@ -30,6 +30,7 @@ import { attemptId, type AttemptOutcomeFields } from '../store/delivery-reposito
 import type { AttemptRecord, WebhookRecord } from '../store/model';
 import { liveSigningSecrets, openAuth } from '../webhooks/webhook-secrets';
 import type { AttemptResult, SendAttemptInput } from '../workflows/contracts';
+import { isTestEventKey } from '../ids';
 import { createControlActivities } from './control';
 import type { ActivityDeps } from './deps';
 
@@ -120,6 +121,10 @@ export function createSendAttempt(deps: ActivityDeps) {
         durationMs: 0,
       });
       if (claimed) return resultOfExisting(input, claimed, attemptTry.signal);
+      // The pause boundary: a PATCH inactive stored before this read stops the attempt; one stored after it
+      // finds the attempt already `sending` (README: what pausing guarantees).
+      const withdrawn = await withdrawIfPaused(input, attemptTry);
+      if (withdrawn) return withdrawn;
 
       const sent = await deps.sender.send({
         url: loaded.webhook.url,
@@ -140,14 +145,13 @@ export function createSendAttempt(deps: ActivityDeps) {
     });
   }
 
-  /** Stage 1: the webhook and the stored body. A missing or (for automatic attempts) inactive webhook sends nothing. */
+  /** Stage 1: the webhook and the stored body. A missing or inactive webhook sends nothing (a test event goes anyway). */
   async function load(input: SendAttemptInput): Promise<Loaded | AttemptResult> {
     const webhook = await deps.store.webhooks.findById(input.webhookId);
     if (!webhook) return { kind: 'webhook_deleted' };
     deps.streaklessWebhooks?.observe(webhook);
-    if (webhook.status !== 'active' && input.trigger === 'automatic') {
-      return { kind: 'webhook_inactive', statusVersion: webhook.statusVersion ?? 0 };
-    }
+    const stopped = stoppedBy(input, webhook);
+    if (stopped) return stopped;
     const cached = deps.bodies?.get(input.eventKey);
     if (cached !== undefined) return { webhook, body: cached };
     const event = await deps.store.events.findByKey(input.eventKey);
@@ -156,6 +160,26 @@ export function createSendAttempt(deps: ActivityDeps) {
     }
     deps.bodies?.set(input.eventKey, event.body);
     return { webhook, body: event.body };
+  }
+
+  /** Why this attempt may not be sent to the webhook as it is now, if it may not. */
+  function stoppedBy(input: SendAttemptInput, webhook: WebhookRecord | null): AttemptResult | undefined {
+    if (!webhook) return { kind: 'webhook_deleted' };
+    if (webhook.status === 'active' || isTestEventKey(input.eventKey)) return undefined;
+    return { kind: 'webhook_inactive', statusVersion: webhook.statusVersion ?? 0 };
+  }
+
+  /**
+   * Stage 2b: the webhook's status read again once the claim is stored. Paused (or deleted) in between: the
+   * claim is taken back, nothing is sent, and the number stays free for the attempt made after a resume.
+   */
+  async function withdrawIfPaused(input: SendAttemptInput, attemptTry: Try): Promise<AttemptResult | undefined> {
+    if (isTestEventKey(input.eventKey)) return undefined;
+    const stopped = stoppedBy(input, await deps.store.webhooks.findById(input.webhookId));
+    if (!stopped) return undefined;
+    await deps.store.deliveries.withdrawAttempt(input.deliveryId, input.attempt, attemptTry.claimId);
+    log.info({ deliveryId: input.deliveryId, attempt: input.attempt }, 'attempt withdrawn: the webhook was paused');
+    return stopped;
   }
 
   function attemptBase(input: SendAttemptInput, webhook: WebhookRecord, startedAt: Date) {

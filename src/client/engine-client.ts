@@ -2,7 +2,6 @@
  * The engine's client side, used by the API and the tests: publish platform events, pause and resume a
  * webhook's deliveries, redeliver. Everything goes through Temporal so nothing accepted can be lost.
  */
-import crypto from 'node:crypto';
 import {
   WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
@@ -25,7 +24,7 @@ import { attemptResult, outcomeOfRecord } from '../delivery/outcome';
 import { deliverySummary, endpointTarget } from '../delivery/summary';
 import { sampleDocument } from '../events/sample-document';
 import { sampleOperationalBody } from '../operations/operational-events';
-import { deliveryIdFor } from '../ids';
+import { deliveryIdFor, testEventId } from '../ids';
 import { eventKey } from '../store/event-repository';
 import { deliveryWorkflowId } from '../workflows/ids';
 import { cancelSignal, redeliverUpdate, retryNowSignal } from '../workflows/messages';
@@ -99,7 +98,7 @@ export function createEngineClient(deps: EngineClientDeps) {
     const webhook = await deps.store.webhooks.findForTenant(tenantId, webhookId);
     if (!webhook) throw new NotFoundError('webhook');
     const now = new Date();
-    const eventId = `test_${crypto.randomUUID()}`;
+    const eventId = testEventId();
     const key = eventKey(tenantId, eventId);
     const body = isOperationalEvent(webhook.event)
       ? JSON.stringify(sampleOperationalBody(webhook.event, { ...webhook, _id: `wh_sample`, url: webhook.url }, now))

@@ -135,6 +135,11 @@ export class DeliveryRepository {
     }
   }
 
+  /** Takes back a claim nothing was sent under (the webhook was paused after it was read): only our own. */
+  async withdrawAttempt(deliveryId: string, attempt: number, claimId: string): Promise<void> {
+    await this.attempts.deleteOne({ _id: attemptId(deliveryId, attempt), state: 'sending', claimId });
+  }
+
   /** Writes the outcome of a claimed attempt, only if this try still holds the claim (no stale write). */
   async completeAttempt(
     deliveryId: string,
