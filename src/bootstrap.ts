@@ -14,7 +14,7 @@ import { startOpenDeliveriesGauge } from './metrics/open-deliveries';
 import { startMetricsServer } from './metrics/server';
 import { ensureReconcileSchedule } from './temporal/reconcile-schedule';
 import type { Logger } from './logger';
-import { createStore, type Store } from './store';
+import { storeFor, type Store } from './store';
 import { StoreCommandWatch } from './store/command-watch';
 import { connectMongo, ensureIndexes } from './store/mongo';
 import { createEngineWorker } from './temporal/engine-worker';
@@ -78,7 +78,7 @@ export async function openStore(
   mongo.once('close', () => watch.stop());
   const db = mongo.db(config.MONGODB_DB);
   await ensureIndexes(db);
-  return { mongo, store: createStore(db, watch) };
+  return { mongo, store: await storeFor(db, watch) };
 }
 
 export interface RunningWorker {

@@ -19,7 +19,7 @@ import { generateSecretsKey, type SecretBox } from '../../src/crypto/secret-box'
 import { startLocalInfra, type LocalInfra } from '../../src/infra/local-infra';
 import { LOCAL_POSTGRESQL_URL, postgresqlAnswers } from '../../src/infra/postgresql';
 import { newId } from '../../src/ids';
-import { createStore, type Store } from '../../src/store';
+import { storeFor, type Store } from '../../src/store';
 import type { DocfloDocument, PlatformEvent, WebhookRecord } from '../../src/store/model';
 import { connectMongo, ensureIndexes } from '../../src/store/mongo';
 import { sealAuth } from '../../src/webhooks/webhook-secrets';
@@ -91,7 +91,7 @@ export async function startHarness(options: {
   });
   const dbName = `harness_${crypto.randomBytes(4).toString('hex')}`;
   await ensureIndexes(mongo.db(dbName));
-  const store = createStore(mongo.db(dbName));
+  const store = await storeFor(mongo.db(dbName));
   const secretsKey = generateSecretsKey();
   const ca = await createCA({
     organization: 'Docflo harness CA',

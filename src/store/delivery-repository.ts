@@ -1,5 +1,6 @@
 /** Deliveries (one event to one webhook) and their attempts (one HTTP request each). */
 import { MongoBulkWriteError, MongoServerError, type Collection, type Filter, type WriteError } from 'mongodb';
+import { GuardedWrites } from './guarded-writes';
 import { OPEN_DELIVERY_STATUSES, type AttemptRecord, type DeliveryRecord, type DeliveryStatus } from './model';
 
 export interface DeliveryListFilter {
@@ -45,6 +46,7 @@ export class DeliveryRepository {
   constructor(
     private readonly deliveries: Collection<DeliveryRecord>,
     private readonly attempts: Collection<AttemptRecord>,
+    private readonly guarded: GuardedWrites = new GuardedWrites('atomic'),
   ) {}
 
   /** Creates the delivery unless it exists (dispatch may run twice); never overwrites progress. */
@@ -137,7 +139,7 @@ export class DeliveryRepository {
 
   /** Takes back a claim nothing was sent under (the webhook was paused after it was read): only our own. */
   async withdrawAttempt(deliveryId: string, attempt: number, claimId: string): Promise<void> {
-    await this.attempts.deleteOne({ _id: attemptId(deliveryId, attempt), state: 'sending', claimId });
+    await this.guarded.delete(this.attempts, attemptId(deliveryId, attempt), { state: 'sending', claimId });
   }
 
   /** Writes the outcome of a claimed attempt, only if this try still holds the claim (no stale write). */
@@ -147,11 +149,13 @@ export class DeliveryRepository {
     claimId: string,
     outcome: AttemptOutcomeFields,
   ): Promise<boolean> {
-    const result = await this.attempts.updateOne(
-      { _id: attemptId(deliveryId, attempt), state: 'sending', claimId },
+    const result = await this.guarded.update(
+      this.attempts,
+      attemptId(deliveryId, attempt),
+      { state: 'sending', claimId },
       { $set: { ...withoutUndefined(outcome), state: 'done' } },
     );
-    return result.matchedCount === 1;
+    return result.matched;
   }
 
   /**
@@ -159,8 +163,10 @@ export class DeliveryRepository {
    * outcome unknown, never sent again under this number. False when the claimant finished first.
    */
   async interruptAttempt(deliveryId: string, attempt: number, now: Date): Promise<boolean> {
-    const result = await this.attempts.updateOne(
-      { _id: attemptId(deliveryId, attempt), state: 'sending' },
+    const result = await this.guarded.update(
+      this.attempts,
+      attemptId(deliveryId, attempt),
+      { state: 'sending' },
       {
         $set: {
           state: 'done',
@@ -172,7 +178,7 @@ export class DeliveryRepository {
         },
       },
     );
-    return result.matchedCount === 1;
+    return result.matched;
   }
 
   async findAttemptForRequest(deliveryId: string, requestId: string): Promise<AttemptRecord | null> {
@@ -186,11 +192,8 @@ export class DeliveryRepository {
   async recordState(id: string, attempt: number, change: DeliveryChange, now: Date): Promise<boolean> {
     const { nextAttemptAt, ...rest } = change;
     const set = { ...withoutUndefined(rest), updatedAt: now, ...(nextAttemptAt ? { nextAttemptAt } : {}) };
-    const result = await this.deliveries.updateOne(
-      { _id: id, attemptCount: { $lte: attempt } },
-      nextAttemptAt === null ? { $set: set, $unset: { nextAttemptAt: '' } } : { $set: set },
-    );
-    return result.matchedCount === 1;
+    const update = nextAttemptAt === null ? { $set: set, $unset: { nextAttemptAt: '' as const } } : { $set: set };
+    return (await this.guarded.update(this.deliveries, id, { attemptCount: { $lte: attempt } }, update)).matched;
   }
 
   /** Records that say open and have not changed since `before`, in ID order: what the reconciler checks. */
@@ -221,9 +224,18 @@ export class DeliveryRepository {
     const { nextAttemptAt, ...rest } = change;
     const set = { ...withoutUndefined(rest), updatedAt: now, ...(nextAttemptAt ? { nextAttemptAt } : {}) };
     const update = nextAttemptAt === null ? { $set: set, $unset: { nextAttemptAt: '' as const } } : { $set: set };
-    // One plain update (no findAndModify: on FerretDB it costs a read and a write): first only if the status
-    // changes, which tells a state change from a repeat of the same write (a retried activity) by matchedCount.
-    if (change.status !== undefined && previousStatus !== change.status) {
+    const lookForChange = change.status !== undefined && previousStatus !== change.status;
+    if (this.guarded.mode === 'read-then-write') {
+      // The record read before the write tells a state change from a repeat of the same write.
+      const written = await this.guarded.update(this.deliveries, id, { attemptCount: { $lte: attempt } }, update);
+      return {
+        matched: written.matched,
+        statusChanged: written.matched && lookForChange && written.before?.status !== change.status,
+      };
+    }
+    // One plain update (no findAndModify): first only if the status changes, which tells a state change from a
+    // repeat of the same write (a retried activity) by matchedCount.
+    if (lookForChange) {
       const changed = await this.deliveries.updateOne(
         { _id: id, attemptCount: { $lte: attempt }, status: { $ne: change.status } },
         update,

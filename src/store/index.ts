@@ -1,6 +1,7 @@
 /** Builds the repositories over one database: the store that activities and the API are given. */
 import type { Db } from 'mongodb';
 import type { StoreCommandWatch } from './command-watch';
+import { GuardedWrites, guardModeOf, type GuardMode } from './guarded-writes';
 import { DeliveryRepository } from './delivery-repository';
 import { DocumentRepository } from './document-repository';
 import { EventRepository } from './event-repository';
@@ -23,12 +24,18 @@ export interface Store {
   commandWatch?: StoreCommandWatch;
 }
 
-export function createStore(db: Db, commandWatch?: StoreCommandWatch): Store {
+/** The store over `db`, its guarded writes fitted to the server (guardModeOf): what every process runs. */
+export async function storeFor(db: Db, commandWatch?: StoreCommandWatch): Promise<Store> {
+  return createStore(db, { commandWatch, guardMode: await guardModeOf(db) });
+}
+
+export function createStore(db: Db, options: { commandWatch?: StoreCommandWatch; guardMode?: GuardMode } = {}): Store {
   const c = collections(db);
+  const { commandWatch } = options;
   return {
     webhooks: new WebhookRepository(c.webhooks),
     events: new EventRepository(c.events),
-    deliveries: new DeliveryRepository(c.deliveries, c.attempts),
+    deliveries: new DeliveryRepository(c.deliveries, c.attempts, new GuardedWrites(options.guardMode ?? 'atomic')),
     documents: new DocumentRepository(c.documents),
     tenants: new TenantRepository(c.tenants, c.apiKeys),
     commandWatch,

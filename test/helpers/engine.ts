@@ -17,7 +17,7 @@ import type { RetryPolicy } from '../../src/delivery/retry-policy';
 import type { Resolver, SenderOptions } from '../../src/delivery/sender';
 import { ConflictError } from '../../src/errors';
 import { createLogger, type Logger } from '../../src/logger';
-import { createStore, type Store } from '../../src/store';
+import { storeFor, type Store } from '../../src/store';
 import type { DocfloDocument, PlatformEvent, WebhookRecord, WebhookStatus } from '../../src/store/model';
 import { connectMongo, ensureIndexes } from '../../src/store/mongo';
 import { sealAuth } from '../../src/webhooks/webhook-secrets';
@@ -116,7 +116,7 @@ export async function startTestEngine(options: TestEngineOptions = {}): Promise<
   const mongo: MongoClient = await connectMongo(env.mongoUri, { maxPoolSize: 10 });
   const db = mongo.db(config.MONGODB_DB);
   await ensureIndexes(db);
-  const store = createStore(db);
+  const store = await storeFor(db);
   const secrets = composeSecretBox(config);
   const logger = options.logger ?? createLogger({ level: 'silent' });
   const workerMongo = options.workerMongoUri
@@ -128,7 +128,7 @@ export async function startTestEngine(options: TestEngineOptions = {}): Promise<
   const worker = await startWorker({
     config,
     addresses,
-    store: workerMongo ? createStore(workerMongo.db(config.MONGODB_DB)) : store,
+    store: workerMongo ? await storeFor(workerMongo.db(config.MONGODB_DB)) : store,
     logger,
     overrides: { resolve: options.resolve, dial: options.dial, retryPolicy: options.retryPolicy },
   });
