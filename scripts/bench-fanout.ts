@@ -284,8 +284,15 @@ async function main(): Promise<void> {
     let lastCount = 0;
     let lastProgress = Date.now();
     const distinct = () => new Set(receiver.received.map((r) => r.deliveryId)).size;
+    let lastReport = Date.now();
     while (distinct() < expected) {
       const count = distinct();
+      if (Date.now() - lastReport >= 30_000) {
+        lastReport = Date.now();
+        say(
+          `${count}/${expected} delivered after ${round((performance.timeOrigin + performance.now() - publishedAt) / 1000)} s`,
+        );
+      }
       if (count !== lastCount) {
         lastCount = count;
         lastProgress = Date.now();

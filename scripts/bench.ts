@@ -9,11 +9,12 @@
  * Flags: --tenants 2 --webhooks 5 --events 50 (per tenant) --rate 0 (events/s, 0 = as fast as possible)
  * --concurrency 100 --workers 1 --preload 0 (older deliveries and attempts put in the store first)
  * --floor true --out bench-results/latest.json --temporal-pid <pid> --profile
+ * --shape fanout: the big fan-out instead (scripts/bench-fanout.ts, its own flags).
  * --store auto|sqlite|postgresql: the local FerretDB's backend (auto: the machine's PostgreSQL when it answers,
  * as FERRETDB_POSTGRESQL_URL or postgres://postgres@127.0.0.1:5432/postgres; else SQLite). On PostgreSQL the
  * store's CPU includes every `postgres` process of the machine.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,6 +45,18 @@ import {
 } from './lib/harness';
 import { preloadStore } from './lib/preload';
 import { childPid, readProcStats } from './lib/proc-stats';
+
+// `--shape fanout`: one tenant, 1,200 webhooks, three events through npm run dev (scripts/bench-fanout.ts).
+const shapeAt = process.argv.indexOf('--shape');
+if (shapeAt >= 0) {
+  const shape = process.argv[shapeAt + 1];
+  if (shape !== 'fanout') throw new Error(`--shape must be fanout (got ${shape})`);
+  const rest = process.argv.slice(2).filter((_, i) => i !== shapeAt - 2 && i !== shapeAt - 1);
+  const run = spawnSync('npx', ['ts-node', '--transpile-only', path.join(__dirname, 'bench-fanout.ts'), ...rest], {
+    stdio: 'inherit',
+  });
+  process.exit(run.status ?? 1);
+}
 
 const { values: flags } = parseArgs({
   options: {
