@@ -107,10 +107,19 @@ async function startDev(workDir: string, caFile: string): Promise<DevProcess> {
     output: () => output,
     async stop() {
       if (!child.pid || child.exitCode !== null) return;
+      const pid = child.pid;
       const exited = new Promise((resolve) => child.once('exit', resolve));
-      process.kill(-child.pid, 'SIGINT');
+      // The group may be gone already (npm exited first): nothing to stop then.
+      const signal = (name: NodeJS.Signals) => {
+        try {
+          process.kill(-pid, name);
+        } catch {
+          // ESRCH: no such process group.
+        }
+      };
+      signal('SIGINT');
       await Promise.race([exited, sleep(30_000)]);
-      if (child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
+      if (child.exitCode === null) signal('SIGKILL');
     },
   };
 }

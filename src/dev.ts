@@ -103,7 +103,11 @@ runUntilSignal({
         overrides: { extraCaFiles: [certs.caFile] },
       });
       stops.push(() => worker.shutdown());
-      const api = await startApi({ config, addresses, store, logger });
+      // Its own connection pool, as in production where the API is a process of its own: its requests never
+      // queue behind the worker's store commands in one pool (a 1,200-webhook fan-out held GETs for seconds).
+      const apiStore = await openStore(config, addresses.mongoUri, { logger });
+      stops.push(() => apiStore.mongo.close());
+      const api = await startApi({ config, addresses, store: apiStore.store, logger });
       stops.push(() => api.close());
       const envFile = writeDevEnv(config.DATA_DIR, {
         API: api.url,
