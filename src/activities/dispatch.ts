@@ -38,9 +38,11 @@ export function createDispatchActivities(deps: ActivityDeps) {
   const prepareEvent = createPrepareEvent(deps);
   // A local activity's retry runs in the worker whose try timed out, and that try cannot be stopped mid-write:
   // the retry waits for it and takes its result instead of writing the page over it.
-  const pageWrites = new SingleFlight<DispatchEventResult>((key) =>
-    deps.logger.warn({ page: key }, 'a page dispatch is retried while its previous try still runs: waiting for it'),
-  );
+  const pageWrites = new SingleFlight<DispatchEventResult>({
+    maxJoinMs: 10 * 60_000,
+    onJoin: (key) =>
+      deps.logger.warn({ page: key }, 'a page dispatch is retried while its previous try still runs: waiting for it'),
+  });
 
   async function dispatchPage(input: DispatchPageInput, stored?: EventRecord): Promise<DispatchPageResult> {
     const event = stored ?? (await deps.store.events.findByKey(input.eventKey));
@@ -108,7 +110,8 @@ export function createDispatchActivities(deps: ActivityDeps) {
    * built here, once.
    */
   function dispatchEvent(input: DispatchEventInput): Promise<DispatchEventResult> {
-    return pageWrites.run(`${input.eventKey}|${input.afterWebhookId ?? ''}`, () => dispatchEventOnce(input));
+    const page = `${input.eventKey}|${input.afterWebhookId ?? ''}|${input.limit}`;
+    return pageWrites.run(page, () => dispatchEventOnce(input));
   }
 
   async function dispatchEventOnce(input: DispatchEventInput): Promise<DispatchEventResult> {

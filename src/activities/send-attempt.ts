@@ -75,7 +75,9 @@ export function createSendAttempt(deps: ActivityDeps) {
   async function settleClaimedAttempt(input: SendAttemptInput): Promise<AttemptResult | null> {
     const existing = await deps.store.deliveries.findAttempt(input.deliveryId, input.attempt);
     if (!existing) return null;
-    return settleIfAsked(input, await resultOfExisting(input, existing, new AbortController().signal));
+    const result = await resultOfExisting(input, existing, new AbortController().signal);
+    // Withdrawn by its claimant (the webhook was paused): nothing was sent.
+    return result ? settleIfAsked(input, result) : null;
   }
 
   /** With settleOnDelivery, a delivered attempt records the delivery `succeeded` as the workflow would. */
@@ -103,46 +105,54 @@ export function createSendAttempt(deps: ActivityDeps) {
 
   function attemptOnce(input: SendAttemptInput): Promise<AttemptResult> {
     return underHeartbeat(async (attemptTry) => {
-      const loaded = await load(input);
-      if ('kind' in loaded) return loaded;
-      const startedAt = now();
-      // Built before the claim: a request that cannot be built (a secret that does not open) leaves no claim.
-      const headers = buildRequest(input, loaded, startedAt);
-      // Cancelled before its POST began (a local try's workflow task gone, an operator's cancel): send nothing.
-      attemptTry.signal.throwIfAborted();
-      const claimed = await deps.store.deliveries.claimAttempt({
-        ...attemptBase(input, loaded.webhook, startedAt),
-        state: 'sending',
-        claimedByTry: attemptTry.number,
-        claimId: attemptTry.claimId,
-        leaseUntil: new Date(startedAt.getTime() + leaseMs),
-        delivered: false,
-        requestHeaders: {},
-        durationMs: 0,
-      });
-      if (claimed) return resultOfExisting(input, claimed, attemptTry.signal);
-      // The pause boundary: a PATCH inactive stored before this read stops the attempt; one stored after it
-      // finds the attempt already `sending` (README: what pausing guarantees).
-      const withdrawn = await withdrawIfPaused(input, attemptTry);
-      if (withdrawn) return withdrawn;
-
-      const sent = await deps.sender.send({
-        url: loaded.webhook.url,
-        headers,
-        body: loaded.body,
-        signal: attemptTry.sendSignal,
-      });
-      const outcome = classifyOutcome(sent, now());
-      log.info(attemptLogFields(input.deliveryId, input.attempt, outcome), 'delivery attempt');
-      const recorded = await record(input, attemptTry, new Date(startedAt.getTime() + leaseMs), {
-        requestHeaders: redactHeaders(headers, loaded.webhook.auth),
-        ...recordedOutcome(sent, outcome),
-      });
-      // Another try closed this attempt while we were stopped: ours is stale, and its result is not ours to give.
-      if (!recorded) return resultOfExisting(input, await mustFind(input), attemptTry.signal);
-      deps.outcomes?.attemptRecorded(outcome);
-      return resultOf(input, outcome);
+      // Again from the webhook's status when the claim we waited on was withdrawn (its claimant saw a pause).
+      for (;;) {
+        const result = await claimAndSend(input, attemptTry);
+        if (result) return result;
+      }
     });
+  }
+
+  async function claimAndSend(input: SendAttemptInput, attemptTry: Try): Promise<AttemptResult | undefined> {
+    const loaded = await load(input);
+    if ('kind' in loaded) return loaded;
+    const startedAt = now();
+    // Built before the claim: a request that cannot be built (a secret that does not open) leaves no claim.
+    const headers = buildRequest(input, loaded, startedAt);
+    // Cancelled before its POST began (a local try's workflow task gone, an operator's cancel): send nothing.
+    attemptTry.signal.throwIfAborted();
+    const claimed = await deps.store.deliveries.claimAttempt({
+      ...attemptBase(input, loaded.webhook, startedAt),
+      state: 'sending',
+      claimedByTry: attemptTry.number,
+      claimId: attemptTry.claimId,
+      leaseUntil: new Date(startedAt.getTime() + leaseMs),
+      delivered: false,
+      requestHeaders: {},
+      durationMs: 0,
+    });
+    if (claimed) return resultOfExisting(input, claimed, attemptTry.signal);
+    // The pause boundary: a PATCH inactive stored before this read stops the attempt; one stored after it
+    // finds the attempt already `sending` (README: what pausing guarantees).
+    const withdrawn = await withdrawIfPaused(input, attemptTry);
+    if (withdrawn) return withdrawn;
+
+    const sent = await deps.sender.send({
+      url: loaded.webhook.url,
+      headers,
+      body: loaded.body,
+      signal: attemptTry.sendSignal,
+    });
+    const outcome = classifyOutcome(sent, now());
+    log.info(attemptLogFields(input.deliveryId, input.attempt, outcome), 'delivery attempt');
+    const recorded = await record(input, attemptTry, new Date(startedAt.getTime() + leaseMs), {
+      requestHeaders: redactHeaders(headers, loaded.webhook.auth),
+      ...recordedOutcome(sent, outcome),
+    });
+    // Another try closed this attempt while we were stopped: ours is stale, and its result is not ours to give.
+    if (!recorded) return resultOfExisting(input, await mustFind(input), attemptTry.signal);
+    deps.outcomes?.attemptRecorded(outcome);
+    return resultOf(input, outcome);
   }
 
   /** Stage 1: the webhook and the stored body. A missing or inactive webhook sends nothing (a test event goes anyway). */
@@ -250,12 +260,14 @@ export function createSendAttempt(deps: ActivityDeps) {
     input: SendAttemptInput,
     existing: AttemptRecord,
     signal: AbortSignal,
-  ): Promise<AttemptResult> {
-    let current = existing;
+  ): Promise<AttemptResult | undefined> {
+    let current: AttemptRecord | null = existing;
     while (current.state === 'sending' && current.leaseUntil && now() < current.leaseUntil) {
       await sleep(CLAIM_POLL_MS);
       signal.throwIfAborted();
-      current = await mustFind(input);
+      current = await deps.store.deliveries.findAttempt(input.deliveryId, input.attempt);
+      // Withdrawn: its claimant read the webhook paused and sent nothing; the number is free again.
+      if (!current) return undefined;
     }
     if (current.state === 'sending') {
       if (await deps.store.deliveries.interruptAttempt(input.deliveryId, input.attempt, now())) {

@@ -215,9 +215,23 @@ export function createEngineClient(deps: EngineClientDeps) {
    * without one, a retry is still one attempt while no other attempt has been made since.
    */
   async function redeliver(tenantId: string, deliveryId: string, idempotencyKey?: string): Promise<AttemptResult> {
+    const result = await redeliverOnce(tenantId, deliveryId, idempotencyKey);
+    // Paused (or deleted) after the check below but before the attempt started: it sent nothing.
+    if (result.kind === 'webhook_inactive') {
+      throw new ConflictStateError('the webhook was paused before the attempt started: nothing was sent');
+    }
+    if (result.kind === 'webhook_deleted') throw new NotFoundError('webhook');
+    return result;
+  }
+
+  async function redeliverOnce(tenantId: string, deliveryId: string, idempotencyKey?: string) {
     const [delivery, webhook] = await loadDelivery(tenantId, deliveryId);
     if (webhook.status !== 'active') throw new ConflictStateError('the webhook is inactive: activate it to redeliver');
-    const requestId = idempotencyKey ? `key:${idempotencyKey}` : `after:${delivery.attemptCount}`;
+    // Without a key, the status version is part of the request: one refused by a pause is not the answer
+    // Temporal repeats for the same request after a resume.
+    const requestId = idempotencyKey
+      ? `key:${idempotencyKey}`
+      : `after:${delivery.attemptCount}:v${webhook.statusVersion ?? 0}`;
     const answered = await deps.store.deliveries.findAttemptForRequest(delivery._id, requestId);
     if (answered) return attemptResult(answered.attempt, outcomeOfRecord(answered), null);
     const handle = deps.temporal.workflow.getHandle(delivery.workflowId);

@@ -85,3 +85,16 @@ test('the window is configurable', async () => {
     await wide.close();
   }
 });
+
+test('an event ID starting with test_ is refused (reserved for test events, which reach inactive webhooks)', async () => {
+  const before = await storeSnapshot(t.db);
+  const res = await api.call<{ error: { details: { field: string; message: string }[] } }>('POST', '/v1/events', {
+    key: api.platformKey,
+    body: { eventId: 'test_123', tenantId: 'tenant-window', event: 'document.processed', documentId: 'doc-1' },
+  });
+  expect(res.status).toBe(400);
+  expect(res.body.error.details).toEqual([
+    expect.objectContaining({ field: 'body.eventId', message: expect.stringMatching(/test_/) as unknown }),
+  ]);
+  expect(await storeSnapshot(t.db)).toEqual(before);
+});

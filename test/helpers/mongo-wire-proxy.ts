@@ -11,7 +11,7 @@ export interface WireCommand {
   name: string;
   /** The collection it names, when its first value is a string. */
   collection?: string;
-  /** How many documents an `insert` carries (its document sequence or its `documents` array). */
+  /** How many documents an `insert` carries in its document sequence (how the driver sends insertMany). */
   documents?: number;
   at: number;
 }
@@ -58,7 +58,7 @@ export function describeMessage(message: Buffer, at: number): WireCommand {
     // The checksum, if flagged, is the last 4 bytes: stop before it.
     if ((message.readUInt32LE(16) & 1) === 1 && offset >= message.length - 4) break;
   }
-  if (command.name === 'insert' && command.documents === undefined) command.documents = sequenced;
+  if (command.name === 'insert') command.documents = sequenced;
   return command;
 }
 

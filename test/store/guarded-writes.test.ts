@@ -1,6 +1,6 @@
 /**
- * Guarded writes: the condition as a MongoDB filter and as the check on a document read by `_id` decide alike
- * (pure), and both modes keep the engine's guards on the real server: a claim written only by its holder, a
+ * Guarded writes: the condition as a filter on the server and as the check on a document read by `_id` pick
+ * the same documents, and both modes keep the engine's guards on the real server: a claim written only by its holder, a
  * state never overwritten by an older attempt, a state change told from a repeat of the same write.
  */
 import fc from 'fast-check';
@@ -61,6 +61,39 @@ afterAll(async () => {
       .dropDatabase()
       .catch(() => undefined);
   await mongo.close();
+});
+
+test('the server and guardHolds pick the same documents for every guard the engine writes under', async () => {
+  const name = uniqueId('guards');
+  databases.push(name);
+  const collection = mongo.db(name).collection<Record<string, unknown> & { _id: string }>('docs');
+  const docs: (Record<string, unknown> & { _id: string })[] = [];
+  for (const state of ['sending', 'done', undefined])
+    for (const claimId of ['c1', 'c2', undefined])
+      for (const attemptCount of [undefined, 0, 1, 2, 3])
+        for (const status of ['pending', 'retrying', 'succeeded']) {
+          const doc: Record<string, unknown> & { _id: string } = { _id: `d${docs.length}`, status };
+          if (state !== undefined) doc.state = state;
+          if (claimId !== undefined) doc.claimId = claimId;
+          if (attemptCount !== undefined) doc.attemptCount = attemptCount;
+          docs.push(doc);
+        }
+  await collection.insertMany(docs);
+  const guards = [
+    { state: 'sending', claimId: 'c1' },
+    { state: 'sending' },
+    ...[0, 1, 2, 3].map((n) => ({ attemptCount: { $lte: n } })),
+    { attemptCount: { $lte: 2 }, status: { $ne: 'retrying' } },
+    { status: { $ne: 'succeeded' } },
+  ];
+  for (const guard of guards) {
+    const byServer = (await collection.find(guard).toArray()).map((d) => d._id).sort();
+    const byCheck = docs
+      .filter((d) => guardHolds(d, guard))
+      .map((d) => d._id)
+      .sort();
+    expect([guard, byCheck]).toEqual([guard, byServer]);
+  }
 });
 
 test('FerretDB is recognised from its buildInfo: it gets read-then-write', async () => {
