@@ -93,16 +93,7 @@ export async function startHarness(options: {
   await ensureIndexes(mongo.db(dbName));
   const store = await storeFor(mongo.db(dbName));
   const secretsKey = generateSecretsKey();
-  const ca = await createCA({
-    organization: 'Docflo harness CA',
-    countryCode: 'US',
-    state: 'X',
-    locality: 'X',
-    validity: 2,
-  });
-  const leaf = await createCert({ ca, domains: ['127.0.0.1'], validity: 2 });
-  const caFile = path.join(workDir, 'ca.pem');
-  fs.writeFileSync(caFile, ca.cert);
+  const certs = await loopbackCertificates(workDir, 'Docflo harness CA');
   const taskQueue = `harness-${crypto.randomBytes(4).toString('hex')}`;
   // The same variables the spawned production workers get (spawnWorker): one config, one wiring.
   const config = loadConfig({
@@ -124,7 +115,7 @@ export async function startHarness(options: {
     dbName,
     secretsKey,
     secrets: composeSecretBox(config),
-    certs: { caFile, cert: leaf.cert, key: leaf.key, ca: ca.cert },
+    certs,
     temporal,
     engine,
     taskQueue,
@@ -141,6 +132,15 @@ export async function startHarness(options: {
       if (!options.dataDir) fs.rmSync(workDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A throwaway CA (its certificate written to `<dir>/ca.pem`) and a certificate for 127.0.0.1 signed by it. */
+export async function loopbackCertificates(dir: string, organization: string): Promise<Harness['certs']> {
+  const ca = await createCA({ organization, countryCode: 'US', state: 'X', locality: 'X', validity: 2 });
+  const leaf = await createCert({ ca, domains: ['127.0.0.1'], validity: 2 });
+  const caFile = path.join(dir, 'ca.pem');
+  fs.writeFileSync(caFile, ca.cert);
+  return { caFile, cert: leaf.cert, key: leaf.key, ca: ca.cert };
 }
 
 /** Compiles the engine (tsc + the workflow bundle) so workers run exactly what production runs. */

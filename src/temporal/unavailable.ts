@@ -6,6 +6,7 @@ import { isGrpcServiceError, type Client } from '@temporalio/client';
 import {
   MongoNetworkError,
   MongoNotConnectedError,
+  MongoServerError,
   MongoServerSelectionError,
   MongoTopologyClosedError,
 } from 'mongodb';
@@ -24,13 +25,21 @@ function causes(err: unknown): unknown[] {
   return chain;
 }
 
+/**
+ * FerretDB on SQLite, saturated: a write that waited its 10-second busy timeout for SQLite's one write lock
+ * fails with SQLITE_BUSY (a 1,200-webhook fan-out made a PATCH answer 500 after 10.7 s). Busy, not broken:
+ * the same request succeeds later.
+ */
+const STORE_BUSY = /SQLITE_BUSY|SQLITE_LOCKED|database (table )?is locked/i;
+
 export function unavailableDependency(err: unknown): 'store' | 'temporal' | undefined {
   for (const e of causes(err)) {
     if (
       e instanceof MongoNetworkError ||
       e instanceof MongoServerSelectionError ||
       e instanceof MongoNotConnectedError ||
-      e instanceof MongoTopologyClosedError
+      e instanceof MongoTopologyClosedError ||
+      (e instanceof MongoServerError && STORE_BUSY.test(e.message))
     ) {
       return 'store';
     }
