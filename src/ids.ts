@@ -19,7 +19,12 @@ export function testEventId(): string {
 
 const TEST_EVENT_PREFIX = 'test_';
 
-/** Whether an event key (`tenant:eventId`) is a test event's: those go to inactive webhooks too. */
+/** Whether an event ID is a test event's: those go to inactive webhooks too, and the platform may not use it. */
+export function isTestEventId(eventId: string): boolean {
+  return eventId.startsWith(TEST_EVENT_PREFIX);
+}
+
+/** isTestEventId of an event key (`tenant:eventId`). */
 export function isTestEventKey(eventKey: string): boolean {
-  return eventKey.slice(eventKey.indexOf(':') + 1).startsWith(TEST_EVENT_PREFIX);
+  return isTestEventId(eventKey.slice(eventKey.indexOf(':') + 1));
 }

@@ -22,8 +22,4 @@ export class SingleFlight<T> {
     this.running.set(key, entry);
     return entry.run;
   }
-
-  get size(): number {
-    return this.running.size;
-  }
 }

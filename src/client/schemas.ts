@@ -1,6 +1,6 @@
 /** Input schemas shared by the client module and the API. */
 import { z } from 'zod';
-import { isTestEventKey } from '../ids';
+import { isTestEventId } from '../ids';
 import { PLATFORM_EVENTS, SUBSCRIBABLE_EVENTS } from '../store/model';
 
 /**
@@ -26,7 +26,7 @@ export const subscribableEventSchema = z.enum(SUBSCRIBABLE_EVENTS).meta({
 
 export const publishEventSchema = z.object({
   // `test_` marks the engine's own test events (POST /v1/webhooks/{id}/test), the one kind sent to an inactive webhook.
-  eventId: idSchema.refine((id) => !isTestEventKey(`:${id}`), 'must not start with "test_" (reserved for test events)'),
+  eventId: idSchema.refine((id) => !isTestEventId(id), 'must not start with "test_" (reserved for test events)'),
   tenantId: idSchema,
   event: platformEventSchema,
   documentId: idSchema,

@@ -85,12 +85,7 @@ export class DeliveryRepository {
 
   /** Sets the given fields; `nextAttemptAt: null` clears it. */
   async update(id: string, change: DeliveryChange, now: Date): Promise<void> {
-    const { nextAttemptAt, ...rest } = change;
-    const set = { ...withoutUndefined(rest), updatedAt: now, ...(nextAttemptAt ? { nextAttemptAt } : {}) };
-    await this.deliveries.updateOne(
-      { _id: id },
-      nextAttemptAt === null ? { $set: set, $unset: { nextAttemptAt: '' } } : { $set: set },
-    );
+    await this.deliveries.updateOne({ _id: id }, stateUpdate(change, now));
   }
 
   /** Deliveries of a webhook that a workflow may still be working on: the ones to pause or resume. */
@@ -190,9 +185,7 @@ export class DeliveryRepository {
    * stale writer (an old run, a late local activity) can never overwrite a newer state.
    */
   async recordState(id: string, attempt: number, change: DeliveryChange, now: Date): Promise<boolean> {
-    const { nextAttemptAt, ...rest } = change;
-    const set = { ...withoutUndefined(rest), updatedAt: now, ...(nextAttemptAt ? { nextAttemptAt } : {}) };
-    const update = nextAttemptAt === null ? { $set: set, $unset: { nextAttemptAt: '' as const } } : { $set: set };
+    const update = stateUpdate(change, now);
     return (await this.guarded.update(this.deliveries, id, { attemptCount: { $lte: attempt } }, update)).matched;
   }
 
@@ -221,9 +214,7 @@ export class DeliveryRepository {
     /** The status the writer last recorded: when it is the same, no status change is looked for. */
     previousStatus?: DeliveryStatus,
   ): Promise<{ matched: boolean; statusChanged: boolean }> {
-    const { nextAttemptAt, ...rest } = change;
-    const set = { ...withoutUndefined(rest), updatedAt: now, ...(nextAttemptAt ? { nextAttemptAt } : {}) };
-    const update = nextAttemptAt === null ? { $set: set, $unset: { nextAttemptAt: '' as const } } : { $set: set };
+    const update = stateUpdate(change, now);
     const lookForChange = change.status !== undefined && previousStatus !== change.status;
     if (this.guarded.mode === 'read-then-write') {
       // The record read before the write tells a state change from a repeat of the same write.
@@ -297,6 +288,13 @@ export class DeliveryRepository {
     if (afterId) filter._id = { $gt: afterId };
     return this.deliveries.find(filter).sort({ _id: 1 }).limit(limit).toArray();
   }
+}
+
+/** The update a state change makes: the fields given, `updatedAt`, and `nextAttemptAt: null` as an unset. */
+function stateUpdate(change: DeliveryChange, now: Date) {
+  const { nextAttemptAt, ...rest } = change;
+  const set = { ...withoutUndefined(rest), updatedAt: now, ...(nextAttemptAt ? { nextAttemptAt } : {}) };
+  return nextAttemptAt === null ? { $set: set, $unset: { nextAttemptAt: '' as const } } : { $set: set };
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

@@ -57,7 +57,7 @@ async function webhookWithEvent(reply: () => Reply) {
   };
   const patch = (status: 'active' | 'inactive') =>
     api.call('PATCH', `/v1/webhooks/${created.body.id}`, { key, body: { status } });
-  return { receiver, tenantId, publish, patch };
+  return { receiver, tenantId, key, publish, patch };
 }
 
 test('an attempt that read the webhook as active but had not started when PATCH inactive answered sends nothing', async () => {
@@ -106,5 +106,31 @@ test('an attempt already sending when PATCH inactive answers completes and is re
   expect(attempts[0]?.startedAt.getTime()).toBeLessThan(answeredAt);
   await sleep(4_000); // the retry schedule's first retry and two pause re-checks
   expect(receiver.requests).toHaveLength(1);
+  await receiver.close();
+});
+
+test('a manual redelivery caught by a pause between its read and its claim answers 409 and sends nothing', async () => {
+  const { receiver, tenantId, publish, patch, key } = await webhookWithEvent(() => ({ status: 200 }));
+  const eventId = await publish();
+  const delivery = await deliveryIn(tenantId, eventId, ['succeeded']);
+  expect(receiver.requests).toHaveLength(1);
+
+  proxy.hold(isClaim);
+  const redelivery = api.call<{ error: { code: string; message: string } }>(
+    'POST',
+    `/v1/deliveries/${delivery._id}/redeliver`,
+    { key },
+  );
+  await eventually(() => Promise.resolve(proxy.held().some(isClaim) ? true : undefined), 15_000, 'the claim');
+  expect((await patch('inactive')).status).toBe(200);
+  proxy.release();
+
+  const refused = await redelivery;
+  expect(refused.status).toBe(409);
+  expect(refused.body.error.message).toMatch(/paused before the attempt started: nothing was sent/);
+  await sleep(1_000);
+  expect(receiver.requests).toHaveLength(1);
+  expect(await t.store.deliveries.listAttempts(delivery._id)).toHaveLength(1);
+  expect(await t.store.deliveries.findById(delivery._id)).toMatchObject({ status: 'succeeded', attemptCount: 1 });
   await receiver.close();
 });
