@@ -7,6 +7,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { createActivities } from './activities';
+import type { DeliveryInputDeps } from './activities/delivery-input';
 import { BodyCache } from './activities/body-cache';
 import type { ApiDeps } from './api/deps';
 import { createEngineClient, type EngineClient } from './client/engine-client';
@@ -43,14 +44,28 @@ export function allowedCidrsOf(config: Config): ReturnType<typeof parseCidrs> {
   return parseCidrs(config.DELIVERY_ALLOWED_CIDRS);
 }
 
-export function composeEngineClient(config: Config, services: { temporal: Client; store: Store }): EngineClient {
+export function composeEngineClient(
+  config: Config,
+  services: { temporal: Client; store: Store },
+  retryPolicy?: Partial<RetryPolicy>,
+): EngineClient {
   return createEngineClient({
     temporal: services.temporal,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     store: services.store,
-    defaultRetrySchedule: retryScheduleOf(config),
+    deliveryDefaults: deliveryDefaultsOf(config, retryPolicy),
     publishTimeoutMs: config.EVENT_PUBLISH_TIMEOUT_MS,
   });
+}
+
+/** What every delivery workflow's input takes from the configuration, whoever starts it. */
+export function deliveryDefaultsOf(config: Config, retryPolicy: Partial<RetryPolicy> = {}): DeliveryInputDeps {
+  return {
+    defaultRetrySchedule: retryScheduleOf(config),
+    retryPolicy: { ...DEFAULT_RETRY_POLICY, ...retryPolicy },
+    pauseRecheckSeconds: config.DELIVERY_PAUSE_RECHECK,
+    pauseRecheckMaxSeconds: Math.max(config.DELIVERY_PAUSE_RECHECK, config.DELIVERY_PAUSE_RECHECK_MAX),
+  };
 }
 
 export interface ApiServices {
@@ -129,7 +144,7 @@ export function composeWorkerActivities(
   const sender = composeSender(config, overrides);
   const metrics = withStoreMetrics(createWorkerMetrics(), services.store);
   // Auto-disable sets a webhook inactive through the same durable path as an operator's PATCH.
-  const engine = composeEngineClient(config, services);
+  const engine = composeEngineClient(config, services, overrides.retryPolicy);
   const streaklessWebhooks = new StreaklessWebhooks();
   const autoDisable = createAutoDisable({
     store: services.store,
@@ -151,9 +166,7 @@ export function composeWorkerActivities(
     sendTimeoutMs: config.DELIVERY_TIMEOUT_MS,
     secrets: composeSecretBox(config),
     logger: services.logger,
-    retryPolicy: { ...DEFAULT_RETRY_POLICY, ...overrides.retryPolicy },
-    defaultRetrySchedule: retryScheduleOf(config),
-    pauseRecheckSeconds: config.DELIVERY_PAUSE_RECHECK,
+    ...deliveryDefaultsOf(config, overrides.retryPolicy),
     temporal: services.temporal,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     bodies: new BodyCache(),

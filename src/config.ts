@@ -179,8 +179,12 @@ export const configSchema = z.object({
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).default(100),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).default(20_000),
-  /** How often a paused delivery re-reads its webhook, whatever signal was lost: e.g. 300, 30s, 5m. */
-  DELIVERY_PAUSE_RECHECK: duration.default(300),
+  /**
+   * How soon a paused delivery first re-reads its webhook, whatever signal was lost: e.g. 300, 30s, 5m. Each
+   * re-read that finds it still inactive doubles the interval, up to DELIVERY_PAUSE_RECHECK_MAX. At least 1 s.
+   */
+  DELIVERY_PAUSE_RECHECK: duration.pipe(z.number().min(1, 'must be at least 1 second')).default(300),
+  DELIVERY_PAUSE_RECHECK_MAX: duration.pipe(z.number().min(1, 'must be at least 1 second')).default(3600),
   /** How often the reconciler repairs deliveries whose record says open while no workflow runs; 0 turns it off. */
   RECONCILE_INTERVAL: duration.default(300),
   /** Bench diagnostics: the worker counts its store commands by name and writes them here as JSON on exit. */

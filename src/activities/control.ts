@@ -1,32 +1,13 @@
 /**
- * The activities behind delivery control: the delivery workflow's record of its own state, the webhook status
+ * The activities behind delivery control: the delivery workflow's record of its own state (it is the record's
+ * only writer), the webhook status
  * a paused delivery re-reads, and the fan-out of a webhook's status change to its running deliveries.
  */
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { DeliveryStatus, PlatformEvent } from '../store/model';
-import type { WebhookStatusChange } from '../workflows/contracts';
-import { pauseSignal, resumeSignal, webhookStatusSignal } from '../workflows/messages';
+import type { RecordDeliveryStateInput, WebhookStatusChange } from '../workflows/contracts';
+import { webhookStatusSignal } from '../workflows/messages';
 import type { ActivityDeps } from './deps';
-
-export interface RecordDeliveryStateInput {
-  deliveryId: string;
-  /** The attempt this state follows: the write is skipped if a later attempt is already recorded. */
-  attempt: number;
-  status: DeliveryStatus;
-  lastAttemptAt?: string;
-  lastStatusCode?: number;
-  lastError?: string;
-  /** ISO time of the next automatic attempt; null clears it. */
-  nextAttemptAt?: string | null;
-  /** The status the workflow recorded before this one (absent: unknown, a change is looked for). */
-  previousStatus?: DeliveryStatus;
-  /** For the outcome hooks (metrics, auto-disable), so they need no read of the delivery. */
-  webhookId: string;
-  event: PlatformEvent;
-  eventKey: string;
-  eventAcceptedAt?: string;
-}
 
 export interface FanOutInput extends WebhookStatusChange {
   webhookId: string;
@@ -45,6 +26,7 @@ export function createControlActivities(deps: ActivityDeps) {
       {
         status: input.status,
         attemptCount: input.attempt,
+        scheduleStep: input.scheduleStep,
         lastAttemptAt: input.lastAttemptAt ? new Date(input.lastAttemptAt) : undefined,
         lastStatusCode: input.lastStatusCode,
         lastError: input.lastError,
@@ -78,15 +60,14 @@ export function createControlActivities(deps: ActivityDeps) {
   }
 
   /**
-   * Hands a status version to every delivery of the webhook a workflow may be working on. Deliveries started
-   * before versioned signals get the plain pause/resume they understand. Returns how many were running.
+   * Hands a status version to every delivery of the webhook a workflow may be working on. Returns how many
+   * were running.
    */
   async function fanOutWebhookStatus(input: FanOutInput): Promise<number> {
     if (!deps.temporal) throw new Error('fanOutWebhookStatus needs a Temporal client');
     const temporal = deps.temporal;
     const open = await deps.store.deliveries.listOpenForWebhook(input.webhookId);
     const change: WebhookStatusChange = { status: input.status, version: input.version };
-    const legacy = input.status === 'active' ? resumeSignal : pauseSignal;
     let running = 0;
     for (let i = 0; i < open.length; i += FAN_OUT_CONCURRENCY) {
       heartbeat(i);
@@ -96,7 +77,6 @@ export function createControlActivities(deps: ActivityDeps) {
           const handle = temporal.workflow.getHandle(d.workflowId);
           try {
             await handle.signal(webhookStatusSignal, change);
-            await handle.signal(legacy);
             return true;
           } catch (err) {
             // Finished, or not started yet: its first attempt reads the webhook's status itself.

@@ -21,6 +21,8 @@ export interface ActivityDeps {
   defaultRetrySchedule: number[];
   /** DELIVERY_PAUSE_RECHECK in seconds: how often a paused delivery re-reads its webhook. */
   pauseRecheckSeconds?: number;
+  /** DELIVERY_PAUSE_RECHECK_MAX in seconds: the re-check's interval doubles up to this. */
+  pauseRecheckMaxSeconds?: number;
   /** For activities that message or start workflows (the status fan-out, the reconciler). */
   temporal?: Client;
   /** The task queue this worker serves: where the reconciler restarts deliveries. */

@@ -2,12 +2,12 @@
  * Pages through an event's subscribers: each active webhook gets a delivery record and a child workflow to
  * start; each inactive one gets a `skipped` record, so what it missed can be replayed later.
  */
-import { endpointTarget } from '../delivery/summary';
 import { deliveryIdFor } from '../ids';
 import type { DeliveryRecord, EventRecord } from '../store/model';
 import type { DeliveryWorkflowInput, PlatformEventInput } from '../workflows/contracts';
 import { deliveryWorkflowId } from '../workflows/ids';
 import type { ActivityDeps } from './deps';
+import { freshDeliveryInput } from './delivery-input';
 import { createPrepareEvent } from './prepare-event';
 import { SingleFlight } from './single-flight';
 
@@ -82,18 +82,7 @@ export function createDispatchActivities(deps: ActivityDeps) {
       }
       result.deliveries.push({
         workflowId,
-        input: {
-          deliveryId,
-          tenantId: event.tenantId,
-          webhookId: webhook._id,
-          eventId: event.eventId,
-          event: event.event,
-          retrySchedule: webhook.retrySchedule ?? deps.defaultRetrySchedule,
-          webhookStatusVersion: webhook.statusVersion ?? 0,
-          pauseRecheckSeconds: deps.pauseRecheckSeconds,
-          target: endpointTarget(webhook.url),
-          eventAcceptedAt: event.createdAt.toISOString(),
-        },
+        input: freshDeliveryInput({ ...record, deliveryId }, webhook, deps),
       });
     });
     // Each record created only if absent (dispatch may run twice), in inserts of bounded size.
@@ -135,9 +124,5 @@ export function createDispatchActivities(deps: ActivityDeps) {
     return { status: 'ready', ...page };
   }
 
-  async function completeEvent(input: { eventKey: string; started: number; skipped: number }): Promise<void> {
-    await deps.store.events.markDispatched(input.eventKey, input.started, input.skipped, deps.now?.() ?? new Date());
-  }
-
-  return { dispatchPage, dispatchEvent, completeEvent };
+  return { dispatchPage, dispatchEvent };
 }

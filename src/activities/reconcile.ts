@@ -1,24 +1,17 @@
 /**
- * The reconciler's activity: finds delivery records that say open while no workflow runs for them, and
- * repairs each. Causes: a run terminated by hand, a crash between writing the record and starting the run, a
- * `pending` left by a retried dispatch, a recover that lost the start race, a final write that never landed.
- * A run that completed gives its own final status; one cancelled is recorded `cancelled`; any other (never
- * started, terminated, failed, timed out) is started again under the same ID, numbering on from its attempts.
+ * The reconciler's activity: finds delivery records that say open while no workflow runs for them, and hands
+ * each back to its workflow. Causes: a run terminated by hand, a crash between writing the record and starting
+ * the run, a workflow that failed or timed out. It never writes a delivery's status: it starts a run from the
+ * record (status, attempt count, place in the schedule, the webhook's status now), which goes on from there; a
+ * run an operator cancelled, or one whose webhook is gone, is started with the cancel it missed.
  */
 import { Context } from '@temporalio/activity';
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowIdConflictPolicy,
-  WorkflowIdReusePolicy,
-  WorkflowNotFoundError,
-  type Client,
-} from '@temporalio/client';
-import type { DeliveryRecord, DeliveryStatus } from '../store/model';
-import type { DeliveryWorkflowResult, Repair } from '../workflows/contracts';
-import { deliverySearchAttributes } from '../workflows/search-attribute-keys';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { DeliveryRecord } from '../store/model';
+import type { Repair } from '../workflows/contracts';
 import { handOffWebhookStatus } from '../client/webhook-control';
-import { deliverySummary } from '../delivery/summary';
-import { continuedDeliveryInput } from './delivery-input';
+import { resumeDelivery, signalDelivery, type DeliveryTarget } from '../client/delivery-messages';
+import { continuedDeliveryInput, orphanedDeliveryInput } from './delivery-input';
 import type { ActivityDeps } from './deps';
 
 export interface ReconcileInput {
@@ -50,55 +43,34 @@ export function createReconcileActivities(deps: ActivityDeps & { taskQueue?: str
   }
 
   async function reconcileOne(temporal: Client, taskQueue: string, d: DeliveryRecord): Promise<Repair | undefined> {
-    const handle = temporal.workflow.getHandle(d.workflowId);
-    let closed: string;
-    try {
-      const description = await handle.describe();
-      closed = description.status.name;
-    } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
-      closed = 'NOT_FOUND';
-    }
+    const closed = await runStatus(temporal, d.workflowId);
     if (closed === 'RUNNING') return undefined;
-    if (closed === 'COMPLETED') {
-      const result = (await handle.result()) as DeliveryWorkflowResult;
-      await record(d, result.status);
-      return {
-        deliveryId: d._id,
-        action: 'recorded',
-        status: result.status,
-        reason: 'its run completed but the record said open',
-      };
-    }
-    if (closed === 'CANCELLED') {
-      await record(d, 'cancelled');
-      return { deliveryId: d._id, action: 'recorded', status: 'cancelled', reason: 'its run was cancelled' };
-    }
+    const target: DeliveryTarget = { temporal, taskQueue };
     const webhook = await deps.store.webhooks.findById(d.webhookId);
     if (!webhook) {
-      await record(d, 'failed', 'webhook was deleted');
-      return { deliveryId: d._id, action: 'recorded', status: 'failed', reason: 'its webhook was deleted' };
-    }
-    const input = continuedDeliveryInput(d, webhook, deps);
-    try {
-      await temporal.workflow.start('deliveryWorkflow', {
-        taskQueue,
-        workflowId: d.workflowId,
-        args: [input],
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-        typedSearchAttributes: deliverySearchAttributes(d, d.status, d.attemptCount),
-        staticSummary: deliverySummary(d.event, input.target ?? 'endpoint'),
+      await signalDelivery(target, d, orphanedDeliveryInput(d, now()), {
+        signal: 'cancel',
+        reason: 'webhook was deleted',
       });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      return { deliveryId: d._id, action: 'cancelled', reason: 'its webhook was deleted' };
     }
+    const input = continuedDeliveryInput(d, webhook, deps, now());
+    if (closed === 'CANCELLED') {
+      await signalDelivery(target, d, input, { signal: 'cancel', reason: 'cancelled by an operator' });
+      return { deliveryId: d._id, action: 'cancelled', reason: 'its run was cancelled' };
+    }
+    await resumeDelivery(target, d, input);
     const reason = closed === 'NOT_FOUND' ? 'no run was ever started' : `its run was ${closed.toLowerCase()}`;
     return { deliveryId: d._id, action: 'restarted', reason };
   }
 
-  async function record(d: DeliveryRecord, status: DeliveryStatus, lastError?: string): Promise<void> {
-    await deps.store.deliveries.recordState(d._id, d.attemptCount, { status, lastError, nextAttemptAt: null }, now());
+  async function runStatus(temporal: Client, workflowId: string): Promise<string> {
+    try {
+      return (await temporal.workflow.getHandle(workflowId).describe()).status.name;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return 'NOT_FOUND';
+      throw err;
+    }
   }
 
   /**

@@ -1,12 +1,19 @@
-/** Pages through a webhook's recoverable deliveries for the recover workflow, marking each as queued. */
-import type { RecoverWebhookInput } from '../workflows/contracts';
+/**
+ * Pages through a webhook's recoverable deliveries (failed or skipped, in a window) for the recover workflow,
+ * and asks each delivery's workflow to re-open with a fresh schedule (a `recover` signal, starting a run from
+ * the record when none runs). It writes no status: the workflow records `pending` when it re-opens.
+ */
+import type { RecoverPageResult, RecoverWebhookInput } from '../workflows/contracts';
+import { signalDelivery } from '../client/delivery-messages';
 import { continuedDeliveryInput } from './delivery-input';
 import type { ActivityDeps } from './deps';
 
-export function createClaimRecoverable(deps: ActivityDeps) {
-  return async function claimRecoverable(input: RecoverWebhookInput & { limit: number }) {
+export function createRecoverPage(deps: ActivityDeps) {
+  return async function recoverPage(input: RecoverWebhookInput & { limit: number }): Promise<RecoverPageResult> {
+    const temporal = deps.temporal;
+    if (!temporal || !deps.taskQueue) throw new Error('recoverPage needs a Temporal client and the task queue');
     const webhook = await deps.store.webhooks.findForTenant(input.tenantId, input.webhookId);
-    if (!webhook || webhook.status !== 'active') return { deliveries: [] };
+    if (!webhook || webhook.status !== 'active') return { recovered: 0 };
     const page = await deps.store.deliveries.pageRecoverable(
       input.webhookId,
       new Date(input.since),
@@ -15,16 +22,20 @@ export function createClaimRecoverable(deps: ActivityDeps) {
       input.limit,
     );
     const now = deps.now?.() ?? new Date();
-    // Marked pending before its run starts, so a second recover of the same window does not queue it twice.
     await Promise.all(
-      page.map((d) => deps.store.deliveries.update(d._id, { status: 'pending', nextAttemptAt: null }, now)),
+      page.map((d) =>
+        signalDelivery(
+          { temporal, taskQueue: deps.taskQueue as string },
+          d,
+          continuedDeliveryInput(d, webhook, deps, now),
+          {
+            signal: 'recover',
+          },
+        ),
+      ),
     );
-    const deliveries = page.map((d) => ({
-      workflowId: d.workflowId,
-      input: continuedDeliveryInput(d, webhook, deps),
-    }));
     return {
-      deliveries,
+      recovered: page.length,
       nextAfterDeliveryId: page.length === input.limit ? page[page.length - 1]?._id : undefined,
     };
   };

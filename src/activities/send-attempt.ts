@@ -11,27 +11,27 @@
  * inside the delivery's first workflow task) is cancelled with its workflow task (an eviction, a server
  * restart, a task that timed out on a busy worker) while its process lives on: it finishes the send it began
  * and records the outcome, so the retry that follows finds a result instead of an open claim.
- * Activities report outcomes and the workflow decides the delivery's status; the one exception is the first
- * local attempt's `settleOnDelivery`, which records `succeeded` as the workflow would, saving it a local activity.
+ * A local try answers `sending` once past its budget and goes on in the worker; the workflow then waits for
+ * the attempt's record with a regular try (awaitAttempt), which finds the claim and waits for its outcome.
+ * Every try returns facts (what was sent, what came back, or why nothing was sent): never a status or a retry
+ * decision, which are the workflow's (src/delivery/fate.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { AttemptFacts } from '../delivery/fate';
 import {
   attemptLogFields,
-  attemptResult,
   classifyOutcome,
   outcomeOfRecord,
   recordedOutcome,
   type ClassifiedOutcome,
 } from '../delivery/outcome';
 import { buildDeliveryHeaders, redactHeaders } from '../delivery/request';
-import { retryDelayMs } from '../delivery/retry-policy';
 import { attemptId, type AttemptOutcomeFields } from '../store/delivery-repository';
 import type { AttemptRecord, WebhookRecord } from '../store/model';
 import { liveSigningSecrets, openAuth } from '../webhooks/webhook-secrets';
-import type { AttemptResult, SendAttemptInput } from '../workflows/contracts';
+import type { SendAttemptInput, SendAttemptResult } from '../workflows/contracts';
 import { isTestEventKey } from '../ids';
-import { createControlActivities } from './control';
 import type { ActivityDeps } from './deps';
 
 const HEARTBEAT_EVERY_MS = 2_000;
@@ -61,49 +61,36 @@ export function createSendAttempt(deps: ActivityDeps) {
   const now = (): Date => deps.now?.() ?? new Date();
   const log = deps.logger.child({ module: 'send-attempt' });
   const leaseMs = deps.sendTimeoutMs + LEASE_MARGIN_MS;
-  const { recordDeliveryState } = createControlActivities(deps);
 
-  async function sendAttempt(input: SendAttemptInput): Promise<AttemptResult> {
-    return settleIfAsked(input, await attemptOnce(input));
+  /** A regular try: the attempt's facts, waiting out another try's open claim on the same number. */
+  function sendAttempt(input: SendAttemptInput): Promise<AttemptFacts> {
+    return attemptOnce(input);
   }
 
   /**
-   * For an operator's cancel that may have cut an attempt off: attempt n's outcome if a try claimed it (an
-   * open claim is waited out, as a retried try would), settled like sendAttempt's; null when no try claimed it
-   * (nothing was sent, and a cancelled try no longer will: it checks before its claim).
+   * A local try (the first attempt, inside the workflow task): its facts, or `sending` once past its budget,
+   * so no workflow task is held by a slow endpoint. The attempt goes on here and records its outcome.
    */
-  async function settleClaimedAttempt(input: SendAttemptInput): Promise<AttemptResult | null> {
-    const existing = await deps.store.deliveries.findAttempt(input.deliveryId, input.attempt);
-    if (!existing) return null;
-    const result = await resultOfExisting(input, existing, new AbortController().signal);
-    // Withdrawn by its claimant (the webhook was paused): nothing was sent.
-    return result ? settleIfAsked(input, result) : null;
-  }
-
-  /** With settleOnDelivery, a delivered attempt records the delivery `succeeded` as the workflow would. */
-  async function settleIfAsked(input: SendAttemptInput, result: AttemptResult): Promise<AttemptResult> {
-    if (result.kind !== 'delivered' || !input.settleOnDelivery) return result;
-    // The same state write the workflow would make next, conditional on the attempt number like it.
-    await recordDeliveryState({
-      deliveryId: input.deliveryId,
-      attempt: input.attempt,
-      status: 'succeeded',
-      lastAttemptAt: now().toISOString(),
-      lastStatusCode: result.statusCode,
-      lastError: '',
-      nextAttemptAt: null,
-      previousStatus: input.settleOnDelivery.previousStatus,
-      webhookId: input.webhookId,
-      event: input.event,
-      eventKey: input.eventKey,
-      eventAcceptedAt: input.settleOnDelivery.eventAcceptedAt,
+  async function sendFirstAttempt(input: SendAttemptInput): Promise<SendAttemptResult> {
+    const work = attemptOnce(input);
+    if (input.localBudgetMs === undefined) return work;
+    let timer: NodeJS.Timeout | undefined;
+    const budget = new Promise<SendAttemptResult>((resolve) => {
+      timer = setTimeout(() => resolve({ kind: 'sending', attempt: input.attempt }), input.localBudgetMs);
     });
-    return { ...result, settled: true };
+    try {
+      return await Promise.race([work, budget]);
+    } finally {
+      clearTimeout(timer);
+      work.catch((err: unknown) =>
+        log.warn({ err, deliveryId: input.deliveryId }, 'a first attempt left to finish failed'),
+      );
+    }
   }
 
-  return { sendAttempt, settleClaimedAttempt };
+  return { sendAttempt, sendFirstAttempt, awaitAttempt: sendAttempt };
 
-  function attemptOnce(input: SendAttemptInput): Promise<AttemptResult> {
+  function attemptOnce(input: SendAttemptInput): Promise<AttemptFacts> {
     return underHeartbeat(async (attemptTry) => {
       // Again from the webhook's status when the claim we waited on was withdrawn (its claimant saw a pause).
       for (;;) {
@@ -113,7 +100,9 @@ export function createSendAttempt(deps: ActivityDeps) {
     });
   }
 
-  async function claimAndSend(input: SendAttemptInput, attemptTry: Try): Promise<AttemptResult | undefined> {
+  async function claimAndSend(input: SendAttemptInput, attemptTry: Try): Promise<AttemptFacts | undefined> {
+    const answeredBefore = await requestAnsweredBefore(input, attemptTry);
+    if (answeredBefore) return answeredBefore;
     const loaded = await load(input);
     if ('kind' in loaded) return loaded;
     const startedAt = now();
@@ -152,11 +141,20 @@ export function createSendAttempt(deps: ActivityDeps) {
     // Another try closed this attempt while we were stopped: ours is stale, and its result is not ours to give.
     if (!recorded) return resultOfExisting(input, await mustFind(input), attemptTry.signal);
     deps.outcomes?.attemptRecorded(outcome);
-    return resultOf(input, outcome);
+    return factsOf(input, outcome);
+  }
+
+  /** A redelivery request an earlier attempt (of an earlier run) answered: that attempt's facts, nothing sent. */
+  async function requestAnsweredBefore(input: SendAttemptInput, attemptTry: Try): Promise<AttemptFacts | undefined> {
+    if (!input.requestId) return undefined;
+    const earlier = await deps.store.deliveries.findAttemptForRequest(input.deliveryId, input.requestId);
+    if (!earlier || earlier.attempt === input.attempt) return undefined;
+    const facts = await resultOfExisting({ ...input, attempt: earlier.attempt }, earlier, attemptTry.signal);
+    return facts?.kind === 'sent' ? { ...facts, kind: 'answered_before' } : undefined;
   }
 
   /** Stage 1: the webhook and the stored body. A missing or inactive webhook sends nothing (a test event goes anyway). */
-  async function load(input: SendAttemptInput): Promise<Loaded | AttemptResult> {
+  async function load(input: SendAttemptInput): Promise<Loaded | AttemptFacts> {
     const webhook = await deps.store.webhooks.findById(input.webhookId);
     if (!webhook) return { kind: 'webhook_deleted' };
     deps.streaklessWebhooks?.observe(webhook);
@@ -173,7 +171,7 @@ export function createSendAttempt(deps: ActivityDeps) {
   }
 
   /** Why this attempt may not be sent to the webhook as it is now, if it may not. */
-  function stoppedBy(input: SendAttemptInput, webhook: WebhookRecord | null): AttemptResult | undefined {
+  function stoppedBy(input: SendAttemptInput, webhook: WebhookRecord | null): AttemptFacts | undefined {
     if (!webhook) return { kind: 'webhook_deleted' };
     if (webhook.status === 'active' || isTestEventKey(input.eventKey)) return undefined;
     return { kind: 'webhook_inactive', statusVersion: webhook.statusVersion ?? 0 };
@@ -183,7 +181,7 @@ export function createSendAttempt(deps: ActivityDeps) {
    * Stage 2b: the webhook's status read again once the claim is stored. Paused (or deleted) in between: the
    * claim is taken back, nothing is sent, and the number stays free for the attempt made after a resume.
    */
-  async function withdrawIfPaused(input: SendAttemptInput, attemptTry: Try): Promise<AttemptResult | undefined> {
+  async function withdrawIfPaused(input: SendAttemptInput, attemptTry: Try): Promise<AttemptFacts | undefined> {
     if (isTestEventKey(input.eventKey)) return undefined;
     const stopped = stoppedBy(input, await deps.store.webhooks.findById(input.webhookId));
     if (!stopped) return undefined;
@@ -260,7 +258,7 @@ export function createSendAttempt(deps: ActivityDeps) {
     input: SendAttemptInput,
     existing: AttemptRecord,
     signal: AbortSignal,
-  ): Promise<AttemptResult | undefined> {
+  ): Promise<AttemptFacts | undefined> {
     let current: AttemptRecord | null = existing;
     while (current.state === 'sending' && current.leaseUntil && now() < current.leaseUntil) {
       await sleep(CLAIM_POLL_MS);
@@ -275,7 +273,7 @@ export function createSendAttempt(deps: ActivityDeps) {
       }
       current = await mustFind(input);
     }
-    return resultOf(input, outcomeOfRecord(current));
+    return factsOf(input, outcomeOfRecord(current));
   }
 
   async function mustFind(input: SendAttemptInput): Promise<AttemptRecord> {
@@ -284,21 +282,20 @@ export function createSendAttempt(deps: ActivityDeps) {
     return found;
   }
 
-  /** Stage 5 (classify) ends here: the outcome as the workflow sees it, with the delay before a retry. */
-  function resultOf(input: SendAttemptInput, outcome: ClassifiedOutcome): AttemptResult {
-    const retryInMs =
-      outcome.delivered || input.scheduledSeconds === undefined || !outcome.retryable
-        ? null
-        : retryDelayMs(
-            input.scheduledSeconds,
-            {
-              statusCode: outcome.statusCode,
-              timedOut: outcome.timedOut,
-              retryAfterSeconds: outcome.retryAfterSeconds,
-            },
-            deps.retryPolicy,
-          );
-    return attemptResult(input.attempt, outcome, retryInMs);
+  /** Stage 5 (classify) ends here: what was sent and what came back, for the workflow to decide on. */
+  function factsOf(input: SendAttemptInput, outcome: ClassifiedOutcome): AttemptFacts {
+    return {
+      kind: 'sent',
+      attempt: input.attempt,
+      delivered: outcome.delivered,
+      statusCode: outcome.statusCode,
+      errorClass: outcome.errorClass,
+      error: outcome.error,
+      durationMs: outcome.durationMs,
+      retryAfterSeconds: outcome.retryAfterSeconds,
+      timedOut: outcome.timedOut,
+      retryable: outcome.retryable,
+    };
   }
 }
 

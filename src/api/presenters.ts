@@ -1,7 +1,7 @@
 /** What the API shows of stored records: secrets masked, dates as ISO strings, internal fields left out. */
 import type { SecretBox } from '../crypto/secret-box';
 import type { AttemptRecord, DeliveryRecord, EventRecord, StoredAuth, WebhookRecord } from '../store/model';
-import type { AttemptResult } from '../workflows/contracts';
+import type { RedeliveryAnswer } from '../workflows/contracts';
 
 /** Shows the last four characters of a long secret, nothing of a short one. */
 export function mask(secret: string): string {
@@ -102,15 +102,18 @@ export function eventView(e: EventRecord, deliveries: DeliveryRecord[]) {
 const SNIPPET = 1024;
 
 /** An attempt's outcome for the caller who asked for it: the workflow's result plus a response snippet. */
-export function outcomeView(deliveryId: string, result: AttemptResult | undefined, attempt: AttemptRecord | null) {
+export function outcomeView(deliveryId: string, result: RedeliveryAnswer | undefined, attempt: AttemptRecord | null) {
   const made = result && (result.kind === 'delivered' || result.kind === 'failed') ? result : undefined;
   return {
     deliveryId,
+    // `in_progress`: the same request's attempt is still being sent; asking again answers its outcome.
+    status:
+      result?.kind === 'in_progress' ? ('in_progress' as const) : made?.kind === 'delivered' ? 'delivered' : 'failed',
     delivered: made?.kind === 'delivered',
-    attempt: made?.attempt ?? null,
+    attempt: made?.attempt ?? (result?.kind === 'in_progress' ? result.attempt : null),
     statusCode: made?.statusCode ?? null,
     durationMs: made?.durationMs ?? null,
     responseBody: attempt?.responseBody?.slice(0, SNIPPET) ?? null,
-    error: made?.kind === 'failed' ? made.error : result && !made ? result.kind : null,
+    error: made?.kind === 'failed' ? made.error : result && !made && result.kind !== 'in_progress' ? result.kind : null,
   };
 }

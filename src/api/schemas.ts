@@ -101,6 +101,8 @@ export const attemptSchema = z
 export const attemptOutcomeSchema = z
   .object({
     deliveryId: z.string(),
+    /** `in_progress`: a repeated request whose attempt is still being sent (ask again for its outcome). */
+    status: z.enum(['delivered', 'failed', 'in_progress']),
     delivered: z.boolean(),
     attempt: z.number().nullable(),
     statusCode: z.number().nullable(),

@@ -2,12 +2,7 @@
  * The engine's client side, used by the API and the tests: publish platform events, pause and resume a
  * webhook's deliveries, redeliver. Everything goes through Temporal so nothing accepted can be lost.
  */
-import {
-  WorkflowIdConflictPolicy,
-  WorkflowIdReusePolicy,
-  WorkflowNotFoundError,
-  type Client,
-} from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Store } from '../store';
 import {
   isOperationalEvent,
@@ -17,17 +12,20 @@ import {
   type WebhookStatus,
 } from '../store/model';
 import { handOffWebhookStatus } from './webhook-control';
-import type { AttemptResult, DeliveryWorkflowInput } from '../workflows/contracts';
+import type { RedeliveryAnswer } from '../workflows/contracts';
 import type { deliveryWorkflow, recoverWebhookWorkflow } from '../workflows';
 import { buildPayload, serializePayload } from '../delivery/payload';
-import { attemptResult, outcomeOfRecord } from '../delivery/outcome';
+import { answerOfRecord } from '../delivery/outcome';
 import { deliverySummary, endpointTarget } from '../delivery/summary';
+import { continuedDeliveryInput, freshDeliveryInput, type DeliveryInputDeps } from '../activities/delivery-input';
+import { redeliverDelivery } from './delivery-messages';
 import { sampleDocument } from '../events/sample-document';
 import { sampleOperationalBody } from '../operations/operational-events';
+import { answerOf } from '../delivery/fate';
 import { deliveryIdFor, testEventId } from '../ids';
 import { eventKey } from '../store/event-repository';
 import { deliveryWorkflowId } from '../workflows/ids';
-import { cancelSignal, redeliverUpdate, retryNowSignal } from '../workflows/messages';
+import { cancelSignal, retryNowSignal } from '../workflows/messages';
 import { deliverySearchAttributes, TenantIdKey, WebhookIdKey } from '../workflows/search-attribute-keys';
 import { createEventPublisher, type PublishedEvent } from '../events/publish-event';
 import { publishEventSchema, type PublishEventInput } from './schemas';
@@ -37,7 +35,8 @@ export interface EngineClientDeps {
   temporal: Client;
   taskQueue: string;
   store: Store;
-  defaultRetrySchedule: number[];
+  /** What a delivery workflow's input takes from the configuration (schedule, retry policy, pause re-check). */
+  deliveryDefaults: DeliveryInputDeps;
   /** Bound on starting an event's workflow while the platform waits (then 503). */
   publishTimeoutMs?: number;
 }
@@ -139,22 +138,15 @@ export function createEngineClient(deps: EngineClientDeps) {
       createdAt: now,
       updatedAt: now,
     });
+    const input = freshDeliveryInput(
+      { deliveryId, tenantId, webhookId: webhook._id, eventId, event: webhook.event },
+      webhook,
+      deps.deliveryDefaults,
+    );
     const run = await deps.temporal.workflow.start<typeof deliveryWorkflow>('deliveryWorkflow', {
       taskQueue: deps.taskQueue,
       workflowId,
-      args: [
-        {
-          deliveryId,
-          tenantId,
-          webhookId: webhook._id,
-          eventId,
-          event: webhook.event,
-          retrySchedule: [],
-          mode: 'manual',
-          finishedStatus: 'failed',
-          target: endpointTarget(webhook.url),
-        },
-      ],
+      args: [{ ...input, retrySchedule: [], test: true }],
       typedSearchAttributes: deliverySearchAttributes(
         { tenantId, webhookId: webhook._id, event: webhook.event },
         'pending',
@@ -162,8 +154,8 @@ export function createEngineClient(deps: EngineClientDeps) {
       ),
       staticSummary: `test event: ${deliverySummary(webhook.event, endpointTarget(webhook.url))}`,
     });
-    const result = await run.result();
-    return { deliveryId, result: result.lastResult };
+    const { last } = await run.result();
+    return { deliveryId, result: last ? answerOf(last) : undefined };
   }
 
   /** Queues the webhook's failed and skipped deliveries of a window for re-sending; answers how many. */
@@ -209,22 +201,13 @@ export function createEngineClient(deps: EngineClientDeps) {
   }
 
   /**
-   * One manual attempt now, and its outcome. A delivery still running gets it through its own workflow (so
-   * attempts never overlap); a finished one gets a new run of the same workflow ID that makes one attempt.
-   * `idempotencyKey` (the Idempotency-Key header) makes a retried request one attempt however late it comes;
-   * without one, a retry is still one attempt while no other attempt has been made since.
+   * One manual attempt, made by the delivery's own workflow (update-with-start: the run in progress, or a run
+   * from the record when it has ended), which checks the webhook's status when it is about to send.
+   * `idempotencyKey` (the Idempotency-Key header) makes a retried request one attempt and one answer for the
+   * delivery's life (`in_progress` while that attempt is being sent); without one, a retry is still one
+   * attempt while no other attempt has been made since.
    */
-  async function redeliver(tenantId: string, deliveryId: string, idempotencyKey?: string): Promise<AttemptResult> {
-    const result = await redeliverOnce(tenantId, deliveryId, idempotencyKey);
-    // Paused (or deleted) after the check below but before the attempt started: it sent nothing.
-    if (result.kind === 'webhook_inactive') {
-      throw new ConflictStateError('the webhook was paused before the attempt started: nothing was sent');
-    }
-    if (result.kind === 'webhook_deleted') throw new NotFoundError('webhook');
-    return result;
-  }
-
-  async function redeliverOnce(tenantId: string, deliveryId: string, idempotencyKey?: string) {
+  async function redeliver(tenantId: string, deliveryId: string, idempotencyKey?: string): Promise<RedeliveryAnswer> {
     const [delivery, webhook] = await loadDelivery(tenantId, deliveryId);
     if (webhook.status !== 'active') throw new ConflictStateError('the webhook is inactive: activate it to redeliver');
     // Without a key, the status version is part of the request: one refused by a pause is not the answer
@@ -233,59 +216,25 @@ export function createEngineClient(deps: EngineClientDeps) {
       ? `key:${idempotencyKey}`
       : `after:${delivery.attemptCount}:v${webhook.statusVersion ?? 0}`;
     const answered = await deps.store.deliveries.findAttemptForRequest(delivery._id, requestId);
-    if (answered) return attemptResult(answered.attempt, outcomeOfRecord(answered), null);
-    const handle = deps.temporal.workflow.getHandle(delivery.workflowId);
-    if (await isRunning(delivery.workflowId)) {
-      try {
-        // The update ID makes a retried request the same update: Temporal runs it once and answers both.
-        return await handle.executeUpdate(redeliverUpdate, { args: [requestId], updateId: `redeliver:${requestId}` });
-      } catch (err) {
-        // It finished between our look and the update: fall through to a manual run.
-        if (await isRunning(delivery.workflowId)) throw err;
-      }
+    const answer = answered
+      ? answerOfRecord(answered)
+      : await redeliverDelivery(
+          { temporal: deps.temporal, taskQueue: deps.taskQueue },
+          delivery,
+          continuedDeliveryInput(delivery, webhook, deps.deliveryDefaults, new Date()),
+          requestId,
+        );
+    // Paused (or deleted) after the check above but before the attempt started: it sent nothing.
+    if (answer.kind === 'webhook_inactive') {
+      throw new ConflictStateError('the webhook was paused before the attempt started: nothing was sent');
     }
-    const current = (await deps.store.deliveries.findById(delivery._id)) ?? delivery;
-    const input: DeliveryWorkflowInput = {
-      deliveryId: delivery._id,
-      tenantId: delivery.tenantId,
-      webhookId: delivery.webhookId,
-      eventId: delivery.eventId,
-      event: delivery.event,
-      retrySchedule: webhook.retrySchedule ?? deps.defaultRetrySchedule,
-      attemptsSoFar: current.attemptCount,
-      mode: 'manual',
-      finishedStatus: current.status,
-      requestId,
-      webhookStatusVersion: webhook.statusVersion ?? 0,
-      target: endpointTarget(webhook.url),
-    };
-    const run = await deps.temporal.workflow.start<typeof deliveryWorkflow>('deliveryWorkflow', {
-      taskQueue: deps.taskQueue,
-      workflowId: delivery.workflowId,
-      args: [input],
-      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      typedSearchAttributes: deliverySearchAttributes(delivery, current.status, current.attemptCount),
-      staticSummary: `redelivery: ${deliverySummary(delivery.event, endpointTarget(webhook.url))}`,
-    });
-    const result = await run.result();
-    if (!result.lastResult) throw new Error(`manual run of ${delivery.workflowId} made no attempt`);
-    return result.lastResult;
+    if (answer.kind === 'webhook_deleted') throw new NotFoundError('webhook');
+    return answer;
   }
 
   async function retryNow(tenantId: string, deliveryId: string): Promise<boolean> {
     const [delivery] = await loadDelivery(tenantId, deliveryId);
     return signalIfRunning(delivery.workflowId, 'retryNow');
-  }
-
-  async function isRunning(workflowId: string): Promise<boolean> {
-    try {
-      const description = await deps.temporal.workflow.getHandle(workflowId).describe();
-      return description.status.name === 'RUNNING';
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return false;
-      throw err;
-    }
   }
 
   return { publishEvent, setWebhookStatus, deleteWebhook, sendTestEvent, recoverWebhook, redeliver, retryNow };

@@ -1,6 +1,6 @@
 /** Classifies what the sender saw into an attempt outcome: 2xx is delivered, anything else is a failed attempt. */
 import type { AttemptErrorClass, AttemptRecord } from '../store/model';
-import type { AttemptResult } from '../workflows/contracts';
+import { answerOf, type RedeliveryAnswer } from './fate';
 import { parseRetryAfter } from './retry-policy';
 import type { SendResult } from './sender';
 
@@ -97,18 +97,8 @@ export function outcomeOfRecord(
   };
 }
 
-/** What the workflow (and a redelivery's caller) gets for attempt `attempt`: `retryInMs` null when final. */
-export function attemptResult(attempt: number, outcome: ClassifiedOutcome, retryInMs: number | null): AttemptResult {
-  if (outcome.delivered) {
-    return { kind: 'delivered', attempt, statusCode: outcome.statusCode ?? 200, durationMs: outcome.durationMs };
-  }
-  return {
-    kind: 'failed',
-    attempt,
-    statusCode: outcome.statusCode,
-    errorClass: outcome.errorClass ?? 'connection',
-    error: outcome.error ?? 'failed',
-    durationMs: outcome.durationMs,
-    retryInMs,
-  };
+/** A recorded attempt as the answer to the redelivery request it made: `in_progress` while it is being sent. */
+export function answerOfRecord(a: AttemptRecord): RedeliveryAnswer {
+  if (a.state === 'sending') return { kind: 'in_progress', attempt: a.attempt };
+  return answerOf({ attempt: a.attempt, ...outcomeOfRecord(a) });
 }

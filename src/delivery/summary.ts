@@ -4,7 +4,9 @@
  * credentials or fragment), statuses, counts and times: no secret and no document field ever goes in.
  * Pure and deterministic: workflows call it.
  */
-import type { AttemptResult } from '../workflows/contracts';
+import type { SentFacts } from './fate';
+
+type LastAttempt = Pick<SentFacts, 'delivered' | 'statusCode' | 'errorClass' | 'error'>;
 
 /** `erp.example.com/webhooks`: host and path of an endpoint URL; unparseable input shows as `endpoint`. */
 export function endpointTarget(url: string): string {
@@ -30,11 +32,11 @@ export function shortTime(at: Date, now: Date): string {
 }
 
 /** Why the last attempt failed, briefly: `HTTP 401 from erp.example.com`, `timeout at erp.example.com`. */
-export function failureReason(result: AttemptResult | undefined, host: string): string {
-  if (!result || result.kind !== 'failed') return 'no attempt yet';
-  if (result.statusCode !== undefined) return `HTTP ${result.statusCode} from ${host}`;
-  if (result.errorClass === 'blocked') return result.error.replace(/^blocked:\s*/, '');
-  return `${result.errorClass} at ${host}`;
+export function failureReason(last: LastAttempt | undefined, host: string): string {
+  if (!last || last.delivered) return 'no attempt yet';
+  if (last.statusCode !== undefined) return `HTTP ${last.statusCode} from ${host}`;
+  if (last.errorClass === 'blocked') return (last.error ?? 'blocked').replace(/^blocked:\s*/, '');
+  return `${last.errorClass ?? 'connection'} at ${host}`;
 }
 
 export interface DetailsInput {
@@ -42,7 +44,9 @@ export interface DetailsInput {
   host: string;
   attempts: number;
   maxAttempts: number;
-  lastResult?: AttemptResult;
+  last?: LastAttempt;
+  /** Why it ended without an attempt of its own (cancelled, webhook deleted). */
+  reason?: string;
   nextAttemptAt?: Date;
   pausedSince?: Date;
   now: Date;
@@ -52,18 +56,20 @@ export function deliveryDetails(d: DetailsInput): string {
   const attempt = `attempt ${d.attempts} of ${d.maxAttempts}`;
   switch (d.status) {
     case 'retrying':
-      return `retrying: ${failureReason(d.lastResult, d.host)}, ${attempt}${d.nextAttemptAt ? `, next at ${shortTime(d.nextAttemptAt, d.now)}` : ''}`;
+      return `retrying: ${failureReason(d.last, d.host)}, ${attempt}${d.nextAttemptAt ? `, next at ${shortTime(d.nextAttemptAt, d.now)}` : ''}`;
     case 'paused':
       return `paused: webhook inactive${d.pausedSince ? ` since ${shortTime(d.pausedSince, d.now)}` : ''}`;
     case 'succeeded':
-      return `succeeded: ${d.lastResult?.kind === 'delivered' ? `HTTP ${d.lastResult.statusCode} from ${d.host}, ` : ''}${attempt}`;
+      return `succeeded: ${d.last?.delivered ? `HTTP ${d.last.statusCode} from ${d.host}, ` : ''}${attempt}`;
     case 'failed':
-      if (d.lastResult?.kind === 'failed' && d.lastResult.errorClass === 'blocked') {
-        return `blocked: ${failureReason(d.lastResult, d.host)}`;
+      if (d.last && !d.last.delivered && d.last.errorClass === 'blocked') {
+        return `blocked: ${failureReason(d.last, d.host)}`;
       }
-      return `failed: ${failureReason(d.lastResult, d.host)}, ${attempt}`;
+      return `failed: ${failureReason(d.last, d.host)}, ${attempt}`;
     case 'pending':
       return `pending: first attempt to ${d.host}`;
+    case 'cancelled':
+      return `cancelled: ${d.reason ?? 'cancelled'}, ${attempt}`;
     default:
       return `${d.status}: ${attempt}`;
   }

@@ -39,7 +39,7 @@ export type AttemptOutcomeFields = Pick<AttemptRecord, 'requestHeaders' | 'deliv
   >;
 
 export type DeliveryChange = Partial<
-  Pick<DeliveryRecord, 'status' | 'attemptCount' | 'lastAttemptAt' | 'lastStatusCode' | 'lastError'>
+  Pick<DeliveryRecord, 'status' | 'attemptCount' | 'scheduleStep' | 'lastAttemptAt' | 'lastStatusCode' | 'lastError'>
 > & { nextAttemptAt?: Date | null };
 
 export class DeliveryRepository {

@@ -123,9 +123,11 @@ export interface DeliveryRecord {
   /** When the event was accepted (its record's createdAt): publish-to-first-delivery latency without a read. */
   eventAcceptedAt?: Date;
   /** `skipped`: the webhook was inactive when the event occurred; kept so it can be replayed.
-   *  `cancelled`: its webhook was deleted. */
+   *  `cancelled`: its webhook was deleted, or an operator cancelled its workflow. */
   status: DeliveryStatus;
   attemptCount: number;
+  /** Failed automatic attempts: where a run restarted from this record picks up the retry schedule. */
+  scheduleStep?: number;
   lastAttemptAt?: Date;
   nextAttemptAt?: Date;
   lastStatusCode?: number;

@@ -2,7 +2,11 @@
  * What crosses the workflow/activity boundary and lands in Temporal history. IDs, statuses and numbers only:
  * no secret, credential, document field or response body ever appears here.
  */
-import type { AttemptErrorClass, AttemptTrigger, DeliveryStatus, PlatformEvent, WebhookStatus } from '../store/model';
+import type { AttemptFacts, Fate, InFlight, SentFacts, Trigger } from '../delivery/fate';
+import type { RetryPolicy } from '../delivery/retry-policy';
+import type { DeliveryStatus, PlatformEvent, WebhookStatus } from '../store/model';
+
+export type { AttemptFacts, Fate, RedeliveryAnswer, SentFacts } from '../delivery/fate';
 
 export interface PlatformEventInput {
   tenantId: string;
@@ -37,22 +41,27 @@ export interface DeliveryWorkflowInput {
   event: PlatformEvent;
   /** Seconds between automatic attempts. */
   retrySchedule: number[];
-  /** Attempts already made (a manual run of a finished delivery continues the numbering). */
-  attemptsSoFar?: number;
-  /** 'manual': one operator-requested attempt of a delivery whose automatic run has ended. */
-  mode?: 'automatic' | 'manual';
-  /** For a manual run: the status the delivery ended with, kept if the manual attempt fails. */
-  finishedStatus?: DeliveryStatus;
-  /** For a manual run: the redelivery request it answers (recorded with the attempt, for de-duplication). */
-  requestId?: string;
+  /** The 429/timeout floor, the Retry-After cap and jitter (the worker's RETRY_* settings). */
+  retryPolicy?: RetryPolicy;
   /** ISO time the event was accepted (publish-to-first-delivery latency, without a read). */
   eventAcceptedAt?: string;
   /** The endpoint's host and path (no query, no credentials), for what the Web UI shows. */
   target?: string;
-  /** The webhook's status version when this run was started: older status signals are ignored. */
+  /** A fresh delivery: the webhook was active at this status version when the event was dispatched. */
   webhookStatusVersion?: number;
-  /** A paused delivery re-reads its webhook this often (DELIVERY_PAUSE_RECHECK), whatever signal was lost. */
+  /** A paused delivery re-reads its webhook after this many seconds (DELIVERY_PAUSE_RECHECK), doubling... */
   pauseRecheckSeconds?: number;
+  /** ...up to this (DELIVERY_PAUSE_RECHECK_MAX). */
+  pauseRecheckMaxSeconds?: number;
+  /**
+   * Where this run goes on from: the fate carried by continue-as-new, or what the record says (a restart by
+   * the reconciler, a redelivery or recover of a finished delivery). Absent: a fresh delivery, due now.
+   */
+  resume?: Fate;
+  /** A test event: one attempt, sent whatever the webhook's status, never retried. */
+  test?: boolean;
+  /** Continue as new once the history holds this many events (tests lower it; DEFAULT_HISTORY_LIMIT). */
+  historyLimit?: number;
 }
 
 /** A webhook's status as of a version; a delivery applies only a version newer than the one it has. */
@@ -61,7 +70,7 @@ export interface WebhookStatusChange {
   version: number;
 }
 
-/** One attempt of a delivery (v2): everything the activity needs comes from the workflow's input, by ID. */
+/** One attempt of a delivery: everything the activity needs comes from the workflow's input, by ID. */
 export interface SendAttemptInput {
   deliveryId: string;
   webhookId: string;
@@ -69,70 +78,62 @@ export interface SendAttemptInput {
   eventKey: string;
   event: PlatformEvent;
   attempt: number;
-  trigger: AttemptTrigger;
-  /** The schedule's delay before the next attempt, when there is one: the activity returns the actual delay. */
-  scheduledSeconds?: number;
+  trigger: Trigger;
   requestId?: string;
   /**
-   * Set by the workflow for its first local attempt: on delivery the activity records the delivery
-   * `succeeded` itself (what the workflow's own state write would say), saving that write's local activity.
+   * The first attempt, run as a local activity inside the workflow task: past this many ms it answers
+   * `sending` and goes on in the worker, and the workflow waits for its record with awaitAttempt.
    */
-  settleOnDelivery?: { previousStatus?: DeliveryStatus; eventAcceptedAt?: string };
+  localBudgetMs?: number;
 }
+
+/** What sendAttempt answers: the attempt's facts, or (a local first attempt past its budget) that it is still sending. */
+export type SendAttemptResult = AttemptFacts | { kind: 'sending'; attempt: number };
 
 export interface DeliveryWorkflowResult {
   status: DeliveryStatus;
   attempts: number;
-  lastResult?: AttemptResult;
+  /** The last attempt sent (or closed), as facts. */
+  last?: SentFacts;
 }
 
-/** What the workflow does with the delivery's status if this attempt fails. */
-export type FailurePlan = { kind: 'retry'; scheduledSeconds: number } | { kind: 'final' } | { kind: 'unchanged' };
-
-export interface AttemptInput {
+/** The delivery's record as the workflow writes it (its only writer). */
+export interface RecordDeliveryStateInput {
   deliveryId: string;
+  /** The attempts this state follows: the write is skipped if the record already counts more. */
   attempt: number;
-  trigger: AttemptTrigger;
-  failurePlan: FailurePlan;
+  status: DeliveryStatus;
+  /** Failed automatic attempts: where a restarted run picks up the retry schedule. */
+  scheduleStep?: number;
+  lastAttemptAt?: string;
+  lastStatusCode?: number;
+  lastError?: string;
+  /** ISO time of the next automatic attempt; null clears it. */
+  nextAttemptAt?: string | null;
+  /** The status the workflow recorded before this one (absent: unknown, a change is looked for). */
+  previousStatus?: DeliveryStatus;
+  /** For the outcome hooks (metrics, auto-disable), so they need no read of the delivery. */
+  webhookId: string;
+  event: PlatformEvent;
+  eventKey: string;
+  eventAcceptedAt?: string;
 }
 
-export type AttemptResult =
-  | {
-      kind: 'delivered';
-      attempt: number;
-      statusCode: number;
-      durationMs: number;
-      /** The activity recorded the delivery `succeeded` (settleOnDelivery). */
-      settled?: boolean;
-    }
-  | {
-      kind: 'failed';
-      attempt: number;
-      statusCode?: number;
-      errorClass: AttemptErrorClass;
-      error: string;
-      durationMs: number;
-      /** When to retry, or null when this failure is final (schedule exhausted, not retryable, or manual). */
-      retryInMs: number | null;
-    }
-  | { kind: 'webhook_inactive'; statusVersion?: number }
-  | { kind: 'webhook_deleted' };
-
+/** What the deliveryState query shows. */
 export interface DeliveryState {
   status: DeliveryStatus;
   attempts: number;
   paused: boolean;
   nextAttemptAt?: string;
-  lastResult?: AttemptResult;
-  /** The webhook status (and its version) the delivery acts on; absent in v1 runs. */
-  webhook?: WebhookStatusChange;
+  inFlight?: InFlight;
+  last?: SentFacts;
+  webhook: Fate['webhook'];
 }
 
 /** What the reconciler did about one delivery whose record said open while no workflow ran. */
 export interface Repair {
   deliveryId: string;
-  action: 'restarted' | 'recorded';
-  status?: DeliveryStatus;
+  action: 'restarted' | 'cancelled';
   reason: string;
 }
 
@@ -144,4 +145,10 @@ export interface RecoverWebhookInput {
   until: string;
   afterDeliveryId?: string;
   queued?: number;
+}
+
+/** One page of a recover: how many deliveries were asked to re-open, and where the next page starts. */
+export interface RecoverPageResult {
+  recovered: number;
+  nextAfterDeliveryId?: string;
 }

@@ -1,79 +1,293 @@
 /**
- * The delivery workflow's state, in one holder (as in Temporal's safe-message-handlers pattern): message
- * handlers only change state through these methods, the main loop reads it. Deterministic, no I/O.
+ * Drives one run of a delivery: feeds every message (signals, updates, attempt facts, timers) to the pure state
+ * machine (src/delivery/fate.ts) one at a time, and carries out its commands. It decides nothing itself; it
+ * is the only writer of the delivery's record and search attributes, and it continues as new, carrying the
+ * fate, before its history passes the limit.
  */
+import {
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  setCurrentDetails,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  initialFate,
+  isHeld,
+  isSettled,
+  recordOf,
+  step,
+  wakeAt,
+  type Command,
+  type Fate,
+  type FateEnv,
+  type Message,
+  type RedeliveryAnswer,
+} from '../delivery/fate';
+import { DEFAULT_RETRY_POLICY } from '../delivery/retry-policy';
+import { deliveryDetails, hostOf } from '../delivery/summary';
 import type { DeliveryStatus } from '../store/model';
-import type { AttemptResult, DeliveryState, DeliveryWorkflowInput, WebhookStatusChange } from './contracts';
+import type { DeliveryState, DeliveryWorkflowInput, DeliveryWorkflowResult } from './contracts';
+import type { DeliveryActivities } from './delivery-activities';
+import { AttemptCountKey, DeliveryStatusKey, NextAttemptAtKey } from './search-attribute-keys';
+
+/** Events a run's history may hold before it continues as new (a paused delivery's re-check writes about 6). */
+export const DEFAULT_HISTORY_LIMIT = 2_000;
+const DEFAULT_RECHECK_SECONDS = 300;
+const DEFAULT_RECHECK_MAX_SECONDS = 3_600;
+/** A first attempt runs inside the workflow task for at most this long, then goes on as `sending`. */
+const LOCAL_BUDGET_MS = 2_000;
+const OPERATOR_CANCEL = 'cancelled by an operator';
 
 export class DeliveryRun {
-  status: DeliveryStatus;
-  attempts: number;
-  nextAttemptAt?: Date;
-  lastResult?: AttemptResult;
-  /** When the current pause began (workflow time). */
-  pausedSince?: Date;
-  /** Failed automatic attempts: the position in the retry schedule. */
-  automaticFailures = 0;
-  /** The webhook status this run acts on, and its version; only a newer version replaces it. */
-  webhook: WebhookStatusChange;
-  done = false;
-  cancelled = false;
-  attemptInFlight = false;
-  private inBackoff = false;
-  private retryNowRequested = false;
+  private fate: Fate;
+  private readonly inbox: Message[] = [];
+  private readonly waiters = new Map<string, ((answer: RedeliveryAnswer) => void)[]>();
+  /** The record as last written (what the store says), and its status for the outcome hooks. */
+  private recorded: string;
+  private recordedStatus: DeliveryStatus | undefined;
+  private searchable: string;
+  private recordDue = false;
+  private readDue = false;
+  private sends = 0;
+  private failure: Error | undefined;
+  private readonly eventKey: string;
 
-  constructor(input: DeliveryWorkflowInput) {
-    this.status = input.mode === 'manual' ? (input.finishedStatus ?? 'failed') : 'pending';
-    this.attempts = input.attemptsSoFar ?? 0;
-    this.webhook = { status: 'active', version: input.webhookStatusVersion ?? -1 };
+  constructor(
+    private readonly input: DeliveryWorkflowInput,
+    private readonly activities: DeliveryActivities,
+  ) {
+    this.eventKey = `${input.tenantId}:${input.eventId}`;
+    this.fate =
+      input.resume ??
+      initialFate({
+        now: Date.now(),
+        webhook: { status: 'active', version: input.webhookStatusVersion ?? -1 },
+        test: input.test,
+      });
+    // A fresh run's record says what dispatch (or the resumed record) wrote: nothing to write until it changes.
+    this.recorded = JSON.stringify(recordOf(this.fate));
+    this.recordedStatus = input.resume ? this.fate.status : 'pending';
+    this.searchable = this.searchableOf();
   }
 
-  get paused(): boolean {
-    return this.webhook.status === 'inactive' && !this.done;
+  /** Signals, updates and the query: each only queues a message; the main loop applies them in order. */
+  listen(handlers: {
+    onStatus: (fn: (change: { status: 'active' | 'inactive'; version: number }) => void) => void;
+    onCancel: (fn: (reason?: string) => void) => void;
+    onRetryNow: (fn: () => void) => void;
+    onRecover: (fn: () => void) => void;
+    onRedeliver: (fn: (requestId: string) => Promise<RedeliveryAnswer>) => void;
+    onQuery: (fn: () => DeliveryState) => void;
+  }): void {
+    handlers.onStatus((change) => this.inbox.push({ type: 'webhook', ...change, source: 'signal' }));
+    handlers.onCancel((reason) => this.inbox.push({ type: 'cancel', reason: reason ?? 'webhook was deleted' }));
+    handlers.onRetryNow(() => this.inbox.push({ type: 'retry_now' }));
+    handlers.onRecover(() => this.inbox.push({ type: 'recover' }));
+    handlers.onRedeliver(
+      (requestId) =>
+        new Promise<RedeliveryAnswer>((resolve) => {
+          this.waiters.set(requestId, [...(this.waiters.get(requestId) ?? []), resolve]);
+          this.inbox.push({ type: 'redeliver', requestId });
+        }),
+    );
+    handlers.onQuery(() => this.view());
   }
 
-  /** Applies a webhook status if it is newer than the one held; answers whether it was. */
-  applyWebhookStatus(change: WebhookStatusChange): boolean {
-    if (change.version <= this.webhook.version) return false;
-    this.webhook = { status: change.status, version: change.version };
-    return true;
+  /** The run: until the delivery is settled; an operator's cancel lets the attempt in flight finish first. */
+  async drive(): Promise<DeliveryWorkflowResult> {
+    try {
+      await this.loop();
+    } catch (err) {
+      if (!isCancellation(err)) throw err;
+      await CancellationScope.nonCancellable(async () => {
+        this.inbox.push({ type: 'cancel', reason: OPERATOR_CANCEL });
+        await this.loop();
+      });
+      throw err;
+    }
+    return { status: this.fate.status, attempts: this.fate.attempts, last: this.fate.last };
   }
 
-  /** Retry-now only cuts a backoff that is running; one that arrives during an attempt is dropped. */
-  requestRetryNow(): boolean {
-    if (!this.inBackoff) return false;
-    this.retryNowRequested = true;
-    return true;
+  private async loop(): Promise<void> {
+    this.feed({ type: 'tick' });
+    for (;;) {
+      this.drain();
+      await CancellationScope.nonCancellable(() => this.flush());
+      if (this.inbox.length > 0) continue;
+      if (isSettled(this.fate) && allHandlersFinished()) return;
+      if (this.historyFull() && this.quiet()) await this.continueAsNew();
+      const wake = wakeAt(this.fate);
+      const ready = () => this.inbox.length > 0 || (isSettled(this.fate) && allHandlersFinished());
+      const woke =
+        wake === undefined ? (await condition(ready), true) : await condition(ready, Math.max(1, wake - Date.now()));
+      if (!woke) this.inbox.push({ type: 'tick' });
+    }
   }
 
-  get retryNowPending(): boolean {
-    return this.retryNowRequested;
+  private drain(): void {
+    if (this.failure) throw this.failure;
+    for (let m = this.inbox.shift(); m; m = this.inbox.shift()) this.feed(m);
   }
 
-  enterBackoff(): void {
-    this.inBackoff = true;
-    this.retryNowRequested = false;
+  private feed(message: Message): void {
+    const { fate, commands } = step(this.fate, message, this.env());
+    this.fate = fate;
+    commands.forEach((c) => this.execute(c));
   }
 
-  leaveBackoff(): void {
-    this.inBackoff = false;
-    this.retryNowRequested = false;
+  private execute(c: Command): void {
+    switch (c.type) {
+      case 'send':
+        this.startSend(c);
+        return;
+      case 'read_webhook':
+        this.readDue = true;
+        return;
+      case 'record':
+        this.recordDue = true;
+        return;
+      case 'answer':
+        (this.waiters.get(c.requestId) ?? []).forEach((resolve) => resolve(c.answer));
+        this.waiters.delete(c.requestId);
+    }
   }
 
-  cancel(): void {
-    this.cancelled = true;
-    this.done = true;
+  /** The attempt runs beside the loop (signals and updates go on arriving); its facts come back as a message. */
+  private startSend(c: Extract<Command, { type: 'send' }>): void {
+    const args = {
+      deliveryId: this.input.deliveryId,
+      webhookId: this.input.webhookId,
+      eventKey: this.eventKey,
+      event: this.input.event,
+      attempt: c.attempt,
+      trigger: c.trigger,
+      requestId: c.requestId,
+    };
+    const local = this.sends++ === 0 && c.trigger === 'automatic';
+    const { sendAttempt, sendFirstAttempt, awaitAttempt } = this.activities;
+    CancellationScope.nonCancellable(async () => {
+      if (!local) return sendAttempt(args);
+      const first = await sendFirstAttempt({ ...args, localBudgetMs: LOCAL_BUDGET_MS });
+      return first.kind === 'sending' ? awaitAttempt(args) : first;
+    }).then(
+      (facts) => this.inbox.push({ type: 'attempted', attempt: c.attempt, facts }),
+      (err: unknown) => {
+        this.failure = err instanceof Error ? err : new Error(String(err));
+        this.inbox.push({ type: 'tick' });
+      },
+    );
   }
 
-  /** The status an attempt's own message leaves the delivery in, for what the query and the record show. */
-  view(): DeliveryState {
+  /** Writes the record when it changed, and makes the webhook read a paused delivery's re-check asked for. */
+  private async flush(): Promise<void> {
+    if (this.readDue) {
+      this.readDue = false;
+      const current = await this.activities.readWebhookStatus(this.input.webhookId);
+      this.inbox.push(current ? { type: 'webhook', ...current, source: 'read' } : { type: 'webhook_deleted' });
+    }
+    this.showDetails();
+    if (!this.recordDue) return;
+    this.recordDue = false;
+    await this.writeRecord();
+  }
+
+  private async writeRecord(): Promise<void> {
+    const record = recordOf(this.fate);
+    const text = JSON.stringify(record);
+    if (text === this.recorded) return;
+    const searchable = this.searchableOf();
+    if (searchable !== this.searchable) {
+      this.searchable = searchable;
+      upsertSearchAttributes([
+        { key: DeliveryStatusKey, value: record.status },
+        { key: AttemptCountKey, value: record.attempts },
+        { key: NextAttemptAtKey, value: record.nextAttemptAt === undefined ? null : new Date(record.nextAttemptAt) },
+      ]);
+    }
+    await this.activities.recordDeliveryState({
+      deliveryId: this.input.deliveryId,
+      attempt: record.attempts,
+      status: record.status,
+      scheduleStep: record.scheduleStep,
+      lastAttemptAt: record.lastAttemptAt === undefined ? undefined : new Date(record.lastAttemptAt).toISOString(),
+      lastStatusCode: record.lastStatusCode,
+      lastError: record.lastError,
+      nextAttemptAt: record.nextAttemptAt === undefined ? null : new Date(record.nextAttemptAt).toISOString(),
+      previousStatus: this.recordedStatus,
+      webhookId: this.input.webhookId,
+      event: this.input.event,
+      eventKey: this.eventKey,
+      eventAcceptedAt: this.input.eventAcceptedAt,
+    });
+    this.recorded = text;
+    this.recordedStatus = record.status;
+  }
+
+  private searchableOf(): string {
+    const r = recordOf(this.fate);
+    return `${r.status}|${r.attempts}|${r.nextAttemptAt ?? ''}`;
+  }
+
+  private historyFull(): boolean {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength >= (this.input.historyLimit ?? DEFAULT_HISTORY_LIMIT);
+  }
+
+  private quiet(): boolean {
+    return !this.fate.inFlight && !this.fate.reading && this.inbox.length === 0 && allHandlersFinished();
+  }
+
+  private async continueAsNew(): Promise<never> {
+    return continueAsNew<(input: DeliveryWorkflowInput) => Promise<DeliveryWorkflowResult>>({
+      ...this.input,
+      resume: this.fate,
+    });
+  }
+
+  private env(): FateEnv {
+    const floor = this.input.pauseRecheckSeconds ?? DEFAULT_RECHECK_SECONDS;
+    const ceiling = Math.max(floor, this.input.pauseRecheckMaxSeconds ?? DEFAULT_RECHECK_MAX_SECONDS);
     return {
-      status: this.status,
-      attempts: this.attempts,
-      paused: this.paused,
-      nextAttemptAt: this.nextAttemptAt?.toISOString(),
-      lastResult: this.lastResult,
-      webhook: this.webhook,
+      now: Date.now(),
+      random: Math.random,
+      schedule: this.input.retrySchedule,
+      policy: this.input.retryPolicy ?? DEFAULT_RETRY_POLICY,
+      recheck: { floorMs: floor * 1000, ceilingMs: ceiling * 1000 },
+    };
+  }
+
+  /** What the Web UI's workflow page and list show as this delivery's current details. */
+  private showDetails(): void {
+    const f = this.fate;
+    setCurrentDetails(
+      deliveryDetails({
+        status: f.status,
+        host: hostOf(this.input.target ?? 'endpoint'),
+        attempts: f.attempts,
+        maxAttempts: f.attempts - f.scheduleStep + this.input.retrySchedule.length + 1,
+        last: f.last,
+        reason: f.reason,
+        nextAttemptAt: f.nextAttemptAt === undefined ? undefined : new Date(f.nextAttemptAt),
+        pausedSince: f.pausedSince === undefined ? undefined : new Date(f.pausedSince),
+        now: new Date(),
+      }),
+    );
+  }
+
+  private view(): DeliveryState {
+    const f = this.fate;
+    return {
+      status: f.status,
+      attempts: f.attempts,
+      paused: isHeld(f) && !isSettled(f),
+      nextAttemptAt: f.nextAttemptAt === undefined ? undefined : new Date(f.nextAttemptAt).toISOString(),
+      inFlight: f.inFlight,
+      last: f.last,
+      webhook: f.webhook,
     };
   }
 }

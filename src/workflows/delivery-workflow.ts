@@ -1,16 +1,34 @@
 /**
- * deliveryWorkflow: one type name in the Web UI across releases. A run started by this release records the
- * `delivery-v2` patch marker and runs v2; a run started before it (no marker in its history) replays and
- * finishes as v1. Retire v1 as docs/operations.md says, once no v1 run can still be open.
+ * deliveryWorkflow: one event to one webhook, for as long as the delivery lives. It is the only owner of the
+ * delivery's fate: the pure state machine (src/delivery/fate.ts) decides, DeliveryRun carries it out, and
+ * everyone else (the API, the reconciler, recover, a webhook's status change) asks by a message on
+ * `delivery:<webhookId>:<eventId>` or starts it from what the record says. Attempts report facts. A paused
+ * delivery re-reads its webhook on a growing timer; the run continues as new before its history grows past
+ * its limit. Cancelled from the Web UI or CLI, it lets the attempt in flight finish and records `cancelled`
+ * unless that attempt delivered.
  */
-import { patched } from '@temporalio/workflow';
+import { setHandler } from '@temporalio/workflow';
 import type { DeliveryWorkflowInput, DeliveryWorkflowResult } from './contracts';
-import { deliveryWorkflowV1 } from './delivery-workflow-v1';
-import { deliveryWorkflowV2 } from './delivery-workflow-v2';
-
-export const DELIVERY_V2_PATCH = 'delivery-v2';
+import { deliveryActivities } from './delivery-activities';
+import { DeliveryRun } from './delivery-run';
+import {
+  cancelSignal,
+  deliveryStateQuery,
+  recoverSignal,
+  redeliverUpdate,
+  retryNowSignal,
+  webhookStatusSignal,
+} from './messages';
 
 export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<DeliveryWorkflowResult> {
-  if (patched(DELIVERY_V2_PATCH)) return deliveryWorkflowV2(input);
-  return deliveryWorkflowV1(input);
+  const run = new DeliveryRun(input, deliveryActivities);
+  run.listen({
+    onStatus: (fn) => setHandler(webhookStatusSignal, fn),
+    onCancel: (fn) => setHandler(cancelSignal, fn),
+    onRetryNow: (fn) => setHandler(retryNowSignal, fn),
+    onRecover: (fn) => setHandler(recoverSignal, fn),
+    onRedeliver: (fn) => setHandler(redeliverUpdate, fn),
+    onQuery: (fn) => setHandler(deliveryStateQuery, fn),
+  });
+  return run.drive();
 }

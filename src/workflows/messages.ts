@@ -1,19 +1,21 @@
-/** Signals, queries and updates of deliveryWorkflow. */
+/** Signals, queries and updates of deliveryWorkflow: every way the rest of the engine asks a delivery anything. */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AttemptResult, DeliveryState, WebhookStatusChange } from './contracts';
+import type { DeliveryState, RedeliveryAnswer, WebhookStatusChange } from './contracts';
 
 /**
  * The webhook's status as of a version: inactive pauses (nothing in flight is cut, no new attempt starts),
  * active resumes. Applied only when newer than the version the delivery already has.
  */
 export const webhookStatusSignal = defineSignal<[WebhookStatusChange]>('webhookStatus');
-/** Unversioned pause and resume: understood by deliveries started before webhookStatus existed, ignored since. */
-export const pauseSignal = defineSignal('pause');
-export const resumeSignal = defineSignal('resume');
-/** The webhook was deleted: stop for good (the records stay). */
-export const cancelSignal = defineSignal('cancel');
+/** Stop for good (the records stay); an attempt in flight finishes first. The reason defaults to a deleted webhook. */
+export const cancelSignal = defineSignal<[reason?: string]>('cancel');
 /** Cut the current backoff short. */
 export const retryNowSignal = defineSignal('retryNow');
-/** One manual attempt now; returns its outcome. The argument is the request's ID, kept with the attempt. */
-export const redeliverUpdate = defineUpdate<AttemptResult, [requestId: string]>('redeliver');
+/** Re-open a failed or skipped delivery with a fresh retry schedule (POST /v1/webhooks/{id}/recover). */
+export const recoverSignal = defineSignal('recover');
+/**
+ * One manual attempt, made when the webhook is active and no other attempt is in flight; answers its outcome.
+ * The argument is the request's ID: the same ID gets the same attempt and answer for the delivery's life.
+ */
+export const redeliverUpdate = defineUpdate<RedeliveryAnswer, [requestId: string]>('redeliver');
 export const deliveryStateQuery = defineQuery<DeliveryState>('deliveryState');

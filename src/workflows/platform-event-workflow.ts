@@ -7,8 +7,6 @@
 import {
   continueAsNew,
   ParentClosePolicy,
-  patched,
-  proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
   startChild,
@@ -23,11 +21,6 @@ import { deliveryWorkflow } from './delivery-workflow';
 import { deliverySearchAttributes } from './search-attribute-keys';
 
 type Activities = ReturnType<typeof createActivities>;
-
-const { prepareEvent, dispatchPage, completeEvent } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: INFRASTRUCTURE_RETRY,
-});
 
 const PAGE_SIZE = 200;
 /** Children started per run before continuing as new (the server refuses more than 2000 pending). */
@@ -47,19 +40,11 @@ const { dispatchEvent: dispatchEventDefault } = proxyLocalActivities<Activities>
   retry: INFRASTRUCTURE_RETRY,
 });
 
-export const EVENT_V2_PATCH = 'event-v2';
-
 /**
- * Runs that recorded the `event-v2` marker take the short path: per page one local activity (records in one
- * bulk write, the event marked dispatched on the last page) and the children's starts, all in one workflow
- * task, with nothing after them. Runs of the first release (no marker) replay on the original path below.
+ * Per page one local activity (the page's delivery records, and on the last page the event marked
+ * dispatched) and the children's starts, all in one workflow task, with nothing after them.
  */
 export async function platformEventWorkflow(input: PlatformEventInput): Promise<PlatformEventResult> {
-  if (patched(EVENT_V2_PATCH)) return platformEventWorkflowV2(input);
-  return platformEventWorkflowV1(input);
-}
-
-async function platformEventWorkflowV2(input: PlatformEventInput): Promise<PlatformEventResult> {
   const eventKey = `${input.tenantId}:${input.eventId}`;
   const pageSize = input.pageSize ?? PAGE_SIZE;
   const childrenPerRun = input.childrenPerRun ?? CHILDREN_PER_RUN;
@@ -113,42 +98,6 @@ function showFanOut(input: PlatformEventInput, started: number, skipped: number)
   );
 }
 
-/** FROZEN: the first release's event workflow, for its runs still open. Do not change its commands. */
-async function platformEventWorkflowV1(input: PlatformEventInput): Promise<PlatformEventResult> {
-  const eventKey = `${input.tenantId}:${input.eventId}`;
-  // Reading an optional input field issues no command: replay-safe for histories recorded without them.
-  const pageSize = input.pageSize ?? PAGE_SIZE;
-  const childrenPerRun = input.childrenPerRun ?? CHILDREN_PER_RUN;
-  if (!input.cursor) {
-    const prepared = await prepareEvent({ ...input });
-    if (prepared.status !== 'ready') return prepared.status === 'failed' ? prepared : { status: 'duplicate' };
-  }
-  let afterWebhookId = input.cursor?.afterWebhookId;
-  let started = input.cursor?.started ?? 0;
-  let skipped = input.cursor?.skipped ?? 0;
-  let startedThisRun = 0;
-
-  for (;;) {
-    const page = await dispatchPage({ eventKey, afterWebhookId, limit: pageSize });
-    skipped += page.skipped;
-    for (let i = 0; i < page.deliveries.length; i += START_CONCURRENCY) {
-      await Promise.all(
-        page.deliveries.slice(i, i + START_CONCURRENCY).map((d) => startDelivery(d.workflowId, d.input)),
-      );
-    }
-    started += page.deliveries.length;
-    startedThisRun += page.deliveries.length;
-    if (page.nextAfterWebhookId === undefined) break;
-    afterWebhookId = page.nextAfterWebhookId;
-    if (startedThisRun >= childrenPerRun) {
-      return continueAsNew<typeof platformEventWorkflow>({ ...input, cursor: { afterWebhookId, started, skipped } });
-    }
-  }
-  showFanOut(input, started, skipped);
-  await completeEvent({ eventKey, started, skipped });
-  return { status: 'dispatched', deliveriesStarted: started, deliveriesSkipped: skipped };
-}
-
 async function startDelivery(workflowId: string, input: DeliveryWorkflowInput): Promise<void> {
   try {
     await startChild(deliveryWorkflow, {
@@ -157,8 +106,7 @@ async function startDelivery(workflowId: string, input: DeliveryWorkflowInput): 
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       typedSearchAttributes: deliverySearchAttributes(input, 'pending', 0),
-      // Only inputs built by this release carry a target; older ones start as they always did.
-      ...(input.target ? { staticSummary: deliverySummary(input.event, input.target) } : {}),
+      staticSummary: deliverySummary(input.event, input.target ?? 'endpoint'),
     });
   } catch (err) {
     // Already started by an earlier run of this event (a reset or a replayed batch): nothing to do.

@@ -132,7 +132,7 @@ test('a failed manual redelivery of a failed delivery leaves it failed', async (
   const { tenantId, delivery } = await deliveryTo(receiver.url, []);
   await deliveryIn(delivery._id, ['failed']);
   const outcome = await t.engine.redeliver(tenantId, delivery._id);
-  expect(outcome).toMatchObject({ kind: 'failed', attempt: 2, statusCode: 500, retryInMs: null });
+  expect(outcome).toMatchObject({ kind: 'failed', attempt: 2, statusCode: 500 });
   expect(await t.store.deliveries.findById(delivery._id)).toMatchObject({ status: 'failed', attemptCount: 2 });
   await receiver.close();
 });
