@@ -234,7 +234,7 @@ function webhookStatus(f: Fate, m: Extract<Message, { type: 'webhook' }>, env: F
 /** A read that found the webhook still inactive: the next one comes later (doubling, up to the ceiling). */
 function backOffRecheck(f: Fate, env: FateEnv): Fate {
   if (!isHeld(f)) return f;
-  const recheckMs = Math.min((f.recheckMs ?? env.recheck.floorMs) * 2, env.recheck.ceilingMs);
+  const recheckMs = f.recheckMs === undefined ? env.recheck.floorMs : Math.min(f.recheckMs * 2, env.recheck.ceilingMs);
   return { ...f, recheckMs, recheckAt: env.now + recheckMs };
 }
 
