@@ -65,6 +65,7 @@ export function deliveryDefaultsOf(config: Config, retryPolicy: Partial<RetryPol
     retryPolicy: { ...DEFAULT_RETRY_POLICY, ...retryPolicy },
     pauseRecheckSeconds: config.DELIVERY_PAUSE_RECHECK,
     pauseRecheckMaxSeconds: Math.max(config.DELIVERY_PAUSE_RECHECK, config.DELIVERY_PAUSE_RECHECK_MAX),
+    historyLimit: config.DELIVERY_HISTORY_LIMIT,
   };
 }
 

@@ -185,6 +185,8 @@ export const configSchema = z.object({
    */
   DELIVERY_PAUSE_RECHECK: duration.pipe(z.number().min(1, 'must be at least 1 second')).default(300),
   DELIVERY_PAUSE_RECHECK_MAX: duration.pipe(z.number().min(1, 'must be at least 1 second')).default(3600),
+  /** A delivery's run continues as new once its history holds this many events (docs/operations.md). */
+  DELIVERY_HISTORY_LIMIT: z.coerce.number().int().min(50).max(40_000).default(2_000),
   /** How often the reconciler repairs deliveries whose record says open while no workflow runs; 0 turns it off. */
   RECONCILE_INTERVAL: duration.default(300),
   /** Bench diagnostics: the worker counts its store commands by name and writes them here as JSON on exit. */

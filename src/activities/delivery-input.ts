@@ -7,7 +7,7 @@ import type { ActivityDeps } from './deps';
 
 export type DeliveryInputDeps = Pick<
   ActivityDeps,
-  'defaultRetrySchedule' | 'retryPolicy' | 'pauseRecheckSeconds' | 'pauseRecheckMaxSeconds'
+  'defaultRetrySchedule' | 'retryPolicy' | 'pauseRecheckSeconds' | 'pauseRecheckMaxSeconds' | 'historyLimit'
 >;
 
 export interface DeliveryIdentity {
@@ -36,6 +36,7 @@ export function freshDeliveryInput(
     webhookStatusVersion: webhook.statusVersion ?? 0,
     pauseRecheckSeconds: deps.pauseRecheckSeconds,
     pauseRecheckMaxSeconds: deps.pauseRecheckMaxSeconds,
+    historyLimit: deps.historyLimit,
     target: endpointTarget(webhook.url),
     ...(d.eventAcceptedAt ? { eventAcceptedAt: d.eventAcceptedAt.toISOString() } : {}),
   };

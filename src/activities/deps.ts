@@ -23,6 +23,8 @@ export interface ActivityDeps {
   pauseRecheckSeconds?: number;
   /** DELIVERY_PAUSE_RECHECK_MAX in seconds: the re-check's interval doubles up to this. */
   pauseRecheckMaxSeconds?: number;
+  /** DELIVERY_HISTORY_LIMIT: a delivery's run continues as new past this many history events. */
+  historyLimit?: number;
   /** For activities that message or start workflows (the status fan-out, the reconciler). */
   temporal?: Client;
   /** The task queue this worker serves: where the reconciler restarts deliveries. */

@@ -32,6 +32,7 @@ import type { AttemptRecord, WebhookRecord } from '../store/model';
 import { liveSigningSecrets, openAuth } from '../webhooks/webhook-secrets';
 import type { SendAttemptInput, SendAttemptResult } from '../workflows/contracts';
 import { isTestEventKey } from '../ids';
+import { StoreClock } from '../store/store-clock';
 import type { ActivityDeps } from './deps';
 
 const HEARTBEAT_EVERY_MS = 2_000;
@@ -61,6 +62,9 @@ export function createSendAttempt(deps: ActivityDeps) {
   const now = (): Date => deps.now?.() ?? new Date();
   const log = deps.logger.child({ module: 'send-attempt' });
   const leaseMs = deps.sendTimeoutMs + LEASE_MARGIN_MS;
+  // Leases are written and compared in the store's time, not this worker's (a fast clock would close an
+  // attempt still being sent): docs/operations.md, "Clocks".
+  const clock = new StoreClock(() => deps.store.serverTime(), now);
 
   /** A regular try: the attempt's facts, waiting out another try's open claim on the same number. */
   function sendAttempt(input: SendAttemptInput): Promise<AttemptFacts> {
@@ -88,16 +92,38 @@ export function createSendAttempt(deps: ActivityDeps) {
     }
   }
 
-  return { sendAttempt, sendFirstAttempt, awaitAttempt: sendAttempt };
+  /**
+   * The attempt a local try left `sending` (past its budget): its record once done. Found before anything
+   * else (the webhook may have been paused since it was sent); made here only if that try never claimed it.
+   */
+  async function awaitAttempt(input: SendAttemptInput): Promise<AttemptFacts> {
+    return underHeartbeat(
+      async (attemptTry) => (await factsOfClaim(input, attemptTry)) ?? attemptLoop(input, attemptTry),
+    );
+  }
+
+  return { sendAttempt, sendFirstAttempt, awaitAttempt };
 
   function attemptOnce(input: SendAttemptInput): Promise<AttemptFacts> {
-    return underHeartbeat(async (attemptTry) => {
-      // Again from the webhook's status when the claim we waited on was withdrawn (its claimant saw a pause).
-      for (;;) {
-        const result = await claimAndSend(input, attemptTry);
-        if (result) return result;
-      }
-    });
+    // A retried try looks for an earlier try's claim first: it may have sent before the webhook was paused.
+    return underHeartbeat(
+      async (attemptTry) =>
+        (attemptTry.number > 1 ? await factsOfClaim(input, attemptTry) : undefined) ?? attemptLoop(input, attemptTry),
+    );
+  }
+
+  /** The outcome of this attempt number's claim, when a try claimed it (an open one is waited out). */
+  async function factsOfClaim(input: SendAttemptInput, attemptTry: Try): Promise<AttemptFacts | undefined> {
+    const existing = await deps.store.deliveries.findAttempt(input.deliveryId, input.attempt);
+    return existing ? resultOfExisting(input, existing, attemptTry.signal) : undefined;
+  }
+
+  /** Again from the webhook's status when the claim we waited on was withdrawn (its claimant saw a pause). */
+  async function attemptLoop(input: SendAttemptInput, attemptTry: Try): Promise<AttemptFacts> {
+    for (;;) {
+      const result = await claimAndSend(input, attemptTry);
+      if (result) return result;
+    }
   }
 
   async function claimAndSend(input: SendAttemptInput, attemptTry: Try): Promise<AttemptFacts | undefined> {
@@ -110,12 +136,13 @@ export function createSendAttempt(deps: ActivityDeps) {
     const headers = buildRequest(input, loaded, startedAt);
     // Cancelled before its POST began (a local try's workflow task gone, an operator's cancel): send nothing.
     attemptTry.signal.throwIfAborted();
+    const leaseUntil = new Date((await clock.now()).getTime() + leaseMs);
     const claimed = await deps.store.deliveries.claimAttempt({
       ...attemptBase(input, loaded.webhook, startedAt),
       state: 'sending',
       claimedByTry: attemptTry.number,
       claimId: attemptTry.claimId,
-      leaseUntil: new Date(startedAt.getTime() + leaseMs),
+      leaseUntil,
       delivered: false,
       requestHeaders: {},
       durationMs: 0,
@@ -131,10 +158,12 @@ export function createSendAttempt(deps: ActivityDeps) {
       headers,
       body: loaded.body,
       signal: attemptTry.sendSignal,
+      // A slow claim write left less of the lease: the send ends in time for its outcome to be recorded.
+      timeoutMs: leaseUntil.getTime() - (await clock.now()).getTime() - LEASE_MARGIN_MS,
     });
     const outcome = classifyOutcome(sent, now());
     log.info(attemptLogFields(input.deliveryId, input.attempt, outcome), 'delivery attempt');
-    const recorded = await record(input, attemptTry, new Date(startedAt.getTime() + leaseMs), {
+    const recorded = await record(input, attemptTry, leaseUntil, {
       requestHeaders: redactHeaders(headers, loaded.webhook.auth),
       ...recordedOutcome(sent, outcome),
     });
@@ -239,7 +268,7 @@ export function createSendAttempt(deps: ActivityDeps) {
         // A cancelled (timed-out) regular try stops here, and so does any try past its lease: a later try
         // closes the attempt as interrupted.
         attemptTry.sendSignal.throwIfAborted();
-        if (now() >= leaseUntil) throw err;
+        if ((await clock.now()) >= leaseUntil) throw err;
         log.warn(
           { err, deliveryId: input.deliveryId, attempt: input.attempt },
           'recording the attempt failed; retrying',
@@ -260,7 +289,7 @@ export function createSendAttempt(deps: ActivityDeps) {
     signal: AbortSignal,
   ): Promise<AttemptFacts | undefined> {
     let current: AttemptRecord | null = existing;
-    while (current.state === 'sending' && current.leaseUntil && now() < current.leaseUntil) {
+    while (current.state === 'sending' && current.leaseUntil && (await clock.now()) < current.leaseUntil) {
       await sleep(CLAIM_POLL_MS);
       signal.throwIfAborted();
       current = await deps.store.deliveries.findAttempt(input.deliveryId, input.attempt);
@@ -268,7 +297,7 @@ export function createSendAttempt(deps: ActivityDeps) {
       if (!current) return undefined;
     }
     if (current.state === 'sending') {
-      if (await deps.store.deliveries.interruptAttempt(input.deliveryId, input.attempt, now())) {
+      if (await deps.store.deliveries.interruptAttempt(input.deliveryId, input.attempt, await clock.now())) {
         log.warn({ deliveryId: input.deliveryId, attempt: input.attempt }, 'attempt interrupted: not sent again');
       }
       current = await mustFind(input);

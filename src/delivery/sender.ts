@@ -23,6 +23,8 @@ export interface SendRequest {
   body: string;
   /** Aborts the request (the attempt's activity was cancelled or timed out): the receiver's connection is cut. */
   signal?: AbortSignal;
+  /** A deadline shorter than the sender's own (the claim's lease has less time left): a timeout like any other. */
+  timeoutMs?: number;
 }
 
 export type SendResult =
@@ -106,7 +108,7 @@ export function createSender(options: SenderOptions): Sender {
 async function sendOnce(dispatcher: Dispatcher, req: SendRequest, options: SenderOptions): Promise<SendResult> {
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
-  const deadline = AbortSignal.timeout(options.timeoutMs);
+  const deadline = AbortSignal.timeout(Math.max(1, Math.min(options.timeoutMs, req.timeoutMs ?? Infinity)));
   const signal = req.signal ? AbortSignal.any([deadline, req.signal]) : deadline;
   try {
     if (req.signal?.aborted) throw abortedBy(req.signal);

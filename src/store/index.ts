@@ -20,6 +20,8 @@ export interface Store {
    * readiness must touch a collection.
    */
   probe(timeoutMs: number): Promise<void>;
+  /** The store server's clock now (its `hello` reply): what claim leases are measured in (StoreClock). */
+  serverTime(): Promise<{ serverTime: Date }>;
   /** Whether the store's commands answer in time (processes started by bootstrap's openStore). */
   commandWatch?: StoreCommandWatch;
 }
@@ -39,6 +41,12 @@ export function createStore(db: Db, options: { commandWatch?: StoreCommandWatch;
     documents: new DocumentRepository(c.documents),
     tenants: new TenantRepository(c.tenants, c.apiKeys),
     commandWatch,
+    async serverTime() {
+      const hello = await db.admin().command({ hello: 1 });
+      const at = hello.localTime as unknown;
+      if (!(at instanceof Date)) throw new Error('the store did not say its time (hello.localTime)');
+      return { serverTime: at };
+    },
     async probe(timeoutMs) {
       await c.webhooks.findOne({}, { projection: { _id: 1 }, timeoutMS: timeoutMs });
     },

@@ -60,7 +60,7 @@ export interface DeliveryWorkflowInput {
   resume?: Fate;
   /** A test event: one attempt, sent whatever the webhook's status, never retried. */
   test?: boolean;
-  /** Continue as new once the history holds this many events (tests lower it; DEFAULT_HISTORY_LIMIT). */
+  /** Continue as new once the history holds this many events (DELIVERY_HISTORY_LIMIT; DEFAULT_HISTORY_LIMIT). */
   historyLimit?: number;
 }
 

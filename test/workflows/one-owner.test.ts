@@ -1,0 +1,230 @@
+/**
+ * Where two writers of a delivery's fate used to meet, each forced on the real servers (issue 17): a paused
+ * delivery restarted by the reconciler, a redelivery of an open delivery whose run is gone, a manual attempt
+ * queued behind one in flight when the webhook is paused, a delete or an operator's cancel during an attempt,
+ * repeated Idempotency-Keys, and a worker whose clock runs ahead. Each failed on the code before the delivery
+ * workflow became the only owner of its delivery's status.
+ */
+import { composeSender } from '../../src/composition';
+import { createSendAttempt } from '../../src/activities/send-attempt';
+import { createLogger } from '../../src/logger';
+import { DEFAULT_RETRY_POLICY } from '../../src/delivery/retry-policy';
+import type { DeliveryRecord, DeliveryStatus } from '../../src/store/model';
+import { eventually, startTestEngine, uniqueId, type TestEngine } from '../helpers/engine';
+import { startReceiver, type Reply } from '../helpers/receiver';
+
+let t: TestEngine;
+beforeAll(async () => {
+  t = await startTestEngine({ retrySchedule: [3600], env: { RECONCILE_INTERVAL: '2s' } });
+});
+afterAll(async () => {
+  await t.dispose();
+  await t.temporal.schedule
+    .getHandle(`docflo-reconcile:${t.taskQueue}`)
+    .delete()
+    .catch(() => undefined);
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function deliveryIn(id: string, statuses: DeliveryStatus[], timeoutMs = 30_000): Promise<DeliveryRecord> {
+  return eventually(
+    async () => {
+      const d = await t.store.deliveries.findById(id);
+      return d && statuses.includes(d.status) ? d : undefined;
+    },
+    timeoutMs,
+    `delivery ${id} to be ${statuses.join('/')}`,
+  );
+}
+
+/** A webhook answering as `reply` says, one event published to it, and its delivery record. */
+async function deliveryTo(reply: (index: number) => Reply, retrySchedule = [3600]) {
+  const receiver = await startReceiver((_req, index) => reply(index));
+  const tenantId = uniqueId('tenant');
+  const doc = await t.addDocument(tenantId);
+  const webhook = await t.addWebhook({ tenantId, url: receiver.url, event: 'document.approved', retrySchedule });
+  const eventId = uniqueId('evt');
+  await t.engine.publishEvent({ eventId, tenantId, event: 'document.approved', documentId: String(doc._id) });
+  const delivery = await eventually(async () => (await t.store.deliveries.listForEvent(`${tenantId}:${eventId}`))[0]);
+  return { receiver, tenantId, webhook, delivery, handle: t.temporal.workflow.getHandle(delivery.workflowId) };
+}
+
+/** How a redelivery request ended: its answer, or the error it was refused with. */
+async function settled<T>(promise: Promise<T>): Promise<{ value?: T; error?: Error }> {
+  try {
+    return { value: await promise };
+  } catch (err) {
+    return { error: err as Error };
+  }
+}
+
+test('a paused delivery whose workflow is terminated is restarted paused: it holds with a short history and resumes with its webhook', async () => {
+  let healthy = false;
+  const d = await deliveryTo(() => ({ status: healthy ? 200 : 503 }));
+  await deliveryIn(d.delivery._id, ['retrying']);
+  await t.engine.setWebhookStatus(d.tenantId, d.webhook._id, 'inactive');
+  await deliveryIn(d.delivery._id, ['paused']);
+  const before = (await d.handle.describe()).runId;
+  await d.handle.terminate('issue 17: an operator terminates a paused delivery');
+  const restarted = await eventually(
+    async () => {
+      const described = await d.handle.describe();
+      return described.runId !== before && described.status.name === 'RUNNING' ? described.runId : undefined;
+    },
+    30_000,
+    'the reconciler to restart the delivery',
+  );
+  await sleep(12_000); // past a workflow task's heartbeat (8 s): a loop of local activities would show by now
+  const events = (await t.temporal.workflow.getHandle(d.delivery.workflowId, restarted).fetchHistory()).events ?? [];
+  expect(events.length).toBeLessThan(60); // a hot loop wrote thousands of local-activity markers here
+  expect(d.receiver.requests).toHaveLength(1);
+  expect((await t.store.deliveries.findById(d.delivery._id))?.status).toBe('paused');
+  healthy = true;
+  await t.engine.setWebhookStatus(d.tenantId, d.webhook._id, 'active');
+  await deliveryIn(d.delivery._id, ['retrying']); // the resume reached it
+  expect(await t.engine.retryNow(d.tenantId, d.delivery._id)).toBe(true);
+  expect(await deliveryIn(d.delivery._id, ['succeeded'])).toMatchObject({ attemptCount: 2 });
+}, 90_000);
+
+test('a redelivery of an open delivery whose run is gone keeps it open: its schedule goes on and delivers', async () => {
+  let healthy = false;
+  const d = await deliveryTo(() => ({ status: healthy ? 200 : 500 }));
+  await deliveryIn(d.delivery._id, ['retrying']);
+  await d.handle.terminate('issue 17: the run is gone');
+  const answer = await t.engine.redeliver(d.tenantId, d.delivery._id, uniqueId('key'));
+  expect(answer).toMatchObject({ kind: 'failed', attempt: 2 });
+  // The delivery is still open and a run owns it: retry-now reaches it, and it delivers.
+  expect((await t.store.deliveries.findById(d.delivery._id))?.status).toBe('retrying');
+  expect((await d.handle.describe()).status.name).toBe('RUNNING');
+  healthy = true;
+  expect(await t.engine.retryNow(d.tenantId, d.delivery._id)).toBe(true);
+  expect(await deliveryIn(d.delivery._id, ['succeeded'])).toMatchObject({ attemptCount: 3 });
+  expect(d.receiver.requests).toHaveLength(3);
+}, 60_000);
+
+test('a manual attempt queued behind one in flight is not sent once the webhook is paused', async () => {
+  const d = await deliveryTo((i) => (i === 0 ? { status: 500, delayMs: 3_000 } : { status: 200 }));
+  await d.receiver.waitForRequests(1);
+  const redelivery = settled(t.engine.redeliver(d.tenantId, d.delivery._id, uniqueId('key')));
+  await sleep(300); // the update is queued behind the attempt in flight
+  await t.engine.setWebhookStatus(d.tenantId, d.webhook._id, 'inactive');
+  const outcome = await redelivery;
+  expect(outcome.error?.name).toBe('ConflictStateError');
+  await sleep(2_000);
+  expect(d.receiver.requests).toHaveLength(1);
+  expect(await deliveryIn(d.delivery._id, ['paused'])).toMatchObject({ attemptCount: 1 });
+}, 60_000);
+
+test('deleting the webhook during a retry that succeeds records succeeded', async () => {
+  const d = await deliveryTo((i) => (i === 0 ? { status: 500 } : { status: 200, delayMs: 2_000 }), [1]);
+  await d.receiver.waitForRequests(2);
+  await t.engine.deleteWebhook(d.tenantId, d.webhook._id);
+  await d.handle.result();
+  expect(await t.store.deliveries.findById(d.delivery._id)).toMatchObject({
+    status: 'succeeded',
+    attemptCount: 2,
+    lastStatusCode: 200,
+  });
+}, 60_000);
+
+test('an operator cancel during a failing retry counts that attempt, and the next redelivery makes its own', async () => {
+  const d = await deliveryTo(
+    (i) => (i === 1 ? { status: 500, delayMs: 2_000 } : { status: i === 0 ? 500 : 200 }),
+    [1, 3600],
+  );
+  await d.receiver.waitForRequests(2);
+  await d.handle.cancel();
+  expect(await deliveryIn(d.delivery._id, ['cancelled'])).toMatchObject({ attemptCount: 2 });
+  const answer = await t.engine.redeliver(d.tenantId, d.delivery._id, uniqueId('key'));
+  expect(answer).toMatchObject({ kind: 'delivered', attempt: 3 });
+  expect(d.receiver.requests).toHaveLength(3);
+}, 60_000);
+
+test('the same Idempotency-Key while its attempt is in flight is told in_progress, never failed, then the same answer', async () => {
+  const d = await deliveryTo((i) => (i === 0 ? { status: 500 } : { status: 200, delayMs: 2_500 }));
+  await deliveryIn(d.delivery._id, ['retrying']);
+  const key = uniqueId('key');
+  const first = t.engine.redeliver(d.tenantId, d.delivery._id, key);
+  await d.receiver.waitForRequests(2);
+  await sleep(200);
+  expect(await t.engine.redeliver(d.tenantId, d.delivery._id, key)).toMatchObject({ kind: 'in_progress', attempt: 2 });
+  const answer = await first;
+  expect(answer).toMatchObject({ kind: 'delivered', attempt: 2 });
+  expect(await t.engine.redeliver(d.tenantId, d.delivery._id, key)).toEqual(answer);
+  expect(d.receiver.requests).toHaveLength(2);
+}, 60_000);
+
+test('two requests with the same Idempotency-Key a few ms apart on a finished delivery reach the receiver once', async () => {
+  let healthy = false;
+  const d = await deliveryTo(() => ({ status: healthy ? 200 : 500 }), []);
+  await deliveryIn(d.delivery._id, ['failed']);
+  healthy = true;
+  const key = uniqueId('key');
+  const [a, b] = await Promise.all([
+    t.engine.redeliver(d.tenantId, d.delivery._id, key),
+    sleep(5).then(() => t.engine.redeliver(d.tenantId, d.delivery._id, key)),
+  ]);
+  expect(a).toMatchObject({ kind: 'delivered', attempt: 2 });
+  expect(b).toEqual(a);
+  await sleep(1_500);
+  expect(d.receiver.requests).toHaveLength(2);
+}, 60_000);
+
+test('leases are in the store’s time: a worker whose clock runs a minute ahead waits for an attempt still being sent', async () => {
+  const receiver = await startReceiver(() => ({ status: 200, delayMs: 3_000 }));
+  const tenantId = uniqueId('tenant');
+  const webhook = await t.addWebhook({ tenantId, url: receiver.url, event: 'document.created' });
+  const eventId = uniqueId('evt');
+  const now = new Date();
+  const eventKey = `${tenantId}:${eventId}`;
+  await t.store.events.insert({
+    _id: eventKey,
+    tenantId,
+    eventId,
+    event: 'document.created',
+    documentId: 'doc_1',
+    occurredAt: now,
+    status: 'dispatched',
+    body: '{"event":"document.created"}',
+    createdAt: now,
+    updatedAt: now,
+  });
+  const deliveryId = uniqueId('dlv');
+  await t.store.deliveries.ensure({
+    _id: deliveryId,
+    tenantId,
+    webhookId: webhook._id,
+    eventKey,
+    eventId,
+    event: 'document.created',
+    workflowId: `delivery:${webhook._id}:${eventId}`,
+    status: 'pending',
+    attemptCount: 0,
+    createdAt: now,
+    updatedAt: now,
+  });
+  const worker = (skewMs: number) =>
+    createSendAttempt({
+      store: t.store,
+      sender: composeSender(t.config),
+      sendTimeoutMs: t.config.DELIVERY_TIMEOUT_MS,
+      secrets: t.secrets,
+      logger: createLogger({ level: 'silent' }),
+      retryPolicy: DEFAULT_RETRY_POLICY,
+      defaultRetrySchedule: [3600],
+      now: () => new Date(Date.now() + skewMs),
+    });
+  const input = { deliveryId, webhookId: webhook._id, eventKey, event: 'document.created' as const, attempt: 1 };
+  const sending = worker(0).sendAttempt({ ...input, trigger: 'automatic' });
+  await receiver.waitForRequests(1);
+  // A retry of the same attempt on a worker whose clock is 60 s fast (past the 30 s send + 15 s margin lease).
+  await worker(60_000).sendAttempt({ ...input, trigger: 'automatic' });
+  await sending;
+  expect(await t.store.deliveries.findAttempt(deliveryId, 1)).toMatchObject({
+    state: 'done',
+    delivered: true,
+    statusCode: 200,
+  });
+  expect(receiver.requests).toHaveLength(1);
+}, 60_000);
