@@ -190,7 +190,7 @@ test("the product page's Express receiver verifies our signature unchanged, and 
   await closeServer(server);
 });
 
-test('a delivery that succeeds at once takes one workflow task: its first attempt and the workflow\'s own state write are local activities, and the Web UI shows it succeeded', async () => {
+test("a delivery that succeeds at once takes one workflow task: its first attempt and the workflow's own state write are local activities, and the Web UI shows it succeeded", async () => {
   const receiver = await startReceiver();
   const tenantId = uniqueId('tenant');
   await t.addWebhook({ tenantId, url: receiver.url, event: 'document.approved' });
