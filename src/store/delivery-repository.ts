@@ -83,11 +83,6 @@ export class DeliveryRepository {
     return this.deliveries.findOne({ _id: id, tenantId });
   }
 
-  /** Sets the given fields; `nextAttemptAt: null` clears it. */
-  async update(id: string, change: DeliveryChange, now: Date): Promise<void> {
-    await this.deliveries.updateOne({ _id: id }, stateUpdate(change, now));
-  }
-
   /** Deliveries of a webhook that a workflow may still be working on: the ones to pause or resume. */
   async listOpenForWebhook(webhookId: string): Promise<DeliveryRecord[]> {
     return this.deliveries.find({ webhookId, status: { $in: OPEN_DELIVERY_STATUSES } }).toArray();
@@ -180,15 +175,6 @@ export class DeliveryRepository {
     return this.attempts.findOne({ deliveryId, requestId });
   }
 
-  /**
-   * The workflow's record of the delivery's state, written only if no later attempt has been recorded: a
-   * stale writer (an old run, a late local activity) can never overwrite a newer state.
-   */
-  async recordState(id: string, attempt: number, change: DeliveryChange, now: Date): Promise<boolean> {
-    const update = stateUpdate(change, now);
-    return (await this.guarded.update(this.deliveries, id, { attemptCount: { $lte: attempt } }, update)).matched;
-  }
-
   /** Records that say open and have not changed since `before`, in ID order: what the reconciler checks. */
   async pageOpenUnchangedSince(before: Date, afterId: string | undefined, limit: number): Promise<DeliveryRecord[]> {
     const filter: Filter<DeliveryRecord> = { status: { $in: OPEN_DELIVERY_STATUSES }, updatedAt: { $lt: before } };
@@ -203,8 +189,10 @@ export class DeliveryRepository {
   }
 
   /**
-   * recordState, answering also the record as it was before the write (undefined when nothing matched): the
-   * caller tells a state change from a repeat of the same write (a retried activity) by comparing.
+   * The delivery workflow's record of its delivery's state (its only writer after dispatch created the record),
+   * written only if no later attempt has been recorded: a stale writer (an old run, a late local activity) can
+   * never overwrite a newer state. Answers whether it matched and whether it changed the status (a repeat of
+   * the same write, a retried activity, changes nothing).
    */
   async recordStateChange(
     id: string,

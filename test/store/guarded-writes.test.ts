@@ -180,14 +180,18 @@ describe.each<GuardMode>(['atomic', 'read-then-write'])('guarded writes in %s mo
       statusChanged: false,
     });
     // Attempt 1's late write loses to attempt 2's.
-    expect(await store.deliveries.recordState(record._id, 1, { status: 'failed', attemptCount: 1 }, now)).toBe(false);
     expect(
-      await store.deliveries.recordState(
-        record._id,
-        3,
-        { status: 'succeeded', attemptCount: 3, nextAttemptAt: null },
-        now,
-      ),
+      (await store.deliveries.recordStateChange(record._id, 1, { status: 'failed', attemptCount: 1 }, now)).matched,
+    ).toBe(false);
+    expect(
+      (
+        await store.deliveries.recordStateChange(
+          record._id,
+          3,
+          { status: 'succeeded', attemptCount: 3, nextAttemptAt: null },
+          now,
+        )
+      ).matched,
     ).toBe(true);
     const stored = await store.deliveries.findById(record._id);
     expect(stored).toMatchObject({ status: 'succeeded', attemptCount: 3 });

@@ -71,15 +71,16 @@ test('a delivery record is created once and never overwritten by a repeated disp
     updatedAt: now,
   };
   await store.deliveries.ensure(record);
-  await store.deliveries.update(
+  await store.deliveries.recordStateChange(
     record._id,
+    1,
     { status: 'retrying', attemptCount: 1, nextAttemptAt: new Date(Date.now() + 1000) },
     now,
   );
   await store.deliveries.ensure(record);
   const stored = await store.deliveries.findById(record._id);
   expect(stored).toMatchObject({ status: 'retrying', attemptCount: 1 });
-  await store.deliveries.update(record._id, { status: 'succeeded', nextAttemptAt: null }, now);
+  await store.deliveries.recordStateChange(record._id, 1, { status: 'succeeded', nextAttemptAt: null }, now);
   expect((await store.deliveries.findById(record._id))?.nextAttemptAt).toBeUndefined();
   expect(await store.deliveries.findForTenant('other-tenant', record._id)).toBeNull();
 });

@@ -250,7 +250,7 @@ test('the API killed (SIGKILL) mid status change for 200 running deliveries: all
   expect([...byDelivery.values()].every((n) => n === 2)).toBe(true); // the failed first attempt, the delivery
 }, 300_000);
 
-test('cancelled from the CLI: recorded cancelled; terminated from the CLI: restarted by the reconciler and delivered', async () => {
+test('cancelled from the CLI: recorded cancelled; terminated from the CLI: restarted by the reconciler from its record, and delivered', async () => {
   let healthy = false;
   const { receiver, tenantId, docs } = await subscribers(2, () => ({ status: healthy ? 200 : 503 }), [3600]);
   const eventIds = await publishAll(t.engine, tenantId, docs);
@@ -264,13 +264,19 @@ test('cancelled from the CLI: recorded cancelled; terminated from the CLI: resta
     30_000,
     'cancelled',
   );
+  // Restarted from its record: the same one-hour backoff, which retry-now cuts (it reaches the new run).
+  await eventually(
+    async () => ((await t.engine.retryNow(tenantId, toTerminate._id)) ? true : undefined),
+    60_000,
+    'the terminated delivery to be restarted by the reconciler',
+  );
   const repaired = await eventually(
     async () => {
       const d = await t.store.deliveries.findById(toTerminate._id);
       return d?.status === 'succeeded' ? d : undefined;
     },
     60_000,
-    'the terminated delivery to be repaired and delivered',
+    'the restarted delivery to be delivered',
   );
   expect(repaired.attemptCount).toBe(2); // numbering went on from the attempt made before the terminate
   await sleep(3_000); // another reconcile pass: the cancelled one stays cancelled

@@ -104,7 +104,7 @@ test('a page inserted again inserts nothing new and changes no delivery (a dispa
   });
   const first = Array.from({ length: 120 }, (_, i) => record(i));
   expect(await t.store.deliveries.insertAbsent(first.slice(0, 70))).toBe(70);
-  await t.store.deliveries.update(first[0]._id, { status: 'succeeded', attemptCount: 1 }, new Date());
+  await t.store.deliveries.recordStateChange(first[0]._id, 1, { status: 'succeeded', attemptCount: 1 }, new Date());
   // 70 exist (one of them progressed), 50 are new: a page of 120 written in batches of 50.
   expect(await t.store.deliveries.insertAbsent(first)).toBe(50);
   const stored = await t.store.deliveries.listForEvent(`${tenantId}:evt`);

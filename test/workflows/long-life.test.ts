@@ -47,6 +47,17 @@ async function deliveryTo(reply: (index: number) => Reply) {
   return { receiver, tenantId, webhook, delivery };
 }
 
+/** The run the event's dispatch started (its record is written just before the start). */
+async function firstRunOf(workflowId: string): Promise<string> {
+  return eventually(async () => {
+    const described = await t.temporal.workflow
+      .getHandle(workflowId)
+      .describe()
+      .catch(() => undefined);
+    return described?.runId;
+  });
+}
+
 /** Every run of the workflow ID from its first, following continue-as-new. */
 async function chain(workflowId: string, firstRunId: string): Promise<History[]> {
   const runs: History[] = [];
@@ -63,7 +74,7 @@ async function chain(workflowId: string, firstRunId: string): Promise<History[]>
 test('a delivery paused past the history limit several times continues as new each time, and resumes correctly', async () => {
   let healthy = false;
   const d = await deliveryTo(() => ({ status: healthy ? 200 : 503 }));
-  const firstRunId = (await t.temporal.workflow.getHandle(d.delivery.workflowId).describe()).runId;
+  const firstRunId = await firstRunOf(d.delivery.workflowId);
   await deliveryIn(d.delivery._id, ['retrying']);
   await t.engine.setWebhookStatus(d.tenantId, d.webhook._id, 'inactive');
   await deliveryIn(d.delivery._id, ['paused']);
@@ -85,7 +96,7 @@ test('a delivery paused past the history limit several times continues as new ea
 
 test('300 manual redeliveries of one delivery stay within the history limit, numbered 1..301 without a gap', async () => {
   const d = await deliveryTo(() => ({ status: 500 }));
-  const firstRunId = (await t.temporal.workflow.getHandle(d.delivery.workflowId).describe()).runId;
+  const firstRunId = await firstRunOf(d.delivery.workflowId);
   await deliveryIn(d.delivery._id, ['retrying']);
   for (let i = 0; i < 300; i++) {
     const answer = await t.engine.redeliver(d.tenantId, d.delivery._id, `k${i}`);
