@@ -11,6 +11,7 @@ import type { DeliveryInputDeps } from './activities/delivery-input';
 import { BodyCache } from './activities/body-cache';
 import type { ApiDeps } from './api/deps';
 import { createEngineClient, type EngineClient } from './client/engine-client';
+import { setWebhookStatus } from './client/webhook-control';
 import { retryScheduleOf, type Config } from './config';
 import { SecretBox } from './crypto/secret-box';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './delivery/retry-policy';
@@ -145,11 +146,11 @@ export function composeWorkerActivities(
   const sender = composeSender(config, overrides);
   const metrics = withStoreMetrics(createWorkerMetrics(), services.store);
   // Auto-disable sets a webhook inactive through the same durable path as an operator's PATCH.
-  const engine = composeEngineClient(config, services, overrides.retryPolicy);
+  const statusPath = { store: services.store, temporal: services.temporal, taskQueue: config.TEMPORAL_TASK_QUEUE };
   const streaklessWebhooks = new StreaklessWebhooks();
   const autoDisable = createAutoDisable({
     store: services.store,
-    setWebhookStatus: engine.setWebhookStatus,
+    setWebhookStatus: (tenantId, webhookId, status) => setWebhookStatus(statusPath, tenantId, webhookId, status),
     publisher: createOperationalPublisher({
       store: services.store,
       temporal: services.temporal,

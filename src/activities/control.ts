@@ -5,13 +5,9 @@
  */
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { RecordDeliveryStateInput, WebhookStatusChange } from '../workflows/contracts';
+import type { FanOutInput, RecordDeliveryStateInput, WebhookStatusChange } from '../workflows/contracts';
 import { webhookStatusSignal } from '../workflows/messages';
 import type { ActivityDeps } from './deps';
-
-export interface FanOutInput extends WebhookStatusChange {
-  webhookId: string;
-}
 
 /** Signals in flight at once during a fan-out. */
 const FAN_OUT_CONCURRENCY = 25;

@@ -4,35 +4,17 @@
  */
 import { deliveryIdFor } from '../ids';
 import type { DeliveryRecord, EventRecord } from '../store/model';
-import type { DeliveryWorkflowInput, PlatformEventInput } from '../workflows/contracts';
+import type {
+  DispatchEventInput,
+  DispatchEventResult,
+  DispatchPageInput,
+  DispatchPageResult,
+} from '../workflows/contracts';
 import { deliveryWorkflowId } from '../workflows/ids';
 import type { ActivityDeps } from './deps';
 import { freshDeliveryInput } from './delivery-input';
 import { createPrepareEvent } from './prepare-event';
 import { SingleFlight } from './single-flight';
-
-export interface DispatchPageInput {
-  eventKey: string;
-  afterWebhookId?: string;
-  limit: number;
-}
-
-export interface DispatchPageResult {
-  deliveries: { workflowId: string; input: DeliveryWorkflowInput }[];
-  skipped: number;
-  /** Undefined on the last page. */
-  nextAfterWebhookId?: string;
-}
-
-export interface DispatchEventInput extends DispatchPageInput {
-  /** Deliveries started and skipped by earlier pages (runs before a continue-as-new). */
-  startedBefore: number;
-  skippedBefore: number;
-  /** The workflow's input: what an event not stored at publish (started by an older API) is built from. */
-  platformEvent: Omit<PlatformEventInput, 'cursor'>;
-}
-
-export type DispatchEventResult = ({ status: 'ready' } & DispatchPageResult) | { status: 'failed'; reason: string };
 
 export function createDispatchActivities(deps: ActivityDeps) {
   const prepareEvent = createPrepareEvent(deps);

@@ -7,8 +7,10 @@ import { createDispatchActivities } from './dispatch';
 import { createRecoverPage } from './recover';
 
 export type { ActivityDeps } from './deps';
+import type { WorkflowActivities } from '../workflows/contracts';
 
-export function createActivities(deps: ActivityDeps) {
+/** Every activity the workflows declare they need (WorkflowActivities), and nothing they do not. */
+export function createActivities(deps: ActivityDeps): WorkflowActivities {
   const { dispatchEvent } = createDispatchActivities(deps);
   return {
     dispatchEvent,

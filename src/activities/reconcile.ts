@@ -8,18 +8,11 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { DeliveryRecord } from '../store/model';
-import type { Repair } from '../workflows/contracts';
+import type { ReconcileInput, Repair } from '../workflows/contracts';
 import { handOffWebhookStatus } from '../client/webhook-control';
 import { resumeDelivery, signalDelivery, type DeliveryTarget } from '../client/delivery-messages';
 import { continuedDeliveryInput, orphanedDeliveryInput } from './delivery-input';
 import type { ActivityDeps } from './deps';
-
-export interface ReconcileInput {
-  /** Only records unchanged for this long: a fresh `pending` may simply not have started yet. */
-  olderThanSeconds: number;
-  afterId?: string;
-  limit: number;
-}
 
 export function createReconcileActivities(deps: ActivityDeps & { taskQueue?: string }) {
   const log = deps.logger.child({ module: 'reconciler' });

@@ -6,12 +6,11 @@ import { WorkflowIdConflictPolicy, WorkflowNotFoundError, type Client } from '@t
 import type { Store } from '../store';
 import {
   isOperationalEvent,
-  OPEN_DELIVERY_STATUSES,
   type DeliveryRecord,
   type WebhookRecord,
   type WebhookStatus,
 } from '../store/model';
-import { handOffWebhookStatus } from './webhook-control';
+import { setWebhookStatus as setWebhookStatusOf } from './webhook-control';
 import type { RedeliveryAnswer } from '../workflows/contracts';
 import type { deliveryWorkflow, recoverWebhookWorkflow } from '../workflows';
 import { buildPayload, serializePayload } from '../delivery/payload';
@@ -56,19 +55,9 @@ export function createEngineClient(deps: EngineClientDeps) {
     return publisher.publish(publishEventSchema.parse(raw));
   }
 
-  /**
-   * Stores the status with a new version, then hands that version to the webhook's control workflow, which
-   * signals every running delivery (durably: past this request, retried until done). Setting the status the
-   * webhook already has hands its current version out again, so a retried PATCH repairs a lost hand-off.
-   * Answers the version and how many deliveries were open when the change was handed over.
-   */
-  async function setWebhookStatus(tenantId: string, webhookId: string, status: WebhookStatus) {
-    const webhook = await deps.store.webhooks.setStatus(tenantId, webhookId, status, new Date());
-    if (!webhook) throw new NotFoundError('webhook');
-    const statusVersion = webhook.statusVersion ?? 0;
-    const handedTo = await deps.store.deliveries.countForWebhook(webhookId, OPEN_DELIVERY_STATUSES);
-    await handOffWebhookStatus(deps.temporal, deps.taskQueue, webhook);
-    return { webhook, statusVersion, handedTo };
+  /** PATCH status: stored with a new version and handed to the running deliveries (see webhook-control). */
+  function setWebhookStatus(tenantId: string, webhookId: string, status: WebhookStatus) {
+    return setWebhookStatusOf(deps, tenantId, webhookId, status);
   }
 
   /** Signals every delivery of the webhook a workflow may still be working on; returns how many were running. */

@@ -1,6 +1,8 @@
 /** Client side of the per-webhook control workflow (src/workflows/webhook-control-workflow.ts). */
 import type { Client } from '@temporalio/client';
-import type { WebhookRecord } from '../store/model';
+import { NotFoundError } from '../errors';
+import type { Store } from '../store';
+import { OPEN_DELIVERY_STATUSES, type WebhookRecord, type WebhookStatus } from '../store/model';
 import { webhookControlWorkflow, webhookStatusChangedSignal } from '../workflows/webhook-control-workflow';
 import { TenantIdKey, WebhookIdKey } from '../workflows/search-attribute-keys';
 
@@ -24,4 +26,25 @@ export async function handOffWebhookStatus(
       { key: WebhookIdKey, value: webhook._id },
     ],
   });
+}
+
+/**
+ * Stores the status with a new version, then hands that version to the webhook's control workflow, which
+ * signals every running delivery (durably: past this call, retried until done). Setting the status the
+ * webhook already has hands its current version out again, so a retried call repairs a lost hand-off.
+ * Answers the version and how many deliveries were open when the change was handed over. The API's PATCH and
+ * the worker's auto-disable both come through here.
+ */
+export async function setWebhookStatus(
+  deps: { store: Store; temporal: Client; taskQueue: string },
+  tenantId: string,
+  webhookId: string,
+  status: WebhookStatus,
+) {
+  const webhook = await deps.store.webhooks.setStatus(tenantId, webhookId, status, new Date());
+  if (!webhook) throw new NotFoundError('webhook');
+  const statusVersion = webhook.statusVersion ?? 0;
+  const handedTo = await deps.store.deliveries.countForWebhook(webhookId, OPEN_DELIVERY_STATUSES);
+  await handOffWebhookStatus(deps.temporal, deps.taskQueue, webhook);
+  return { webhook, statusVersion, handedTo };
 }

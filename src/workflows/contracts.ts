@@ -152,3 +152,81 @@ export interface RecoverPageResult {
   recovered: number;
   nextAfterDeliveryId?: string;
 }
+
+/** The event workflow's page step (a local activity). */
+export interface DispatchPageInput {
+  eventKey: string;
+  afterWebhookId?: string;
+  limit: number;
+}
+
+export interface DispatchPageResult {
+  deliveries: { workflowId: string; input: DeliveryWorkflowInput }[];
+  skipped: number;
+  /** Undefined on the last page. */
+  nextAfterWebhookId?: string;
+}
+
+export interface DispatchEventInput extends DispatchPageInput {
+  /** Deliveries started and skipped by earlier pages (runs before a continue-as-new). */
+  startedBefore: number;
+  skippedBefore: number;
+  /** The workflow's input: what an event not stored at publish (started by an older API) is built from. */
+  platformEvent: Omit<PlatformEventInput, 'cursor'>;
+}
+
+export type DispatchEventResult = ({ status: 'ready' } & DispatchPageResult) | { status: 'failed'; reason: string };
+
+/** One page of the reconciler's pass. */
+export interface ReconcileInput {
+  /** Only records unchanged for this long: a fresh `pending` may simply not have started yet. */
+  olderThanSeconds: number;
+  afterId?: string;
+  limit: number;
+}
+
+/** A webhook status version handed to its running deliveries by the control workflow. */
+export interface FanOutInput extends WebhookStatusChange {
+  webhookId: string;
+}
+
+/**
+ * What each workflow asks of the worker's activities, declared here (the bottom layer) so workflow code never
+ * imports the activities' module: the worker's createActivities must satisfy all of them.
+ */
+export interface DeliveryActivities {
+  /** One attempt as a regular activity: its facts once sent and recorded (or why nothing was sent). */
+  sendAttempt: (input: SendAttemptInput) => Promise<AttemptFacts>;
+  /** The first attempt as a local activity: its facts, or `sending` past its budget. */
+  sendFirstAttempt: (input: SendAttemptInput) => Promise<SendAttemptResult>;
+  /** The facts of an attempt another try claimed, once recorded (an open claim is waited out to its lease). */
+  awaitAttempt: (input: SendAttemptInput) => Promise<AttemptFacts>;
+  /** The delivery's record: the workflow is its only writer. */
+  recordDeliveryState: (input: RecordDeliveryStateInput) => Promise<boolean>;
+  /** The webhook's status and version now; null once it is deleted. */
+  readWebhookStatus: (webhookId: string) => Promise<WebhookStatusChange | null>;
+}
+
+export interface EventActivities {
+  dispatchEvent: (input: DispatchEventInput) => Promise<DispatchEventResult>;
+}
+
+export interface ControlActivities {
+  /** Signals the version to every running delivery of the webhook; answers how many were running. */
+  fanOutWebhookStatus: (input: FanOutInput) => Promise<number>;
+}
+
+export interface ReconcileActivities {
+  reconcilePage: (input: ReconcileInput) => Promise<{ repairs: Repair[]; nextAfterId?: string }>;
+  rehandWebhookStatuses: (input: { olderThanSeconds: number; limit: number }) => Promise<string[]>;
+}
+
+export interface RecoverActivities {
+  recoverPage: (input: RecoverWebhookInput & { limit: number }) => Promise<RecoverPageResult>;
+}
+
+export type WorkflowActivities = DeliveryActivities &
+  EventActivities &
+  ControlActivities &
+  ReconcileActivities &
+  RecoverActivities;

@@ -3,22 +3,10 @@
  * activity factory), and the proxies that carry it out.
  */
 import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
-import type { AttemptFacts } from '../delivery/fate';
 import { INFRASTRUCTURE_RETRY } from './activity-options';
-import type { RecordDeliveryStateInput, SendAttemptInput, SendAttemptResult, WebhookStatusChange } from './contracts';
+import type { DeliveryActivities } from './contracts';
 
-export interface DeliveryActivities {
-  /** One attempt as a regular activity: its facts once sent and recorded (or why nothing was sent). */
-  sendAttempt: (input: SendAttemptInput) => Promise<AttemptFacts>;
-  /** The first attempt as a local activity: its facts, or `sending` past its budget. */
-  sendFirstAttempt: (input: SendAttemptInput) => Promise<SendAttemptResult>;
-  /** The facts of an attempt another try claimed, once recorded (an open claim is waited out to its lease). */
-  awaitAttempt: (input: SendAttemptInput) => Promise<AttemptFacts>;
-  /** The delivery's record: the workflow is its only writer. */
-  recordDeliveryState: (input: RecordDeliveryStateInput) => Promise<boolean>;
-  /** The webhook's status and version now; null once it is deleted. */
-  readWebhookStatus: (webhookId: string) => Promise<WebhookStatusChange | null>;
-}
+export type { DeliveryActivities } from './contracts';
 
 // The send is bounded at DELIVERY_TIMEOUT_MS (30 s by default); a regular attempt runs under a 10-second
 // heartbeat, so a worker that stops anywhere in it is noticed in seconds. Infrastructure failures retry forever.

@@ -13,14 +13,11 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { createActivities } from '../activities';
 import { deliverySummary } from '../delivery/summary';
 import { INFRASTRUCTURE_RETRY } from './activity-options';
-import type { DeliveryWorkflowInput, PlatformEventInput, PlatformEventResult } from './contracts';
+import type { DeliveryWorkflowInput, PlatformEventInput, PlatformEventResult, EventActivities } from './contracts';
 import { deliveryWorkflow } from './delivery-workflow';
 import { deliverySearchAttributes } from './search-attribute-keys';
-
-type Activities = ReturnType<typeof createActivities>;
 
 const PAGE_SIZE = 200;
 /** Children started per run before continuing as new (the server refuses more than 2000 pending). */
@@ -35,7 +32,7 @@ const START_CONCURRENCY = 50;
  */
 const DISPATCH_TIMEOUT = '2 minutes';
 
-const { dispatchEvent: dispatchEventDefault } = proxyLocalActivities<Activities>({
+const { dispatchEvent: dispatchEventDefault } = proxyLocalActivities<EventActivities>({
   startToCloseTimeout: DISPATCH_TIMEOUT,
   retry: INFRASTRUCTURE_RETRY,
 });
@@ -55,8 +52,10 @@ export async function platformEventWorkflow(input: PlatformEventInput): Promise<
   const dispatchEvent =
     input.dispatchTimeoutMs === undefined
       ? dispatchEventDefault
-      : proxyLocalActivities<Activities>({ startToCloseTimeout: input.dispatchTimeoutMs, retry: INFRASTRUCTURE_RETRY })
-          .dispatchEvent;
+      : proxyLocalActivities<EventActivities>({
+          startToCloseTimeout: input.dispatchTimeoutMs,
+          retry: INFRASTRUCTURE_RETRY,
+        }).dispatchEvent;
   for (;;) {
     const page = await dispatchEvent({
       eventKey,

@@ -3,13 +3,10 @@
  * records that say open, repairs those with no running workflow, and returns what it repaired (also logged).
  */
 import { proxyActivities } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
 import { INFRASTRUCTURE_RETRY } from './activity-options';
-import type { Repair } from './contracts';
+import type { Repair, ReconcileActivities } from './contracts';
 
-type Activities = ReturnType<typeof createActivities>;
-
-const { reconcilePage, rehandWebhookStatuses } = proxyActivities<Activities>({
+const { reconcilePage, rehandWebhookStatuses } = proxyActivities<ReconcileActivities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '30 seconds',
   retry: INFRASTRUCTURE_RETRY,

@@ -5,11 +5,9 @@
  */
 import { continueAsNew, proxyActivities, sleep } from '@temporalio/workflow';
 import { INFRASTRUCTURE_RETRY } from './activity-options';
-import type { RecoverPageResult, RecoverWebhookInput } from './contracts';
+import type { RecoverActivities, RecoverWebhookInput } from './contracts';
 
-const { recoverPage } = proxyActivities<{
-  recoverPage: (input: RecoverWebhookInput & { limit: number }) => Promise<RecoverPageResult>;
-}>({
+const { recoverPage } = proxyActivities<RecoverActivities>({
   startToCloseTimeout: '1 minute',
   retry: INFRASTRUCTURE_RETRY,
 });

@@ -13,13 +13,10 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
 import { INFRASTRUCTURE_RETRY } from './activity-options';
-import type { WebhookStatusChange } from './contracts';
+import type { WebhookStatusChange, ControlActivities } from './contracts';
 
-type Activities = ReturnType<typeof createActivities>;
-
-const { fanOutWebhookStatus } = proxyActivities<Activities>({
+const { fanOutWebhookStatus } = proxyActivities<ControlActivities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '30 seconds',
   retry: INFRASTRUCTURE_RETRY,
