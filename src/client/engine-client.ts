@@ -4,12 +4,7 @@
  */
 import { WorkflowIdConflictPolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Store } from '../store';
-import {
-  isOperationalEvent,
-  type DeliveryRecord,
-  type WebhookRecord,
-  type WebhookStatus,
-} from '../store/model';
+import { isOperationalEvent, type DeliveryRecord, type WebhookRecord, type WebhookStatus } from '../store/model';
 import { setWebhookStatus as setWebhookStatusOf } from './webhook-control';
 import type { RedeliveryAnswer } from '../workflows/contracts';
 import type { deliveryWorkflow, recoverWebhookWorkflow } from '../workflows';
