@@ -53,6 +53,8 @@ export class DeliveryRun {
   private recordDue = false;
   private readDue = false;
   private sends = 0;
+  /** The time a timer that fired was set for: a tick's time is never earlier (the timer is what says it is due). */
+  private notBefore = 0;
   private failure: Error | undefined;
   private readonly eventKey: string;
 
@@ -124,7 +126,10 @@ export class DeliveryRun {
       const ready = () => this.inbox.length > 0 || (isSettled(this.fate) && allHandlersFinished());
       const woke =
         wake === undefined ? (await condition(ready), true) : await condition(ready, Math.max(1, wake - Date.now()));
-      if (!woke) this.inbox.push({ type: 'tick' });
+      if (!woke && wake !== undefined) {
+        this.notBefore = Math.max(this.notBefore, wake);
+        this.inbox.push({ type: 'tick' });
+      }
     }
   }
 
@@ -252,7 +257,7 @@ export class DeliveryRun {
     const floor = this.input.pauseRecheckSeconds ?? DEFAULT_RECHECK_SECONDS;
     const ceiling = Math.max(floor, this.input.pauseRecheckMaxSeconds ?? DEFAULT_RECHECK_MAX_SECONDS);
     return {
-      now: Date.now(),
+      now: Math.max(Date.now(), this.notBefore),
       random: Math.random,
       schedule: this.input.retrySchedule,
       policy: this.input.retryPolicy ?? DEFAULT_RETRY_POLICY,
