@@ -130,7 +130,8 @@ export function createSendAttempt(deps: ActivityDeps) {
     const answeredBefore = await requestAnsweredBefore(input, attemptTry);
     if (answeredBefore) return answeredBefore;
     const loaded = await load(input);
-    if ('kind' in loaded) return loaded;
+    // Paused or deleted now, but another try of this number may have sent before that: its record answers.
+    if ('kind' in loaded) return (await factsOfClaim(input, attemptTry)) ?? loaded;
     const startedAt = now();
     // Built before the claim: a request that cannot be built (a secret that does not open) leaves no claim.
     const headers = buildRequest(input, loaded, startedAt);

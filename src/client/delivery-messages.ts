@@ -65,18 +65,21 @@ export async function signalDelivery(
 /**
  * One manual attempt through the delivery's run (update-with-start): the run in progress takes it after the
  * attempt in flight; a delivery whose run has ended gets a run from its record that makes it. The update ID
- * is the request's, so the same request made twice is one update (and one attempt) while the run lives;
- * across runs, the attempt's request ID in the store answers it.
+ * is the request's (and the webhook's status version), so the same request made twice is one update while the
+ * run lives; the run remembers its answers beyond that, and across runs the attempt's request ID in the store
+ * answers it.
  */
 export async function redeliverDelivery(
   t: DeliveryTarget,
   d: DeliveryRecord,
   input: DeliveryWorkflowInput,
   requestId: string,
+  /** The webhook's status version: a request refused by a pause is a new update once the webhook is resumed. */
+  statusVersion: number,
 ): Promise<RedeliveryAnswer> {
   return t.temporal.workflow.executeUpdateWithStart(redeliverUpdate, {
     args: [requestId],
-    updateId: `redeliver:${requestId}`,
+    updateId: `redeliver:${requestId}:v${statusVersion}`,
     startWorkflowOperation: new WithStartWorkflowOperation<typeof deliveryWorkflow>(
       'deliveryWorkflow',
       startOptions(t, d, input, 'redelivery'),

@@ -207,6 +207,7 @@ export function createEngineClient(deps: EngineClientDeps) {
           delivery,
           continuedDeliveryInput(delivery, webhook, deps.deliveryDefaults, new Date()),
           requestId,
+          webhook.statusVersion ?? 0,
         );
     // Paused (or deleted) after the check above but before the attempt started: it sent nothing.
     if (answer.kind === 'webhook_inactive') {

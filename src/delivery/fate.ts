@@ -244,12 +244,11 @@ function attempted(f: Fate, attempt: number, facts: AttemptFacts, env: FateEnv, 
   let next: Fate = { ...f, inFlight: undefined };
   if (facts.kind === 'webhook_inactive' || facts.kind === 'webhook_deleted') {
     if (flight.requestId) answer(next, flight.requestId, { kind: facts.kind }, out);
+    // Nothing was sent: a cancel asked meanwhile applies now, as it would have before the attempt began.
+    if (next.cancelAsked) next = cancel(next, next.cancelAsked);
     if (facts.kind === 'webhook_deleted') return apply(next, { type: 'webhook_deleted' }, env, out);
-    return webhookStatus(
-      next,
-      { type: 'webhook', status: 'inactive', version: facts.statusVersion, source: 'read' },
-      env,
-    );
+    const read = { type: 'webhook', status: 'inactive', version: facts.statusVersion, source: 'read' } as const;
+    return webhookStatus(next, read, env);
   }
   next.attempts = Math.max(next.attempts, facts.attempt);
   next.last = { ...facts, at: env.now };

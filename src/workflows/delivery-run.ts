@@ -115,7 +115,10 @@ export class DeliveryRun {
   }
 
   private async loop(): Promise<void> {
-    this.feed({ type: 'tick' });
+    // The messages that came with the start (signal-with-start's cancel or recover, update-with-start's
+    // redeliver) are handled before anything the clock makes due.
+    await CancellationScope.nonCancellable(() => this.flush());
+    this.inbox.push({ type: 'tick' });
     for (;;) {
       this.drain();
       await CancellationScope.nonCancellable(() => this.flush());

@@ -116,6 +116,18 @@ describe('examples', () => {
     expect(during(false)).toMatchObject({ status: 'cancelled', attempts: 1, reason: 'webhook was deleted' });
   });
 
+  test('a cancel asked during an attempt that found the webhook paused applies (nothing is sent after a resume)', () => {
+    const { fate, commands } = run(fresh(), [
+      [{ type: 'tick' }, 0],
+      [{ type: 'cancel', reason: 'cancelled by an operator' }, 1],
+      [{ type: 'attempted', attempt: 1, facts: { kind: 'webhook_inactive', statusVersion: 2 } }, 2],
+      [{ type: 'webhook', status: 'active', version: 3, source: 'signal' }, 3],
+      [{ type: 'tick' }, 10_000],
+    ]);
+    expect(fate).toMatchObject({ status: 'cancelled', attempts: 0, reason: 'cancelled by an operator' });
+    expect(commands.filter((c) => c.type === 'send')).toHaveLength(1);
+  });
+
   test('a manual redelivery of a cancelled delivery takes the next number', () => {
     const cancelled = run(fresh(), [
       [{ type: 'tick' }, 0],
@@ -192,12 +204,15 @@ describe('properties', () => {
     const answers = new Map<string, RedeliveryAnswer>();
     const violations: string[] = [];
     let everDelivered = false;
+    /** A cancel was asked and no recover came since: no automatic attempt may start. */
+    let cancelled = false;
     const feed = (m: Message): void => {
       const before = fate;
       const { fate: after, commands } = step(fate, m, env(now));
       for (const c of commands) {
         if (c.type === 'send') {
           if (flight) violations.push('a second attempt while one is in flight');
+          if (cancelled && c.trigger === 'automatic') violations.push('an automatic attempt after a cancel');
           if (isHeld(after)) violations.push('sent while the webhook is paused');
           if (c.attempt !== Math.max(before.attempts, ...sentNumbers, 0) + 1)
             violations.push(`attempt ${c.attempt} skips a number`);
@@ -276,9 +291,11 @@ describe('properties', () => {
           feed({ type: 'redeliver', requestId: s.key });
           break;
         case 'recover':
+          if (fate.status === 'failed' || fate.status === 'skipped') cancelled = false; // recover re-opens it
           feed({ type: 'recover' });
           break;
         case 'cancel':
+          if (!isTerminal(fate.status)) cancelled = true;
           feed({ type: 'cancel', reason: 'cancelled by an operator' });
           break;
         case 'tick':
