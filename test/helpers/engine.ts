@@ -18,7 +18,14 @@ import type { Resolver, SenderOptions } from '../../src/delivery/sender';
 import { ConflictError } from '../../src/errors';
 import { createLogger, type Logger } from '../../src/logger';
 import { storeFor, type Store } from '../../src/store';
-import type { DocfloDocument, PlatformEvent, WebhookRecord, WebhookStatus } from '../../src/store/model';
+import type {
+  DeliveryRecord,
+  DeliveryStatus,
+  DocfloDocument,
+  PlatformEvent,
+  WebhookRecord,
+  WebhookStatus,
+} from '../../src/store/model';
 import { connectMongo, ensureIndexes } from '../../src/store/mongo';
 import { sealAuth } from '../../src/webhooks/webhook-secrets';
 import { testEnv, type TestEnv } from './test-env';
@@ -209,6 +216,23 @@ export async function startTestEngine(options: TestEngineOptions = {}): Promise<
       await mongo.close();
     },
   };
+}
+
+/** The delivery record once its status is one of `statuses`. */
+export async function deliveryIn(
+  store: Store,
+  id: string,
+  statuses: DeliveryStatus[],
+  timeoutMs = 30_000,
+): Promise<DeliveryRecord> {
+  return eventually(
+    async () => {
+      const d = await store.deliveries.findById(id);
+      return d && statuses.includes(d.status) ? d : undefined;
+    },
+    timeoutMs,
+    `delivery ${id} to be ${statuses.join('/')}`,
+  );
 }
 
 /** Polls until `check` returns a value (not undefined), or fails with the last state seen. */

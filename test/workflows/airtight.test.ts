@@ -5,8 +5,9 @@
  * attempt is recorded, retry-now during an attempt, and a retried redelivery request.
  */
 import { startTestApi, type TestApi } from '../helpers/api';
-import { eventually, startTestEngine, uniqueId, type TestEngine } from '../helpers/engine';
-import { startReceiver, type Reply } from '../helpers/receiver';
+import { eventually, startTestEngine, type TestEngine } from '../helpers/engine';
+import { publishedDelivery } from '../helpers/published-delivery';
+import type { Reply } from '../helpers/receiver';
 import { hostPort, startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 import { testEnv } from '../helpers/test-env';
 import type { DeliveryRecord, DeliveryStatus } from '../../src/store/model';
@@ -34,10 +35,6 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function deliveryOf(tenantId: string, eventId: string): Promise<DeliveryRecord> {
-  return eventually(async () => (await t.store.deliveries.listForEvent(`${tenantId}:${eventId}`))[0]);
-}
-
 async function deliveryIn(id: string, statuses: DeliveryStatus[], timeoutMs = 30_000): Promise<DeliveryRecord> {
   return eventually(
     async () => {
@@ -50,17 +47,8 @@ async function deliveryIn(id: string, statuses: DeliveryStatus[], timeoutMs = 30
 }
 
 /** A webhook whose receiver answers as `reply` says, one event published to it, and its delivery. */
-async function deliveryTo(reply: (index: number) => Reply, retrySchedule?: number[]) {
-  const receiver = await startReceiver((_req, index) => reply(index));
-  const tenantId = uniqueId('tenant');
-  const doc = await t.addDocument(tenantId);
-  const webhook = await t.addWebhook({ tenantId, url: receiver.url, event: 'document.approved', retrySchedule });
-  const eventId = uniqueId('evt');
-  await t.engine.publishEvent({ eventId, tenantId, event: 'document.approved', documentId: String(doc._id) });
-  const delivery = await deliveryOf(tenantId, eventId);
-  const handle = t.temporal.workflow.getHandle(delivery.workflowId);
-  return { receiver, tenantId, webhook, delivery, handle };
-}
+const deliveryTo = (reply: (index: number) => Reply, retrySchedule?: number[]) =>
+  publishedDelivery(t, reply, { retrySchedule });
 
 async function pendingSendAttempt(workflowId: string): Promise<void> {
   await eventually(

@@ -4,9 +4,9 @@
  * limit is 60 events and the pause re-check one second, so a few seconds pass the limit several times.
  */
 import type { History } from '@temporalio/common/lib/proto-utils';
-import type { DeliveryStatus } from '../../src/store/model';
-import { eventually, startTestEngine, uniqueId, type TestEngine } from '../helpers/engine';
-import { startReceiver, type Reply } from '../helpers/receiver';
+import { deliveryIn, eventually, startTestEngine, type TestEngine } from '../helpers/engine';
+import { publishedDelivery } from '../helpers/published-delivery';
+import type { Reply } from '../helpers/receiver';
 
 const LIMIT = 60;
 /** A run decides to continue at its first quiet point past the limit: one attempt's events may come first. */
@@ -25,27 +25,8 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function deliveryIn(id: string, statuses: DeliveryStatus[], timeoutMs = 30_000) {
-  return eventually(
-    async () => {
-      const d = await t.store.deliveries.findById(id);
-      return d && statuses.includes(d.status) ? d : undefined;
-    },
-    timeoutMs,
-    `delivery ${id} to be ${statuses.join('/')}`,
-  );
-}
-
-async function deliveryTo(reply: (index: number) => Reply) {
-  const receiver = await startReceiver((_req, index) => reply(index));
-  const tenantId = uniqueId('tenant');
-  const doc = await t.addDocument(tenantId);
-  const webhook = await t.addWebhook({ tenantId, url: receiver.url, event: 'document.processed' });
-  const eventId = uniqueId('evt');
-  await t.engine.publishEvent({ eventId, tenantId, event: 'document.processed', documentId: String(doc._id) });
-  const delivery = await eventually(async () => (await t.store.deliveries.listForEvent(`${tenantId}:${eventId}`))[0]);
-  return { receiver, tenantId, webhook, delivery };
-}
+const deliveryTo = (reply: (index: number) => Reply) =>
+  publishedDelivery(t, reply, { retrySchedule: [3600], event: 'document.processed' });
 
 /** The run the event's dispatch started (its record is written just before the start). */
 async function firstRunOf(workflowId: string): Promise<string> {
@@ -75,9 +56,9 @@ test('a delivery paused past the history limit several times continues as new ea
   let healthy = false;
   const d = await deliveryTo(() => ({ status: healthy ? 200 : 503 }));
   const firstRunId = await firstRunOf(d.delivery.workflowId);
-  await deliveryIn(d.delivery._id, ['retrying']);
+  await deliveryIn(t.store, d.delivery._id, ['retrying']);
   await t.engine.setWebhookStatus(d.tenantId, d.webhook._id, 'inactive');
-  await deliveryIn(d.delivery._id, ['paused']);
+  await deliveryIn(t.store, d.delivery._id, ['paused']);
   await eventually(
     async () => ((await chain(d.delivery.workflowId, firstRunId)).length >= 4 ? true : undefined),
     60_000,
@@ -85,9 +66,9 @@ test('a delivery paused past the history limit several times continues as new ea
   );
   healthy = true;
   await t.engine.setWebhookStatus(d.tenantId, d.webhook._id, 'active');
-  await deliveryIn(d.delivery._id, ['retrying']);
+  await deliveryIn(t.store, d.delivery._id, ['retrying']);
   expect(await t.engine.retryNow(d.tenantId, d.delivery._id)).toBe(true);
-  expect(await deliveryIn(d.delivery._id, ['succeeded'])).toMatchObject({ attemptCount: 2 });
+  expect(await deliveryIn(t.store, d.delivery._id, ['succeeded'])).toMatchObject({ attemptCount: 2 });
   expect(d.receiver.requests).toHaveLength(2);
   const runs = await chain(d.delivery.workflowId, firstRunId);
   expect(runs.length).toBeGreaterThanOrEqual(4);
@@ -97,14 +78,14 @@ test('a delivery paused past the history limit several times continues as new ea
 test('300 manual redeliveries of one delivery stay within the history limit, numbered 1..301 without a gap', async () => {
   const d = await deliveryTo(() => ({ status: 500 }));
   const firstRunId = await firstRunOf(d.delivery.workflowId);
-  await deliveryIn(d.delivery._id, ['retrying']);
+  await deliveryIn(t.store, d.delivery._id, ['retrying']);
   for (let i = 0; i < 300; i++) {
     const answer = await t.engine.redeliver(d.tenantId, d.delivery._id, `k${i}`);
     expect(answer).toMatchObject({ kind: 'failed', attempt: i + 2 });
   }
   const attempts = await t.store.deliveries.listAttempts(d.delivery._id);
   expect(attempts.map((a) => a.attempt)).toEqual(Array.from({ length: 301 }, (_, i) => i + 1));
-  expect(await deliveryIn(d.delivery._id, ['retrying'])).toMatchObject({ attemptCount: 301 });
+  expect(await deliveryIn(t.store, d.delivery._id, ['retrying'])).toMatchObject({ attemptCount: 301 });
   await sleep(500);
   const runs = await chain(d.delivery.workflowId, firstRunId);
   expect(runs.length).toBeGreaterThan(10);

@@ -9,8 +9,8 @@ import { composeSender } from '../../src/composition';
 import { createSendAttempt } from '../../src/activities/send-attempt';
 import { createLogger } from '../../src/logger';
 import { DEFAULT_RETRY_POLICY } from '../../src/delivery/retry-policy';
-import type { DeliveryRecord, DeliveryStatus } from '../../src/store/model';
-import { eventually, startTestEngine, uniqueId, type TestEngine } from '../helpers/engine';
+import { deliveryIn, eventually, startTestEngine, uniqueId, type TestEngine } from '../helpers/engine';
+import { publishedDelivery } from '../helpers/published-delivery';
 import { startReceiver, type Reply } from '../helpers/receiver';
 
 let t: TestEngine;
@@ -27,28 +27,9 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function deliveryIn(id: string, statuses: DeliveryStatus[], timeoutMs = 30_000): Promise<DeliveryRecord> {
-  return eventually(
-    async () => {
-      const d = await t.store.deliveries.findById(id);
-      return d && statuses.includes(d.status) ? d : undefined;
-    },
-    timeoutMs,
-    `delivery ${id} to be ${statuses.join('/')}`,
-  );
-}
-
 /** A webhook answering as `reply` says, one event published to it, and its delivery record. */
-async function deliveryTo(reply: (index: number) => Reply, retrySchedule = [3600]) {
-  const receiver = await startReceiver((_req, index) => reply(index));
-  const tenantId = uniqueId('tenant');
-  const doc = await t.addDocument(tenantId);
-  const webhook = await t.addWebhook({ tenantId, url: receiver.url, event: 'document.approved', retrySchedule });
-  const eventId = uniqueId('evt');
-  await t.engine.publishEvent({ eventId, tenantId, event: 'document.approved', documentId: String(doc._id) });
-  const delivery = await eventually(async () => (await t.store.deliveries.listForEvent(`${tenantId}:${eventId}`))[0]);
-  return { receiver, tenantId, webhook, delivery, handle: t.temporal.workflow.getHandle(delivery.workflowId) };
-}
+const deliveryTo = (reply: (index: number) => Reply, retrySchedule = [3600]) =>
+  publishedDelivery(t, reply, { retrySchedule });
 
 /** How a redelivery request ended: its answer, or the error it was refused with. */
 async function settled<T>(promise: Promise<T>): Promise<{ value?: T; error?: Error }> {
@@ -62,9 +43,9 @@ async function settled<T>(promise: Promise<T>): Promise<{ value?: T; error?: Err
 test('a paused delivery whose workflow is terminated is restarted paused: it holds with a short history and resumes with its webhook', async () => {
   let healthy = false;
   const d = await deliveryTo(() => ({ status: healthy ? 200 : 503 }));
-  await deliveryIn(d.delivery._id, ['retrying']);
+  await deliveryIn(t.store, d.delivery._id, ['retrying']);
   await t.engine.setWebhookStatus(d.tenantId, d.webhook._id, 'inactive');
-  await deliveryIn(d.delivery._id, ['paused']);
+  await deliveryIn(t.store, d.delivery._id, ['paused']);
   const before = (await d.handle.describe()).runId;
   await d.handle.terminate('issue 17: an operator terminates a paused delivery');
   const restarted = await eventually(
@@ -82,15 +63,15 @@ test('a paused delivery whose workflow is terminated is restarted paused: it hol
   expect((await t.store.deliveries.findById(d.delivery._id))?.status).toBe('paused');
   healthy = true;
   await t.engine.setWebhookStatus(d.tenantId, d.webhook._id, 'active');
-  await deliveryIn(d.delivery._id, ['retrying']); // the resume reached it
+  await deliveryIn(t.store, d.delivery._id, ['retrying']); // the resume reached it
   expect(await t.engine.retryNow(d.tenantId, d.delivery._id)).toBe(true);
-  expect(await deliveryIn(d.delivery._id, ['succeeded'])).toMatchObject({ attemptCount: 2 });
+  expect(await deliveryIn(t.store, d.delivery._id, ['succeeded'])).toMatchObject({ attemptCount: 2 });
 }, 90_000);
 
 test('a redelivery of an open delivery whose run is gone keeps it open: its schedule goes on and delivers', async () => {
   let healthy = false;
   const d = await deliveryTo(() => ({ status: healthy ? 200 : 500 }));
-  await deliveryIn(d.delivery._id, ['retrying']);
+  await deliveryIn(t.store, d.delivery._id, ['retrying']);
   await d.handle.terminate('issue 17: the run is gone');
   const answer = await t.engine.redeliver(d.tenantId, d.delivery._id, uniqueId('key'));
   expect(answer).toMatchObject({ kind: 'failed', attempt: 2 });
@@ -99,7 +80,7 @@ test('a redelivery of an open delivery whose run is gone keeps it open: its sche
   expect((await d.handle.describe()).status.name).toBe('RUNNING');
   healthy = true;
   expect(await t.engine.retryNow(d.tenantId, d.delivery._id)).toBe(true);
-  expect(await deliveryIn(d.delivery._id, ['succeeded'])).toMatchObject({ attemptCount: 3 });
+  expect(await deliveryIn(t.store, d.delivery._id, ['succeeded'])).toMatchObject({ attemptCount: 3 });
   expect(d.receiver.requests).toHaveLength(3);
 }, 60_000);
 
@@ -113,7 +94,7 @@ test('a manual attempt queued behind one in flight is not sent once the webhook 
   expect(outcome.error?.name).toBe('ConflictStateError');
   await sleep(2_000);
   expect(d.receiver.requests).toHaveLength(1);
-  expect(await deliveryIn(d.delivery._id, ['paused'])).toMatchObject({ attemptCount: 1 });
+  expect(await deliveryIn(t.store, d.delivery._id, ['paused'])).toMatchObject({ attemptCount: 1 });
 }, 60_000);
 
 test('deleting the webhook during a retry that succeeds records succeeded', async () => {
@@ -135,7 +116,7 @@ test('an operator cancel during a failing retry counts that attempt, and the nex
   );
   await d.receiver.waitForRequests(2);
   await d.handle.cancel();
-  expect(await deliveryIn(d.delivery._id, ['cancelled'])).toMatchObject({ attemptCount: 2 });
+  expect(await deliveryIn(t.store, d.delivery._id, ['cancelled'])).toMatchObject({ attemptCount: 2 });
   const answer = await t.engine.redeliver(d.tenantId, d.delivery._id); // numbered after the record's count
   expect(answer).toMatchObject({ kind: 'delivered', attempt: 3 });
   expect(d.receiver.requests).toHaveLength(3);
@@ -143,7 +124,7 @@ test('an operator cancel during a failing retry counts that attempt, and the nex
 
 test('the same Idempotency-Key while its attempt is in flight is told in_progress, never failed, then the same answer', async () => {
   const d = await deliveryTo((i) => (i === 0 ? { status: 500 } : { status: 200, delayMs: 2_500 }));
-  await deliveryIn(d.delivery._id, ['retrying']);
+  await deliveryIn(t.store, d.delivery._id, ['retrying']);
   const key = uniqueId('key');
   const first = t.engine.redeliver(d.tenantId, d.delivery._id, key);
   await d.receiver.waitForRequests(2);
@@ -158,7 +139,7 @@ test('the same Idempotency-Key while its attempt is in flight is told in_progres
 test('two requests with the same Idempotency-Key a few ms apart on a finished delivery reach the receiver once', async () => {
   let healthy = false;
   const d = await deliveryTo(() => ({ status: healthy ? 200 : 500 }), []);
-  await deliveryIn(d.delivery._id, ['failed']);
+  await deliveryIn(t.store, d.delivery._id, ['failed']);
   healthy = true;
   const key = uniqueId('key');
   const [a, b] = await Promise.all([
