@@ -65,6 +65,8 @@ export function createSendAttempt(deps: ActivityDeps) {
   // Leases are written and compared in the store's time, not this worker's (a fast clock would close an
   // attempt still being sent): docs/operations.md, "Clocks".
   const clock = new StoreClock(() => deps.store.serverTime(), now);
+  /** First attempts past their local budget, still going in this worker, by attempt ID. */
+  const leftSending = new Map<string, Promise<AttemptFacts>>();
 
   /** A regular try: the attempt's facts, waiting out another try's open claim on the same number. */
   function sendAttempt(input: SendAttemptInput): Promise<AttemptFacts> {
@@ -78,6 +80,13 @@ export function createSendAttempt(deps: ActivityDeps) {
   async function sendFirstAttempt(input: SendAttemptInput): Promise<SendAttemptResult> {
     const work = attemptOnce(input);
     if (input.localBudgetMs === undefined) return work;
+    const key = attemptId(input.deliveryId, input.attempt);
+    leftSending.set(key, work);
+    void work
+      .finally(() => {
+        if (leftSending.get(key) === work) leftSending.delete(key);
+      })
+      .catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
     const budget = new Promise<SendAttemptResult>((resolve) => {
       timer = setTimeout(() => resolve({ kind: 'sending', attempt: input.attempt }), input.localBudgetMs);
@@ -97,9 +106,13 @@ export function createSendAttempt(deps: ActivityDeps) {
    * else (the webhook may have been paused since it was sent); made here only if that try never claimed it.
    */
   async function awaitAttempt(input: SendAttemptInput): Promise<AttemptFacts> {
-    return underHeartbeat(
-      async (attemptTry) => (await factsOfClaim(input, attemptTry)) ?? attemptLoop(input, attemptTry),
-    );
+    return underHeartbeat(async (attemptTry) => {
+      // Usually the local try is still going in this very worker: its own result, without polling the store
+      // (which a saturated store cannot afford for every slow first attempt of a big fan-out).
+      const local = leftSending.get(attemptId(input.deliveryId, input.attempt));
+      const mine = local ? await local.catch(() => undefined) : undefined;
+      return mine ?? (await factsOfClaim(input, attemptTry)) ?? attemptLoop(input, attemptTry);
+    });
   }
 
   return { sendAttempt, sendFirstAttempt, awaitAttempt };
