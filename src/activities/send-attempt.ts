@@ -78,8 +78,18 @@ export function createSendAttempt(deps: ActivityDeps) {
    * so no workflow task is held by a slow endpoint. The attempt goes on here and records its outcome.
    */
   async function sendFirstAttempt(input: SendAttemptInput): Promise<SendAttemptResult> {
-    const work = attemptOnce(input);
-    if (input.localBudgetMs === undefined) return work;
+    if (input.localBudgetMs === undefined) return attemptOnce(input);
+    const budgetMs = input.localBudgetMs;
+    let timer: NodeJS.Timeout | undefined;
+    let startBudget = (): void => undefined;
+    // The budget counts from the POST: a slow receiver must not hold the workflow task; a busy store (the
+    // claim, the reads) holds it as any local activity would, rather than add an activity task per delivery.
+    const budget = new Promise<SendAttemptResult>((resolve) => {
+      startBudget = () => {
+        timer = setTimeout(() => resolve({ kind: 'sending', attempt: input.attempt }), budgetMs);
+      };
+    });
+    const work = attemptOnce(input, () => startBudget());
     const key = attemptId(input.deliveryId, input.attempt);
     leftSending.set(key, work);
     void work
@@ -87,10 +97,6 @@ export function createSendAttempt(deps: ActivityDeps) {
         if (leftSending.get(key) === work) leftSending.delete(key);
       })
       .catch(() => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    const budget = new Promise<SendAttemptResult>((resolve) => {
-      timer = setTimeout(() => resolve({ kind: 'sending', attempt: input.attempt }), input.localBudgetMs);
-    });
     try {
       return await Promise.race([work, budget]);
     } finally {
@@ -117,11 +123,12 @@ export function createSendAttempt(deps: ActivityDeps) {
 
   return { sendAttempt, sendFirstAttempt, awaitAttempt };
 
-  function attemptOnce(input: SendAttemptInput): Promise<AttemptFacts> {
+  function attemptOnce(input: SendAttemptInput, onSend?: () => void): Promise<AttemptFacts> {
     // A retried try looks for an earlier try's claim first: it may have sent before the webhook was paused.
     return underHeartbeat(
       async (attemptTry) =>
-        (attemptTry.number > 1 ? await factsOfClaim(input, attemptTry) : undefined) ?? attemptLoop(input, attemptTry),
+        (attemptTry.number > 1 ? await factsOfClaim(input, attemptTry) : undefined) ??
+        attemptLoop(input, attemptTry, onSend),
     );
   }
 
@@ -132,14 +139,18 @@ export function createSendAttempt(deps: ActivityDeps) {
   }
 
   /** Again from the webhook's status when the claim we waited on was withdrawn (its claimant saw a pause). */
-  async function attemptLoop(input: SendAttemptInput, attemptTry: Try): Promise<AttemptFacts> {
+  async function attemptLoop(input: SendAttemptInput, attemptTry: Try, onSend?: () => void): Promise<AttemptFacts> {
     for (;;) {
-      const result = await claimAndSend(input, attemptTry);
+      const result = await claimAndSend(input, attemptTry, onSend);
       if (result) return result;
     }
   }
 
-  async function claimAndSend(input: SendAttemptInput, attemptTry: Try): Promise<AttemptFacts | undefined> {
+  async function claimAndSend(
+    input: SendAttemptInput,
+    attemptTry: Try,
+    onSend?: () => void,
+  ): Promise<AttemptFacts | undefined> {
     const answeredBefore = await requestAnsweredBefore(input, attemptTry);
     if (answeredBefore) return answeredBefore;
     const loaded = await load(input);
@@ -167,6 +178,7 @@ export function createSendAttempt(deps: ActivityDeps) {
     const withdrawn = await withdrawIfPaused(input, attemptTry);
     if (withdrawn) return withdrawn;
 
+    onSend?.();
     const sent = await deps.sender.send({
       url: loaded.webhook.url,
       headers,
