@@ -39,7 +39,7 @@ const HEARTBEAT_EVERY_MS = 2_000;
 /** How often the record stage retries a store that does not answer, while the try is still alive. */
 const RECORD_RETRY_MS = 1_000;
 /** A claim's lease beyond the send deadline: time to record the outcome (a store restart takes seconds). */
-const LEASE_MARGIN_MS = 15_000;
+const LEASE_MARGIN_MS = 45_000;
 /** How often a try that found another's open claim looks for its outcome. */
 const CLAIM_POLL_MS = 250;
 
