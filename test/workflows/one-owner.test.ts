@@ -152,7 +152,7 @@ test('two requests with the same Idempotency-Key a few ms apart on a finished de
   expect(d.receiver.requests).toHaveLength(2);
 }, 60_000);
 
-test('leases are in the store’s time: a worker whose clock runs a minute ahead waits for an attempt still being sent', async () => {
+test('leases are in the store’s time: a worker whose clock runs two minutes ahead waits for an attempt still being sent', async () => {
   const receiver = await startReceiver(() => ({ status: 200, delayMs: 3_000 }));
   const tenantId = uniqueId('tenant');
   const webhook = await t.addWebhook({ tenantId, url: receiver.url, event: 'document.created' });
@@ -199,8 +199,8 @@ test('leases are in the store’s time: a worker whose clock runs a minute ahead
   const input = { deliveryId, webhookId: webhook._id, eventKey, event: 'document.created' as const, attempt: 1 };
   const sending = worker(0).sendAttempt({ ...input, trigger: 'automatic' });
   await receiver.waitForRequests(1);
-  // A retry of the same attempt on a worker whose clock is 60 s fast (past the 30 s send + 15 s margin lease).
-  await worker(60_000).sendAttempt({ ...input, trigger: 'automatic' });
+  // A retry of the same attempt on a worker whose clock is 2 minutes fast (past the 30 s send + 45 s margin lease).
+  await worker(120_000).sendAttempt({ ...input, trigger: 'automatic' });
   await sending;
   expect(await t.store.deliveries.findAttempt(deliveryId, 1)).toMatchObject({
     state: 'done',
