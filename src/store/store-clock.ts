@@ -41,11 +41,6 @@ export class StoreClock {
     return new Date(this.local().getTime() + this.offsetMs);
   }
 
-  /** The last measured offset: store time minus local time, in ms. */
-  get offset(): number {
-    return this.offsetMs;
-  }
-
   private measure(): Promise<void> {
     this.measuring ??= (async () => {
       try {
