@@ -46,6 +46,27 @@ const say = (m: string): void => console.log(`[fanout] ${m}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (n: number, digits = 1) => +n.toFixed(digits);
 
+/** A delivery the receiver got more than once, as the store and the engine's log tell it. */
+interface DuplicatedDelivery {
+  deliveryId: string;
+  received: number;
+  attempts: Record<string, unknown>[];
+  log: string[];
+}
+/** An attempt record's fields that tell who sent it and how it ended (no headers). */
+const ATTEMPT_FIELDS = {
+  attempt: 1,
+  trigger: 1,
+  state: 1,
+  claimedByTry: 1,
+  delivered: 1,
+  statusCode: 1,
+  errorClass: 1,
+  startedAt: 1,
+  leaseUntil: 1,
+  createdAt: 1,
+};
+
 interface DevEnv {
   API: string;
   TENANT_ID: string;
@@ -347,6 +368,7 @@ async function main(): Promise<void> {
     const mongo = await MongoClient.connect(`mongodb://127.0.0.1:${dev.ports.FERRETDB_PORT}/`);
     const statuses = new Map<string, number>();
     let records = 0;
+    const duplicated: DuplicatedDelivery[] = [];
     try {
       const deliveries = mongo.db(DB_NAME).collection<{ status: string; eventKey: string }>('deliveries');
       const recordDeadline = Date.now() + 120_000;
@@ -361,6 +383,20 @@ async function main(): Promise<void> {
         }
         if (statuses.get('succeeded') === expected || Date.now() > recordDeadline) break;
         await sleep(2_000);
+      }
+      // What each duplicate's attempts say, and what the engine logged of it: enough to tell how it came about.
+      const attempts = mongo.db(DB_NAME).collection<Record<string, unknown>>('delivery_attempts');
+      const log = dev.output().split('\n');
+      for (const [deliveryId, count] of counts) {
+        if (count < 2 || duplicated.length >= 5) continue;
+        duplicated.push({
+          deliveryId,
+          received: count,
+          attempts: (await attempts.find({ deliveryId }, { projection: ATTEMPT_FIELDS }).toArray()).map(
+            ({ _id, ...rest }) => rest,
+          ),
+          log: log.filter((line) => line.includes(deliveryId)).slice(-20),
+        });
       }
     } finally {
       await mongo
@@ -391,6 +427,7 @@ async function main(): Promise<void> {
         longestHistoryEvents: Math.max(...runs.map((r) => r.longestHistory)),
       },
       apiDuringFanOut: api,
+      duplicated,
       peakRssMb: Math.round(peakRssMb),
       problems,
     };

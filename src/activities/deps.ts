@@ -14,6 +14,8 @@ export interface ActivityDeps {
   sender: Sender;
   /** The sender's deadline (DELIVERY_TIMEOUT_MS): an attempt's claim lasts this long plus a margin. */
   sendTimeoutMs: number;
+  /** How long a claim outlasts its send deadline, for the outcome's write (45 s unless a test shortens it). */
+  leaseMarginMs?: number;
   secrets: SecretBox;
   logger: Logger;
   retryPolicy: RetryPolicy;

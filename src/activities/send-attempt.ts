@@ -13,6 +13,9 @@
  * and records the outcome, so the retry that follows finds a result instead of an open claim.
  * A local try answers `sending` once past its budget and goes on in the worker; the workflow then waits for
  * the attempt's record with a regular try (awaitAttempt), which finds the claim and waits for its outcome.
+ * The lease is what other workers go by. In the worker that holds a claim, a later try waits for the holder
+ * itself, however long its outcome's write takes (a starved SQLite writer can fail for longer than the lease),
+ * and the holder keeps writing past its lease for as long as the claim is still its own.
  * Every try returns facts (what was sent, what came back, or why nothing was sent): never a status or a retry
  * decision, which are the workflow's (src/delivery/fate.ts).
  */
@@ -42,6 +45,8 @@ const RECORD_RETRY_MS = 1_000;
 const LEASE_MARGIN_MS = 45_000;
 /** How often a try that found another's open claim looks for its outcome. */
 const CLAIM_POLL_MS = 250;
+/** How long past its lease a living try goes on writing its outcome (while no other try closed its claim). */
+const RECORD_PAST_LEASE_MS = 10 * 60_000;
 
 /** What a try knows of itself: its number, its own claim ID, and whether its sending may be cut short. */
 interface Try {
@@ -61,12 +66,13 @@ interface Loaded {
 export function createSendAttempt(deps: ActivityDeps) {
   const now = (): Date => deps.now?.() ?? new Date();
   const log = deps.logger.child({ module: 'send-attempt' });
-  const leaseMs = deps.sendTimeoutMs + LEASE_MARGIN_MS;
+  const leaseMarginMs = deps.leaseMarginMs ?? LEASE_MARGIN_MS;
+  const leaseMs = deps.sendTimeoutMs + leaseMarginMs;
   // Leases are written and compared in the store's time, not this worker's (a fast clock would close an
   // attempt still being sent): docs/operations.md, "Clocks".
   const clock = new StoreClock(() => deps.store.serverTime(), now);
-  /** First attempts past their local budget, still going in this worker, by attempt ID. */
-  const leftSending = new Map<string, Promise<AttemptFacts>>();
+  /** Claims held by tries of this worker, by attempt ID: what each will say once sent and recorded. */
+  const held = new Map<string, { claimId: string; facts: Promise<AttemptFacts | undefined> }>();
 
   /** A regular try: the attempt's facts, waiting out another try's open claim on the same number. */
   function sendAttempt(input: SendAttemptInput): Promise<AttemptFacts> {
@@ -90,13 +96,6 @@ export function createSendAttempt(deps: ActivityDeps) {
       };
     });
     const work = attemptOnce(input, () => startBudget());
-    const key = attemptId(input.deliveryId, input.attempt);
-    leftSending.set(key, work);
-    void work
-      .finally(() => {
-        if (leftSending.get(key) === work) leftSending.delete(key);
-      })
-      .catch(() => undefined);
     try {
       return await Promise.race([work, budget]);
     } finally {
@@ -115,8 +114,8 @@ export function createSendAttempt(deps: ActivityDeps) {
     return underHeartbeat(async (attemptTry) => {
       // Usually the local try is still going in this very worker: its own result, without polling the store
       // (which a saturated store cannot afford for every slow first attempt of a big fan-out).
-      const local = leftSending.get(attemptId(input.deliveryId, input.attempt));
-      const mine = local ? await local.catch(() => undefined) : undefined;
+      const local = held.get(attemptId(input.deliveryId, input.attempt));
+      const mine = local ? await local.facts.catch(() => undefined) : undefined;
       return mine ?? (await factsOfClaim(input, attemptTry)) ?? attemptLoop(input, attemptTry);
     });
   }
@@ -179,13 +178,35 @@ export function createSendAttempt(deps: ActivityDeps) {
     if (withdrawn) return withdrawn;
 
     onSend?.();
+    return holding(input, attemptTry.claimId, sendClaimed(input, attemptTry, loaded, headers, leaseUntil));
+  }
+
+  /** Keeps a claim's coming facts where later tries of this worker look before they go by its lease. */
+  async function holding(input: SendAttemptInput, claimId: string, facts: Promise<AttemptFacts | undefined>) {
+    const key = attemptId(input.deliveryId, input.attempt);
+    held.set(key, { claimId, facts });
+    try {
+      return await facts;
+    } finally {
+      if (held.get(key)?.claimId === claimId) held.delete(key);
+    }
+  }
+
+  /** Stages 4 to 6 for a claim this try holds: the POST, its classification and its record. */
+  async function sendClaimed(
+    input: SendAttemptInput,
+    attemptTry: Try,
+    loaded: Loaded,
+    headers: Record<string, string>,
+    leaseUntil: Date,
+  ): Promise<AttemptFacts | undefined> {
     const sent = await deps.sender.send({
       url: loaded.webhook.url,
       headers,
       body: loaded.body,
       signal: attemptTry.sendSignal,
       // A slow claim write left less of the lease: the send ends in time for its outcome to be recorded.
-      timeoutMs: leaseUntil.getTime() - (await clock.now()).getTime() - LEASE_MARGIN_MS,
+      timeoutMs: leaseUntil.getTime() - (await clock.now()).getTime() - leaseMarginMs,
     });
     const outcome = classifyOutcome(sent, now());
     log.info(attemptLogFields(input.deliveryId, input.attempt, outcome), 'delivery attempt');
@@ -294,7 +315,8 @@ export function createSendAttempt(deps: ActivityDeps) {
         // A cancelled (timed-out) regular try stops here, and so does any try past its lease: a later try
         // closes the attempt as interrupted.
         attemptTry.sendSignal.throwIfAborted();
-        if ((await clock.now()) >= leaseUntil) throw err;
+        // Past its lease another worker's try may close the claim; until one does, this write can still land.
+        if ((await clock.now()).getTime() >= leaseUntil.getTime() + RECORD_PAST_LEASE_MS) throw err;
         log.warn(
           { err, deliveryId: input.deliveryId, attempt: input.attempt },
           'recording the attempt failed; retrying',
@@ -315,6 +337,14 @@ export function createSendAttempt(deps: ActivityDeps) {
     signal: AbortSignal,
   ): Promise<AttemptFacts | undefined> {
     let current: AttemptRecord | null = existing;
+    // Its holder is a try of this worker, so alive: its own result, whatever the lease says.
+    const holder = held.get(existing._id);
+    if (current.state === 'sending' && holder && holder.claimId === current.claimId) {
+      const facts = await holder.facts.catch(() => undefined);
+      if (facts) return facts;
+      current = await deps.store.deliveries.findAttempt(input.deliveryId, input.attempt);
+      if (!current) return undefined;
+    }
     while (current.state === 'sending' && current.leaseUntil && (await clock.now()) < current.leaseUntil) {
       await sleep(CLAIM_POLL_MS);
       signal.throwIfAborted();

@@ -12,6 +12,7 @@ import { DEFAULT_RETRY_POLICY } from '../../src/delivery/retry-policy';
 import { deliveryIn, eventually, startTestEngine, uniqueId, type TestEngine } from '../helpers/engine';
 import { publishedDelivery } from '../helpers/published-delivery';
 import { startReceiver, type Reply } from '../helpers/receiver';
+import type { Store } from '../../src/store';
 
 let t: TestEngine;
 beforeAll(async () => {
@@ -152,10 +153,10 @@ test('two requests with the same Idempotency-Key a few ms apart on a finished de
   expect(d.receiver.requests).toHaveLength(2);
 }, 60_000);
 
-test('leases are in the store’s time: a worker whose clock runs two minutes ahead waits for an attempt still being sent', async () => {
-  const receiver = await startReceiver(() => ({ status: 200, delayMs: 3_000 }));
+/** A delivery stored as dispatch leaves it (event with its body, record pending), with no workflow: for tries run directly. */
+async function storedDelivery(receiverUrl: string) {
   const tenantId = uniqueId('tenant');
-  const webhook = await t.addWebhook({ tenantId, url: receiver.url, event: 'document.created' });
+  const webhook = await t.addWebhook({ tenantId, url: receiverUrl, event: 'document.created' });
   const eventId = uniqueId('evt');
   const now = new Date();
   const eventKey = `${tenantId}:${eventId}`;
@@ -183,29 +184,74 @@ test('leases are in the store’s time: a worker whose clock runs two minutes ah
     status: 'pending',
     attemptCount: 0,
     createdAt: now,
-    updatedAt: now,
+    // Seen as changed in the future: the reconciler (every 2 s here) starts a run for an open record it finds
+    // unchanged, and that run's tries are another worker's; these tests run every try themselves.
+    updatedAt: new Date(now.getTime() + 3_600_000),
   });
-  const worker = (skewMs: number) =>
-    createSendAttempt({
-      store: t.store,
-      sender: composeSender(t.config),
-      sendTimeoutMs: t.config.DELIVERY_TIMEOUT_MS,
-      secrets: t.secrets,
-      logger: createLogger({ level: 'silent' }),
-      retryPolicy: DEFAULT_RETRY_POLICY,
-      defaultRetrySchedule: [3600],
-      now: () => new Date(Date.now() + skewMs),
-    });
-  const input = { deliveryId, webhookId: webhook._id, eventKey, event: 'document.created' as const, attempt: 1 };
-  const sending = worker(0).sendAttempt({ ...input, trigger: 'automatic' });
+  return { deliveryId, webhookId: webhook._id, eventKey, event: 'document.created' as const, attempt: 1 };
+}
+
+/** One worker's attempt activities, over `store` (the test engine's unless given), its clock skewed by `skewMs`. */
+const attemptWorker = (options: { skewMs?: number; store?: Store; sendTimeoutMs?: number; leaseMarginMs?: number }) =>
+  createSendAttempt({
+    store: options.store ?? t.store,
+    sender: composeSender(t.config),
+    sendTimeoutMs: options.sendTimeoutMs ?? t.config.DELIVERY_TIMEOUT_MS,
+    leaseMarginMs: options.leaseMarginMs,
+    secrets: t.secrets,
+    logger: createLogger({ level: 'silent' }),
+    retryPolicy: DEFAULT_RETRY_POLICY,
+    defaultRetrySchedule: [3600],
+    now: () => new Date(Date.now() + (options.skewMs ?? 0)),
+  });
+
+test('leases are in the store’s time: a worker whose clock runs two minutes ahead waits for an attempt still being sent', async () => {
+  const receiver = await startReceiver(() => ({ status: 200, delayMs: 3_000 }));
+  const input = await storedDelivery(receiver.url);
+  const sending = attemptWorker({}).sendAttempt({ ...input, trigger: 'automatic' });
   await receiver.waitForRequests(1);
   // A retry of the same attempt on a worker whose clock is 2 minutes fast (past the 30 s send + 45 s margin lease).
-  await worker(120_000).sendAttempt({ ...input, trigger: 'automatic' });
+  await attemptWorker({ skewMs: 120_000 }).sendAttempt({ ...input, trigger: 'automatic' });
   await sending;
-  expect(await t.store.deliveries.findAttempt(deliveryId, 1)).toMatchObject({
+  expect(await t.store.deliveries.findAttempt(input.deliveryId, 1)).toMatchObject({
     state: 'done',
     delivered: true,
     statusCode: 200,
   });
+  expect(receiver.requests).toHaveLength(1);
+}, 60_000);
+
+test('a try of this worker whose outcome write is starved past its lease is waited for, not closed as interrupted', async () => {
+  // What the 1,200-webhook fan-out on SQLite met: a first attempt's outcome write failed with SQLITE_BUSY for
+  // longer than its lease while a retry of the same attempt, in the same worker, waited on its claim. The retry
+  // closed the attempt as interrupted and the workflow sent attempt 2: a duplicate the receiver accepted.
+  const receiver = await startReceiver(() => ({ status: 200 }));
+  const input = await storedDelivery(receiver.url);
+  let starvedUntil = 0;
+  const starved = new Proxy(t.store.deliveries, {
+    get(target, property) {
+      if (property === 'completeAttempt') {
+        return async (...args: Parameters<typeof target.completeAttempt>) => {
+          if (starvedUntil === 0) starvedUntil = Date.now() + 6_000;
+          if (Date.now() < starvedUntil) throw new Error('database is locked (5) (SQLITE_BUSY)');
+          return target.completeAttempt(...args);
+        };
+      }
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  // A lease of 1 s send + 1 s margin, so the 6 s of failed writes outlast it.
+  const worker = attemptWorker({
+    store: { ...t.store, deliveries: starved },
+    sendTimeoutMs: 1_000,
+    leaseMarginMs: 1_000,
+  });
+  const first = worker.sendAttempt({ ...input, trigger: 'automatic' });
+  await receiver.waitForRequests(1);
+  const retried = await worker.sendAttempt({ ...input, trigger: 'automatic' });
+  expect(retried).toMatchObject({ kind: 'sent', delivered: true, statusCode: 200 });
+  expect(await first).toMatchObject({ kind: 'sent', delivered: true, statusCode: 200 });
+  expect(await t.store.deliveries.findAttempt(input.deliveryId, 1)).toMatchObject({ state: 'done', delivered: true });
   expect(receiver.requests).toHaveLength(1);
 }, 60_000);
