@@ -12,10 +12,11 @@ import type { WorkflowActivities } from '../workflows/contracts';
 /** Every activity the workflows declare they need (WorkflowActivities), and nothing they do not. */
 export function createActivities(deps: ActivityDeps): WorkflowActivities {
   const { dispatchEvent } = createDispatchActivities(deps);
+  const control = createControlActivities(deps);
   return {
     dispatchEvent,
-    ...createSendAttempt(deps),
-    ...createControlActivities(deps),
+    ...createSendAttempt(deps, control.recordDeliveryState),
+    ...control,
     ...createReconcileActivities(deps),
     recoverPage: createRecoverPage(deps),
   };

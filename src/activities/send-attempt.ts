@@ -33,7 +33,12 @@ import { buildDeliveryHeaders, redactHeaders } from '../delivery/request';
 import { attemptId, type AttemptOutcomeFields } from '../store/delivery-repository';
 import type { AttemptRecord, WebhookRecord } from '../store/model';
 import { liveSigningSecrets, openAuth } from '../webhooks/webhook-secrets';
-import type { SendAttemptInput, SendAttemptResult } from '../workflows/contracts';
+import {
+  deliveredState,
+  type RecordDeliveryStateInput,
+  type SendAttemptInput,
+  type SendAttemptResult,
+} from '../workflows/contracts';
 import { isTestEventKey } from '../ids';
 import { StoreClock } from '../store/store-clock';
 import type { ActivityDeps } from './deps';
@@ -63,7 +68,14 @@ interface Loaded {
   body: string;
 }
 
-export function createSendAttempt(deps: ActivityDeps) {
+/**
+ * The attempt activities of one worker. `recordState` is the workflow's state write (control.ts), which a first
+ * attempt that delivers carries out with the record the workflow prepared.
+ */
+export function createSendAttempt(
+  deps: ActivityDeps,
+  recordState?: (input: RecordDeliveryStateInput) => Promise<boolean>,
+) {
   const now = (): Date => deps.now?.() ?? new Date();
   const log = deps.logger.child({ module: 'send-attempt' });
   const leaseMarginMs = deps.leaseMarginMs ?? LEASE_MARGIN_MS;
@@ -97,7 +109,10 @@ export function createSendAttempt(deps: ActivityDeps) {
     });
     const work = attemptOnce(input, () => startBudget());
     try {
-      return await Promise.race([work, budget]);
+      const result = await Promise.race([work, budget]);
+      if (result.kind !== 'sent' || !result.delivered || !input.recordOnDelivery || !recordState) return result;
+      await recordState(deliveredState(input.recordOnDelivery, result));
+      return { ...result, stateRecorded: true };
     } finally {
       clearTimeout(timer);
       work.catch((err: unknown) =>
@@ -208,16 +223,18 @@ export function createSendAttempt(deps: ActivityDeps) {
       // A slow claim write left less of the lease: the send ends in time for its outcome to be recorded.
       timeoutMs: leaseUntil.getTime() - (await clock.now()).getTime() - leaseMarginMs,
     });
-    const outcome = classifyOutcome(sent, now());
+    const finishedAt = now();
+    const outcome = classifyOutcome(sent, finishedAt);
     log.info(attemptLogFields(input.deliveryId, input.attempt, outcome), 'delivery attempt');
     const recorded = await record(input, attemptTry, leaseUntil, {
       requestHeaders: redactHeaders(headers, loaded.webhook.auth),
       ...recordedOutcome(sent, outcome),
+      createdAt: finishedAt,
     });
     // Another try closed this attempt while we were stopped: ours is stale, and its result is not ours to give.
     if (!recorded) return resultOfExisting(input, await mustFind(input), attemptTry.signal);
     deps.outcomes?.attemptRecorded(outcome);
-    return factsOf(input, outcome);
+    return factsOf(input, outcome, finishedAt);
   }
 
   /** A redelivery request an earlier attempt (of an earlier run) answered: that attempt's facts, nothing sent. */
@@ -296,21 +313,24 @@ export function createSendAttempt(deps: ActivityDeps) {
   }
 
   /**
-   * Stage 6: the outcome, written only while this try holds the claim. A store that does not answer is
-   * retried here until the lease ends: failing the try would leave a sent attempt to be closed as interrupted.
+   * Stage 6: the outcome (`createdAt`: when the answer came back), written only while this try holds the
+   * claim. A store that does not answer is retried, past the lease while no other try closed the claim:
+   * failing the try would leave a sent attempt to be closed as interrupted.
    */
   async function record(
     input: SendAttemptInput,
     attemptTry: Try,
     leaseUntil: Date,
-    outcome: Omit<AttemptOutcomeFields, 'createdAt'>,
+    outcome: AttemptOutcomeFields,
   ): Promise<boolean> {
     for (;;) {
       try {
-        return await deps.store.deliveries.completeAttempt(input.deliveryId, input.attempt, attemptTry.claimId, {
-          ...outcome,
-          createdAt: now(),
-        });
+        return await deps.store.deliveries.completeAttempt(
+          input.deliveryId,
+          input.attempt,
+          attemptTry.claimId,
+          outcome,
+        );
       } catch (err) {
         // A cancelled (timed-out) regular try stops here, and so does any try past its lease: a later try
         // closes the attempt as interrupted.
@@ -358,7 +378,7 @@ export function createSendAttempt(deps: ActivityDeps) {
       }
       current = await mustFind(input);
     }
-    return factsOf(input, outcomeOfRecord(current));
+    return factsOf(input, outcomeOfRecord(current), current.createdAt);
   }
 
   async function mustFind(input: SendAttemptInput): Promise<AttemptRecord> {
@@ -368,9 +388,10 @@ export function createSendAttempt(deps: ActivityDeps) {
   }
 
   /** Stage 5 (classify) ends here: what was sent and what came back, for the workflow to decide on. */
-  function factsOf(input: SendAttemptInput, outcome: ClassifiedOutcome): AttemptFacts {
+  function factsOf(input: SendAttemptInput, outcome: ClassifiedOutcome, at: Date): AttemptFacts {
     return {
       kind: 'sent',
+      at: at.getTime(),
       attempt: input.attempt,
       delivered: outcome.delivered,
       statusCode: outcome.statusCode,

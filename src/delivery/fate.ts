@@ -31,6 +31,8 @@ export interface SentFacts {
   timedOut: boolean;
   /** False for a blocked destination: it will be blocked again. */
   retryable: boolean;
+  /** ms: when its outcome came back (absent: the record keeps when the workflow learned it). */
+  at?: number;
 }
 
 /** What a redelivery request is answered. */
@@ -251,7 +253,7 @@ function attempted(f: Fate, attempt: number, facts: AttemptFacts, env: FateEnv, 
     return webhookStatus(next, read, env);
   }
   next.attempts = Math.max(next.attempts, facts.attempt);
-  next.last = { ...facts, at: env.now };
+  next.last = { ...facts, at: facts.at ?? env.now };
   if (flight.requestId) answer(next, flight.requestId, answerOf(facts), out);
   if (facts.delivered) {
     next = { ...next, status: 'succeeded', nextAttemptAt: undefined, reason: undefined, cancelAsked: undefined };

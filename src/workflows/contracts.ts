@@ -85,10 +85,31 @@ export interface SendAttemptInput {
    * `sending` and goes on in the worker, and the workflow waits for its record with awaitAttempt.
    */
   localBudgetMs?: number;
+  /**
+   * The record the workflow writes if this (first, local) attempt delivers, less the attempt's time and status
+   * code: the attempt writes it with them through recordDeliveryState, so a delivery that succeeds at once
+   * costs one local activity, not two. The workflow decided it; it skips its own write when the record it
+   * comes to is this one.
+   */
+  recordOnDelivery?: PreparedDeliveryState;
 }
 
-/** What sendAttempt answers: the attempt's facts, or (a local first attempt past its budget) that it is still sending. */
-export type SendAttemptResult = AttemptFacts | { kind: 'sending'; attempt: number };
+export type PreparedDeliveryState = Omit<RecordDeliveryStateInput, 'lastAttemptAt' | 'lastStatusCode'>;
+
+/**
+ * What sendAttempt answers: the attempt's facts (`stateRecorded` when it also wrote the record the workflow
+ * prepared), or (a local first attempt past its budget) that it is still sending.
+ */
+export type SendAttemptResult = (AttemptFacts & { stateRecorded?: true }) | { kind: 'sending'; attempt: number };
+
+/** The record a prepared write becomes with the facts of the attempt that delivered. */
+export function deliveredState(prepared: PreparedDeliveryState, facts: SentFacts): RecordDeliveryStateInput {
+  return {
+    ...prepared,
+    lastAttemptAt: facts.at === undefined ? undefined : new Date(facts.at).toISOString(),
+    lastStatusCode: facts.statusCode,
+  };
+}
 
 export interface DeliveryWorkflowResult {
   status: DeliveryStatus;

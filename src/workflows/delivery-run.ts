@@ -24,13 +24,21 @@ import {
   type Command,
   type Fate,
   type FateEnv,
+  type FateRecord,
   type Message,
   type RedeliveryAnswer,
 } from '../delivery/fate';
 import { DEFAULT_RETRY_POLICY } from '../delivery/retry-policy';
 import { deliveryDetails, hostOf } from '../delivery/summary';
 import type { DeliveryStatus } from '../store/model';
-import type { DeliveryState, DeliveryWorkflowInput, DeliveryWorkflowResult } from './contracts';
+import {
+  deliveredState,
+  type DeliveryState,
+  type DeliveryWorkflowInput,
+  type DeliveryWorkflowResult,
+  type PreparedDeliveryState,
+  type RecordDeliveryStateInput,
+} from './contracts';
 import type { DeliveryActivities } from './delivery-activities';
 import { AttemptCountKey, DeliveryStatusKey, NextAttemptAtKey } from './search-attribute-keys';
 
@@ -51,6 +59,8 @@ export class DeliveryRun {
   private recordedStatus: DeliveryStatus | undefined;
   private searchable: string;
   private recordDue = false;
+  /** The record a first attempt wrote as this run prepared it: the next write is skipped when it is the same. */
+  private writtenByAttempt: RecordDeliveryStateInput | undefined;
   private readDue = false;
   private sends = 0;
   /** The time a timer that fired was set for: a tick's time is never earlier (the timer is what says it is due). */
@@ -179,8 +189,12 @@ export class DeliveryRun {
     const { sendAttempt, sendFirstAttempt, awaitAttempt } = this.activities;
     CancellationScope.nonCancellable(async () => {
       if (!local) return sendAttempt(args);
-      const first = await sendFirstAttempt({ ...args, localBudgetMs: LOCAL_BUDGET_MS });
-      return first.kind === 'sending' ? awaitAttempt(args) : first;
+      const recordOnDelivery = this.preparedOnDelivery(c.attempt);
+      const first = await sendFirstAttempt({ ...args, localBudgetMs: LOCAL_BUDGET_MS, recordOnDelivery });
+      if (first.kind === 'sending') return awaitAttempt(args);
+      const { stateRecorded, ...facts } = first;
+      if (stateRecorded && facts.kind === 'sent') this.writtenByAttempt = deliveredState(recordOnDelivery, facts);
+      return facts;
     }).then(
       (facts) => this.inbox.push({ type: 'attempted', attempt: c.attempt, facts }),
       (err: unknown) => {
@@ -203,9 +217,26 @@ export class DeliveryRun {
     await this.writeRecord();
   }
 
+  /** The record this run would write if attempt `attempt` (in flight) delivers, less its time and status code. */
+  private preparedOnDelivery(attempt: number): PreparedDeliveryState {
+    const delivered = {
+      kind: 'sent',
+      attempt,
+      delivered: true,
+      durationMs: 0,
+      timedOut: false,
+      retryable: true,
+    } as const;
+    const { fate } = step(this.fate, { type: 'attempted', attempt, facts: delivered }, this.env());
+    const { lastAttemptAt: _at, lastStatusCode: _code, ...prepared } = this.stateInput(recordOf(fate));
+    return prepared;
+  }
+
   private async writeRecord(): Promise<void> {
     const record = recordOf(this.fate);
     const text = JSON.stringify(record);
+    const written = this.writtenByAttempt;
+    this.writtenByAttempt = undefined;
     if (text === this.recorded) return;
     const searchable = this.searchableOf();
     if (searchable !== this.searchable) {
@@ -216,7 +247,15 @@ export class DeliveryRun {
         { key: NextAttemptAtKey, value: record.nextAttemptAt === undefined ? null : new Date(record.nextAttemptAt) },
       ]);
     }
-    await this.activities.recordDeliveryState({
+    const state = this.stateInput(record);
+    // The first attempt already wrote this very record (it delivered, and nothing changed the fate meanwhile).
+    if (!written || !sameRecord(written, state)) await this.activities.recordDeliveryState(state);
+    this.recorded = text;
+    this.recordedStatus = record.status;
+  }
+
+  private stateInput(record: FateRecord): RecordDeliveryStateInput {
+    return {
       deliveryId: this.input.deliveryId,
       attempt: record.attempts,
       status: record.status,
@@ -230,9 +269,7 @@ export class DeliveryRun {
       event: this.input.event,
       eventKey: this.eventKey,
       eventAcceptedAt: this.input.eventAcceptedAt,
-    });
-    this.recorded = text;
-    this.recordedStatus = record.status;
+    };
   }
 
   private searchableOf(): string {
@@ -298,4 +335,18 @@ export class DeliveryRun {
       webhook: f.webhook,
     };
   }
+}
+
+/** Whether two state writes put the same record in the store (who wrote it before does not matter). */
+function sameRecord(a: RecordDeliveryStateInput, b: RecordDeliveryStateInput): boolean {
+  const fields = [
+    'attempt',
+    'status',
+    'scheduleStep',
+    'lastAttemptAt',
+    'lastStatusCode',
+    'lastError',
+    'nextAttemptAt',
+  ] as const;
+  return fields.every((field) => a[field] === b[field]);
 }

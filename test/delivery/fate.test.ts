@@ -57,6 +57,19 @@ describe('examples', () => {
     expect(fate).toMatchObject({ status: 'succeeded', attempts: 1, inFlight: undefined });
   });
 
+  test("the record's last attempt time is when its answer came back, when the facts say; else when the run learned it", () => {
+    const told = run(fresh(), [
+      [{ type: 'tick' }, 0],
+      [{ type: 'attempted', attempt: 1, facts: sent(1, true, { at: 7 }) }, 10],
+    ]);
+    expect(told.fate.last?.at).toBe(7);
+    const untold = run(fresh(), [
+      [{ type: 'tick' }, 0],
+      [{ type: 'attempted', attempt: 1, facts: sent(1, true) }, 10],
+    ]);
+    expect(untold.fate.last?.at).toBe(10);
+  });
+
   test('a failure waits its schedule (429 at least the floor), then the schedule runs out', () => {
     const { fate } = run(fresh(), [
       [{ type: 'tick' }, 0],
