@@ -50,6 +50,7 @@ export function createDispatchActivities(deps: ActivityDeps) {
         eventKey: event._id,
         eventId: event.eventId,
         event: event.event,
+        documentId: event.documentId,
         workflowId,
         eventAcceptedAt: event.createdAt,
         status: webhook.status === 'active' ? 'pending' : 'skipped',

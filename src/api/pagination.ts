@@ -19,3 +19,31 @@ export function decodeCursor<T extends z.ZodType>(cursor: string | undefined, sc
 
 export const idCursor = z.object({ id: z.string() });
 export const timeCursor = z.object({ at: z.iso.datetime(), id: z.string() });
+
+/** The position a newest-first listing continues after, from the cursor the previous page gave. */
+export function newestFirstPosition(cursor: string | undefined): { createdAt: Date; id: string } | undefined {
+  const before = decodeCursor(cursor, timeCursor);
+  return before ? { createdAt: new Date(before.at), id: before.id } : undefined;
+}
+
+/** A page of a newest-first listing read with `limit + 1`: the items shown and the cursor to the next page. */
+export function newestFirstPage<T extends { _id: string; createdAt: Date }, V>(
+  items: T[],
+  limit: number,
+  view: (item: T) => V,
+): { data: V[]; nextCursor: string | null } {
+  const page = items.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    data: page.map(view),
+    nextCursor: items.length > limit && last ? encodeCursor({ at: last.createdAt.toISOString(), id: last._id }) : null,
+  };
+}
+
+/** The `since`/`until` query parameters as dates. */
+export function timeBounds(query: { since?: string; until?: string }): { since?: Date; until?: Date } {
+  return {
+    since: query.since ? new Date(query.since) : undefined,
+    until: query.until ? new Date(query.until) : undefined,
+  };
+}

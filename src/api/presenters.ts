@@ -1,6 +1,13 @@
 /** What the API shows of stored records: secrets masked, dates as ISO strings, internal fields left out. */
 import type { SecretBox } from '../crypto/secret-box';
-import type { AttemptRecord, DeliveryRecord, EventRecord, StoredAuth, WebhookRecord } from '../store/model';
+import type {
+  AttemptRecord,
+  DeliveryRecord,
+  DeliveryStatus,
+  EventRecord,
+  StoredAuth,
+  WebhookRecord,
+} from '../store/model';
 import type { RedeliveryAnswer } from '../workflows/contracts';
 
 /** Shows the last four characters of a long secret, nothing of a short one. */
@@ -60,6 +67,7 @@ export function deliveryView(d: DeliveryRecord) {
     webhookId: d.webhookId,
     eventId: d.eventId,
     event: d.event,
+    documentId: d.documentId ?? null,
     status: d.status,
     attemptCount: d.attemptCount,
     lastAttemptAt: iso(d.lastAttemptAt),
@@ -96,6 +104,19 @@ export function eventView(e: EventRecord, deliveries: DeliveryRecord[]) {
     failureReason: e.failureReason ?? null,
     occurredAt: e.occurredAt.toISOString(),
     deliveries: deliveries.map(deliveryView),
+  };
+}
+
+/** An event in a listing: no deliveries, but how many are in each status. */
+export function eventSummaryView(e: EventRecord, deliveries: Partial<Record<DeliveryStatus, number>>) {
+  return {
+    id: e.eventId,
+    event: e.event,
+    documentId: e.documentId,
+    status: e.status,
+    occurredAt: e.occurredAt.toISOString(),
+    acceptedAt: e.createdAt.toISOString(),
+    deliveries,
   };
 }
 

@@ -65,12 +65,33 @@ export const listDeliveriesQuerySchema = listQuerySchema
   })
   .strict();
 
+/** GET /v1/deliveries: a tenant's deliveries, by any of these together. */
+export const listTenantDeliveriesQuerySchema = listDeliveriesQuerySchema
+  .extend({
+    webhookId: idSchema.optional(),
+    event: subscribableEventSchema.optional(),
+    eventId: z.string().min(1).max(200).optional(),
+    documentId: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+
+/** GET /v1/events: a tenant's events, by any of these together. */
+export const listEventsQuerySchema = listQuerySchema
+  .extend({
+    event: platformEventSchema.optional(),
+    documentId: z.string().min(1).max(200).optional(),
+    since: z.iso.datetime({ offset: true }).optional(),
+    until: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
+
 export const deliverySchema = z
   .object({
     id: z.string(),
     webhookId: z.string(),
     eventId: z.string(),
     event: subscribableEventSchema,
+    documentId: z.string().nullable(),
     status: z.enum(DELIVERY_STATUSES),
     attemptCount: z.number(),
     lastAttemptAt: z.string().nullable(),
@@ -180,6 +201,20 @@ export const eventSchema = z
   })
   .meta({ id: 'Event' });
 
+export const eventSummarySchema = z
+  .object({
+    id: z.string(),
+    event: platformEventSchema,
+    documentId: z.string(),
+    status: z.enum(['pending', 'dispatched', 'failed']),
+    occurredAt: z.string(),
+    acceptedAt: z.string(),
+    deliveries: z
+      .partialRecord(z.enum(DELIVERY_STATUSES), z.number())
+      .meta({ description: 'How many of its deliveries are in each status (statuses with none are left out)' }),
+  })
+  .meta({ id: 'EventSummary' });
+
 export const createTenantSchema = z
   .object({ tenantId: idSchema.optional(), name: z.string().min(1).max(200) })
   .strict()
@@ -209,3 +244,6 @@ export const errorSchema = z
 
 export const pageOf = <T extends z.ZodType>(item: T, id: string) =>
   z.object({ data: z.array(item), nextCursor: z.string().nullable() }).meta({ id });
+
+/** One page of deliveries, the same in every listing that returns deliveries. */
+export const deliveryPageSchema = pageOf(deliverySchema, 'DeliveryPage');

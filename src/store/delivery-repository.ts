@@ -1,14 +1,23 @@
 /** Deliveries (one event to one webhook) and their attempts (one HTTP request each). */
 import { MongoBulkWriteError, MongoServerError, type Collection, type Filter, type WriteError } from 'mongodb';
 import { GuardedWrites } from './guarded-writes';
-import { OPEN_DELIVERY_STATUSES, type AttemptRecord, type DeliveryRecord, type DeliveryStatus } from './model';
+import { eventKey } from './event-repository';
+import { newestFirstAfter, timeRange, type NewestFirstFilter } from './listing';
+import {
+  OPEN_DELIVERY_STATUSES,
+  type AttemptRecord,
+  type DeliveryRecord,
+  type DeliveryStatus,
+  type PlatformEvent,
+} from './model';
 
-export interface DeliveryListFilter {
+/** What a tenant's deliveries can be listed by (each served by an index: docs/operations.md, "Finding"). */
+export interface DeliveryListFilter extends NewestFirstFilter {
   status?: DeliveryStatus;
-  since?: Date;
-  until?: Date;
-  /** Continue after this (createdAt, _id) position, newest first. */
-  before?: { createdAt: Date; id: string };
+  webhookId?: string;
+  event?: PlatformEvent;
+  eventId?: string;
+  documentId?: string;
 }
 
 /** What a recover re-sends: failed deliveries, and the ones skipped while the webhook was inactive. */
@@ -239,18 +248,30 @@ export class DeliveryRepository {
   }
 
   /** A webhook's deliveries, newest first. */
-  async listForWebhook(tenantId: string, webhookId: string, filter: DeliveryListFilter, limit: number) {
-    const query: Filter<DeliveryRecord> = { tenantId, webhookId };
+  /** A tenant's deliveries, newest first, by any of the filters together. */
+  async listForTenant(tenantId: string, filter: DeliveryListFilter, limit: number): Promise<DeliveryRecord[]> {
+    const query: Filter<DeliveryRecord> = { tenantId, ...timeRange(filter), ...newestFirstAfter(filter) };
     if (filter.status) query.status = filter.status;
-    const createdAt: { $gte?: Date; $lt?: Date } = {};
-    if (filter.since) createdAt.$gte = filter.since;
-    if (filter.until) createdAt.$lt = filter.until;
-    if (filter.since || filter.until) query.createdAt = createdAt;
-    if (filter.before) {
-      const { createdAt: at, id } = filter.before;
-      query.$or = [{ createdAt: { $lt: at } }, { createdAt: at, _id: { $lt: id } }];
-    }
+    if (filter.webhookId) query.webhookId = filter.webhookId;
+    if (filter.event) query.event = filter.event;
+    // By the event's key (the index every event's deliveries are read by), which holds the tenant too.
+    if (filter.eventId) query.eventKey = eventKey(tenantId, filter.eventId);
+    if (filter.documentId) query.documentId = filter.documentId;
     return this.deliveries.find(query).sort({ createdAt: -1, _id: -1 }).limit(limit).toArray();
+  }
+
+  /** How many deliveries of each event are in each status (for a page of events). */
+  async countByStatusForEvents(eventKeys: string[]): Promise<Map<string, Partial<Record<DeliveryStatus, number>>>> {
+    const counts = new Map<string, Partial<Record<DeliveryStatus, number>>>();
+    if (eventKeys.length === 0) return counts;
+    const groups = await this.deliveries
+      .aggregate<{ _id: { eventKey: string; status: DeliveryStatus }; n: number }>([
+        { $match: { eventKey: { $in: eventKeys } } },
+        { $group: { _id: { eventKey: '$eventKey', status: '$status' }, n: { $sum: 1 } } },
+      ])
+      .toArray();
+    for (const { _id, n } of groups) counts.set(_id.eventKey, { ...counts.get(_id.eventKey), [_id.status]: n });
+    return counts;
   }
 
   /**

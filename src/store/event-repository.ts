@@ -1,6 +1,13 @@
 /** Platform events and the exact body bytes built for them. */
-import { MongoServerError, type Collection } from 'mongodb';
-import type { EventRecord } from './model';
+import { MongoServerError, type Collection, type Filter } from 'mongodb';
+import { newestFirstAfter, timeRange, type NewestFirstFilter } from './listing';
+import type { EventRecord, PlatformEvent } from './model';
+
+/** What a tenant's events can be listed by (each served by an index). */
+export interface EventListFilter extends NewestFirstFilter {
+  event?: PlatformEvent;
+  documentId?: string;
+}
 
 export function eventKey(tenantId: string, eventId: string): string {
   return `${tenantId}:${eventId}`;
@@ -28,6 +35,18 @@ export class EventRepository {
       if (err instanceof MongoServerError && err.code === 11000) return false;
       throw err;
     }
+  }
+
+  /** A tenant's events, newest first (without their bodies). */
+  async listForTenant(tenantId: string, filter: EventListFilter, limit: number): Promise<EventRecord[]> {
+    const query: Filter<EventRecord> = { tenantId, ...timeRange(filter), ...newestFirstAfter(filter) };
+    if (filter.event) query.event = filter.event;
+    if (filter.documentId) query.documentId = filter.documentId;
+    return this.events
+      .find(query, { projection: { body: 0 } })
+      .sort({ createdAt: -1, _id: -1 })
+      .limit(limit)
+      .toArray();
   }
 
   async findByKey(key: string): Promise<EventRecord | null> {

@@ -119,6 +119,8 @@ export interface DeliveryRecord {
   eventKey: string;
   eventId: string;
   event: PlatformEvent;
+  /** The document the event is about (absent on test events and on records written before 0.2). */
+  documentId?: string;
   workflowId: string;
   /** When the event was accepted (its record's createdAt): publish-to-first-delivery latency without a read. */
   eventAcceptedAt?: Date;

@@ -46,11 +46,22 @@ const INDEXES: Record<keyof Omit<EngineCollections, 'documents'>, IndexDescripti
     { key: { tenantId: 1, event: 1, status: 1, _id: 1 }, name: 'tenant_event_status' },
     { key: { tenantId: 1, _id: 1 }, name: 'tenant_id' },
   ],
-  events: [{ key: { tenantId: 1, eventId: 1 }, name: 'tenant_event_id', unique: true }],
+  // The listings (GET /v1/events, /v1/deliveries, /v1/webhooks/{id}/deliveries) sort newest first within a
+  // tenant: each filter has an index that starts with it and ends in that order (docs/operations.md, "Finding").
+  events: [
+    { key: { tenantId: 1, eventId: 1 }, name: 'tenant_event_id', unique: true },
+    { key: { tenantId: 1, createdAt: -1, _id: -1 }, name: 'tenant_created' },
+    { key: { tenantId: 1, event: 1, createdAt: -1, _id: -1 }, name: 'tenant_type_created' },
+    { key: { tenantId: 1, documentId: 1, createdAt: -1, _id: -1 }, name: 'tenant_document_created' },
+  ],
   deliveries: [
     { key: { webhookId: 1, status: 1 }, name: 'webhook_status' },
     { key: { tenantId: 1, webhookId: 1, createdAt: -1 }, name: 'tenant_webhook_created' },
     { key: { eventKey: 1 }, name: 'event_key' },
+    { key: { tenantId: 1, createdAt: -1, _id: -1 }, name: 'tenant_created' },
+    { key: { tenantId: 1, status: 1, createdAt: -1, _id: -1 }, name: 'tenant_status_created' },
+    { key: { tenantId: 1, event: 1, createdAt: -1, _id: -1 }, name: 'tenant_type_created' },
+    { key: { tenantId: 1, documentId: 1, createdAt: -1, _id: -1 }, name: 'tenant_document_created' },
   ],
   attempts: [{ key: { deliveryId: 1, attempt: 1 }, name: 'delivery_attempt', unique: true }],
   tenants: [],

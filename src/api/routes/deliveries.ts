@@ -1,14 +1,48 @@
-/** One delivery with its attempts, and manual redelivery. */
+/** A tenant's deliveries found by any filter, one delivery with its attempts, and manual redelivery. */
 import { z } from 'zod';
 import { tenantOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../../errors';
 import { attemptView, deliveryView, outcomeView } from '../presenters';
 import { route } from '../route';
-import { attemptOutcomeSchema, attemptSchema, deliverySchema, idParamsSchema } from '../schemas';
+import { newestFirstPage, newestFirstPosition, timeBounds } from '../pagination';
+import {
+  attemptOutcomeSchema,
+  attemptSchema,
+  deliverySchema,
+  idParamsSchema,
+  listTenantDeliveriesQuerySchema,
+  deliveryPageSchema,
+} from '../schemas';
 
 export function deliveryRoutes(deps: ApiDeps) {
   return [
+    route({
+      method: 'get',
+      path: '/v1/deliveries',
+      roles: ['tenant'],
+      tag: 'Deliveries',
+      summary:
+        "Find the tenant's deliveries, newest first: by status, webhook, event type, event ID, document ID and creation time, together",
+      query: listTenantDeliveriesQuerySchema,
+      success: { status: 200, description: 'A page of deliveries', schema: deliveryPageSchema },
+      handler: async ({ caller, query }) => {
+        const items = await deps.store.deliveries.listForTenant(
+          tenantOf(caller),
+          {
+            status: query.status,
+            webhookId: query.webhookId,
+            event: query.event,
+            eventId: query.eventId,
+            documentId: query.documentId,
+            ...timeBounds(query),
+            before: newestFirstPosition(query.cursor),
+          },
+          query.limit + 1,
+        );
+        return newestFirstPage(items, query.limit, deliveryView);
+      },
+    }),
     route({
       method: 'get',
       path: '/v1/deliveries/:id',

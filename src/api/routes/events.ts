@@ -1,11 +1,12 @@
-/** Platform events: the platform publishes, tenants read what happened to theirs. */
+/** Platform events: the platform publishes, tenants find theirs and read what happened to each. */
 import { z } from 'zod';
 import { tenantOf } from '../auth';
 import type { ApiDeps } from '../deps';
 import { HttpError } from '../../errors';
-import { eventView } from '../presenters';
+import { newestFirstPage, newestFirstPosition, timeBounds } from '../pagination';
+import { eventSummaryView, eventView } from '../presenters';
 import { route } from '../route';
-import { eventSchema, publishEventBodySchema } from '../schemas';
+import { eventSchema, eventSummarySchema, listEventsQuerySchema, pageOf, publishEventBodySchema } from '../schemas';
 import { eventKey } from '../../store/event-repository';
 
 export function eventRoutes(deps: ApiDeps) {
@@ -25,6 +26,31 @@ export function eventRoutes(deps: ApiDeps) {
       handler: async ({ body }) => {
         const { eventId, workflowId } = await deps.engine.publishEvent(body);
         return { eventId, workflowId };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/events',
+      roles: ['tenant'],
+      tag: 'Events',
+      summary: "Find the tenant's events, newest accepted first, with how many deliveries of each are in each status",
+      query: listEventsQuerySchema,
+      success: { status: 200, description: 'A page of events', schema: pageOf(eventSummarySchema, 'EventPage') },
+      handler: async ({ caller, query }) => {
+        const items = await deps.store.events.listForTenant(
+          tenantOf(caller),
+          {
+            event: query.event,
+            documentId: query.documentId,
+            ...timeBounds(query),
+            before: newestFirstPosition(query.cursor),
+          },
+          query.limit + 1,
+        );
+        const counts = await deps.store.deliveries.countByStatusForEvents(
+          items.slice(0, query.limit).map((e) => e._id),
+        );
+        return newestFirstPage(items, query.limit, (e) => eventSummaryView(e, counts.get(e._id) ?? {}));
       },
     }),
     route({

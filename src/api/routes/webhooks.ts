@@ -3,12 +3,12 @@ import { z } from 'zod';
 import type { ApiDeps } from '../deps';
 import { tenantOf } from '../auth';
 import { HttpError } from '../../errors';
-import { decodeCursor, encodeCursor, idCursor, timeCursor } from '../pagination';
+import { decodeCursor, encodeCursor, idCursor, newestFirstPage, newestFirstPosition, timeBounds } from '../pagination';
 import { deliveryView, outcomeView, webhookView } from '../presenters';
 import { route } from '../route';
 import {
   attemptOutcomeSchema,
-  deliverySchema,
+  deliveryPageSchema,
   listDeliveriesQuerySchema,
   listWebhooksQuerySchema,
   pageOf,
@@ -191,32 +191,22 @@ export function webhookRoutes(deps: ApiDeps) {
       summary: "List a webhook's deliveries, newest first",
       params: idParamsSchema,
       query: listDeliveriesQuerySchema,
-      success: { status: 200, description: 'A page of deliveries', schema: pageOf(deliverySchema, 'DeliveryPage') },
+      success: { status: 200, description: 'A page of deliveries', schema: deliveryPageSchema },
       errors: [404],
       handler: async ({ caller, params, query }) => {
         const tenantId = tenantOf(caller);
         await load(tenantId, params.id);
-        const before = decodeCursor(query.cursor, timeCursor);
-        const items = await deps.store.deliveries.listForWebhook(
+        const items = await deps.store.deliveries.listForTenant(
           tenantId,
-          params.id,
           {
+            webhookId: params.id,
             status: query.status,
-            since: query.since ? new Date(query.since) : undefined,
-            until: query.until ? new Date(query.until) : undefined,
-            before: before ? { createdAt: new Date(before.at), id: before.id } : undefined,
+            ...timeBounds(query),
+            before: newestFirstPosition(query.cursor),
           },
           query.limit + 1,
         );
-        const page = items.slice(0, query.limit);
-        const last = page[page.length - 1];
-        return {
-          data: page.map(deliveryView),
-          nextCursor:
-            items.length > query.limit && last
-              ? encodeCursor({ at: last.createdAt.toISOString(), id: last._id })
-              : null,
-        };
+        return newestFirstPage(items, query.limit, deliveryView);
       },
     }),
     route({
