@@ -166,7 +166,7 @@ test('cursor pages have no gap and no repeat while new deliveries arrive between
     // A delivery arrives between pages (newer than any listed): it belongs before the first page, not in a later one.
     const at = new Date();
     await t.store.deliveries.insertAbsent([
-      { ...(deliveries[0]), _id: `dlv_new_${arrivals++}_${tenantId}`, createdAt: at, updatedAt: at },
+      { ...deliveries[0], _id: `dlv_new_${arrivals++}_${tenantId}`, createdAt: at, updatedAt: at },
     ]);
   } while (cursor);
   expect(seen).toEqual([...deliveries].sort(newestFirst).map((d) => d._id));

@@ -138,6 +138,11 @@ test('the README walkthrough, pasted as written after npm run dev, delivers ever
   const deliveryId = event.deliveries[0]?.id ?? '';
   const listed = await get<{ data: { id: string }[] }>(`/v1/webhooks/${webhookId}/deliveries?status=succeeded`);
   expect(listed.data.map((d) => d.id)).toContain(deliveryId);
+  // Finding: the delivery by its document, and the event listed with its delivery counted by status.
+  const byDocument = await get<{ data: { id: string }[] }>(`/v1/deliveries?documentId=${env.DOCUMENT_ID ?? ''}`);
+  expect(byDocument.data.map((d) => d.id)).toEqual([deliveryId]);
+  expect(run.stdout).toContain(`"id":"${eventId}","event":"document.processed"`);
+  expect(run.stdout).toContain('"deliveries":{"succeeded":1}');
 
   // 5. The redelivery added a manual attempt, and both reached the receiver with a valid signature.
   const delivery = await get<{ attempts: { attempt: number; trigger: string; delivered: boolean }[] }>(

@@ -1,0 +1,72 @@
+/**
+ * npm run explain-listings: the query plan the store gives each listing filter (GET /v1/deliveries and
+ * GET /v1/events), on a FerretDB of its own (--store sqlite|postgresql) or MONGODB_URI, with the engine's
+ * indexes created as the worker creates them. docs/operations.md ("Finding") quotes what it printed.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { MongoClient, type Document } from 'mongodb';
+import { ensureFerretDb } from '../src/infra/binaries';
+import { startFerretDb } from '../src/infra/ferretdb';
+import { findFreePort } from '../src/infra/ports';
+import { ensureIndexes } from '../src/store/mongo';
+import { chooseStoreBackend, parseStoreChoice, ROOT } from './lib/harness';
+
+const { values: flags } = parseArgs({ options: { store: { type: 'string', default: 'sqlite' } } });
+
+const SINCE = new Date('2026-01-01T00:00:00Z');
+const LISTINGS: [collection: 'deliveries' | 'events', filter: string, query: Document][] = [
+  ['deliveries', 'none', { tenantId: 't' }],
+  ['deliveries', 'status', { tenantId: 't', status: 'failed' }],
+  ['deliveries', 'webhookId', { tenantId: 't', webhookId: 'wh' }],
+  ['deliveries', 'event', { tenantId: 't', event: 'document.created' }],
+  ['deliveries', 'eventId', { tenantId: 't', eventKey: 't:evt' }],
+  ['deliveries', 'documentId', { tenantId: 't', documentId: 'doc' }],
+  ['deliveries', 'since/until', { tenantId: 't', createdAt: { $gte: SINCE } }],
+  ['events', 'none', { tenantId: 't' }],
+  ['events', 'event', { tenantId: 't', event: 'document.created' }],
+  ['events', 'documentId', { tenantId: 't', documentId: 'doc' }],
+];
+
+async function main(): Promise<void> {
+  let uri = process.env.MONGODB_URI;
+  let stop = (): Promise<void> => Promise.resolve();
+  if (!uri) {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'docflo-explain-'));
+    const postgresqlUrl = await chooseStoreBackend(parseStoreChoice(flags.store));
+    const binary = await ensureFerretDb({
+      explicitVariable: 'FERRETDB_PATH',
+      explicitPath: process.env.FERRETDB_PATH || undefined,
+      searchPath: process.env.PATH ?? '',
+      toolsDir: path.join(ROOT, '.tools'),
+      say: (m) => console.log(m),
+    });
+    const ferret = await startFerretDb({ binary, dataDir, port: await findFreePort(), postgresqlUrl });
+    console.log(`FerretDB on ${postgresqlUrl ? 'PostgreSQL' : 'SQLite'}`);
+    uri = ferret.uri;
+    stop = async () => {
+      await ferret.process.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    };
+  }
+  const client = await MongoClient.connect(uri);
+  try {
+    const db = client.db(`explain${Date.now().toString(36)}`);
+    await ensureIndexes(db);
+    for (const [name, filter, query] of LISTINGS) {
+      const plan = await db.collection(name).find(query).sort({ createdAt: -1, _id: -1 }).limit(21).explain();
+      console.log(`${name} by ${filter}: ${JSON.stringify(plan.queryPlanner ?? plan)}`);
+    }
+    await db.dropDatabase();
+  } finally {
+    await client.close();
+    await stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
