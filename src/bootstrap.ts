@@ -12,6 +12,7 @@ import type { Config } from './config';
 import { ConfigError } from './errors';
 import { startOpenDeliveriesGauge } from './metrics/open-deliveries';
 import { startMetricsServer } from './metrics/server';
+import { ensurePurgeSchedule } from './temporal/purge-schedule';
 import { ensureReconcileSchedule } from './temporal/reconcile-schedule';
 import type { Logger } from './logger';
 import { storeFor, type Store } from './store';
@@ -101,6 +102,13 @@ export async function startWorker(deps: {
   // Activities that message workflows (status fan-out, reconciler) share the worker's connection.
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const { sender, activities, metrics } = composeWorkerActivities(config, { ...deps, temporal }, deps.overrides);
+  if (config.PURGE_INTERVAL > 0) {
+    await ensurePurgeSchedule(temporal, {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      intervalSeconds: config.PURGE_INTERVAL,
+      input: { batch: config.PURGE_BATCH, pauseMs: config.PURGE_PAUSE_MS },
+    });
+  }
   if (config.RECONCILE_INTERVAL > 0) {
     await ensureReconcileSchedule(temporal, {
       taskQueue: config.TEMPORAL_TASK_QUEUE,

@@ -173,6 +173,15 @@ export function composeWorkerActivities(
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     bodies: new BodyCache(),
     streaklessWebhooks,
+    retention: { retentionDays: config.RETENTION_DAYS, dayMs: config.RETENTION_DAY * 1000 },
+    purged: (collection, count) => metrics.purgedRecords.inc({ collection }, count),
+    retentionReported: (report) => {
+      for (const [collection, seconds] of Object.entries(report.oldestSeconds)) {
+        metrics.oldestRecordAge.set({ collection }, seconds);
+      }
+      metrics.purgeLag.set(report.lagSeconds);
+      metrics.retention.set(report.retentionSeconds);
+    },
     outcomes: createDeliveryOutcomes({
       store: services.store,
       logger: services.logger,

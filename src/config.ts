@@ -189,6 +189,19 @@ export const configSchema = z.object({
   DELIVERY_HISTORY_LIMIT: z.coerce.number().int().min(50).max(40_000).default(2_000),
   /** How often the reconciler repairs deliveries whose record says open while no workflow runs; 0 turns it off. */
   RECONCILE_INTERVAL: duration.default(300),
+  /**
+   * Days a finished delivery, its attempts and its event are kept (a tenant may have its own: PATCH
+   * /v1/tenants/{id}); open and paused deliveries are never purged (docs/operations.md, "Retention").
+   */
+  RETENTION_DAYS: z.coerce.number().int().min(1).max(400).default(30),
+  /** How long a retention day lasts: a day, unless a test shortens it (e.g. "1s"). */
+  RETENTION_DAY: duration.pipe(z.number().min(1, 'must be at least 1 second')).default(86_400),
+  /** How often the purge runs; 0 turns it off. */
+  PURGE_INTERVAL: duration.default(3_600),
+  /** Records the purge deletes in one page. */
+  PURGE_BATCH: z.coerce.number().int().min(10).max(1_000).default(200),
+  /** The purge's pause between pages, so delivery traffic never waits behind it. */
+  PURGE_PAUSE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   /** Bench diagnostics: the worker counts its store commands by name and writes them here as JSON on exit. */
   STORE_OP_COUNTS_FILE: optionalString,
   /** How long POST /v1/events waits for Temporal to start the event's workflow before answering 503. */

@@ -131,6 +131,9 @@ runUntilSignal({
           config.TEMPORAL_METRICS_PORT === undefined
             ? undefined
             : `http://${config.METRICS_HOST}:${config.TEMPORAL_METRICS_PORT}/metrics`,
+        retention:
+          `${config.RETENTION_DAYS} days (RETENTION_DAYS), ` +
+          (config.PURGE_INTERVAL > 0 ? `purged every ${config.PURGE_INTERVAL} s` : 'purge off (PURGE_INTERVAL=0)'),
       });
     } catch (err) {
       await stopAll();
@@ -153,6 +156,8 @@ function printBanner(info: {
   envFile: string;
   workerMetrics?: string;
   sdkMetrics?: string;
+  /** RETENTION_DAYS and how often the purge runs, in words. */
+  retention: string;
 }): void {
   const lines = [
     '',
@@ -164,6 +169,7 @@ function printBanner(info: {
     `  Sample receiver   ${info.receiver}   (verifies signatures with verifyWebhook, logs each delivery)`,
     `  Dev tenant        ${DEV_TENANT}, API key ${info.tenantKey}`,
     `  Sample documents  ${info.documentIds.join(', ')}`,
+    `  Retention         finished deliveries, attempts and events kept ${info.retention}`,
     `  All of it, for the README's curl walkthrough:  source ${info.envFile}`,
     '',
   ];

@@ -8,6 +8,7 @@ import type { Sender } from '../delivery/sender';
 import type { Logger } from '../logger';
 import type { DeliveryOutcomes } from '../operations/delivery-outcomes';
 import type { Store } from '../store';
+import type { RetentionReport } from '../workflows/contracts';
 
 export interface ActivityDeps {
   store: Store;
@@ -34,6 +35,11 @@ export interface ActivityDeps {
   /** Metrics and auto-disable hooks, called after an attempt's or a delivery state's conditional write. */
   outcomes?: DeliveryOutcomes;
   now?: () => Date;
+  /** RETENTION_DAYS and how long a retention day lasts (RETENTION_DAY, in ms; tests shorten it). */
+  retention?: { retentionDays: number; dayMs?: number };
+  /** Metrics hooks of the purge: records deleted from a collection, and the retention report of a run. */
+  purged?: (collection: 'deliveries' | 'attempts' | 'events', count: number) => void;
+  retentionReported?: (report: RetentionReport) => void;
   /** Event bodies already read by this worker (they never change). */
   bodies?: BodyCache;
   /** Webhooks this worker's attempts last read with no failure streak. */

@@ -5,6 +5,7 @@ import { createSendAttempt } from './send-attempt';
 import type { ActivityDeps } from './deps';
 import { createDispatchActivities } from './dispatch';
 import { createRecoverPage } from './recover';
+import { createPurgeActivities } from './purge';
 
 export type { ActivityDeps } from './deps';
 import type { WorkflowActivities } from '../workflows/contracts';
@@ -19,5 +20,6 @@ export function createActivities(deps: ActivityDeps): WorkflowActivities {
     ...control,
     ...createReconcileActivities(deps),
     recoverPage: createRecoverPage(deps),
+    ...createPurgeActivities(deps),
   };
 }

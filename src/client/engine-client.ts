@@ -200,6 +200,9 @@ export function createEngineClient(deps: EngineClientDeps) {
       ? `key:${idempotencyKey}`
       : `after:${delivery.attemptCount}:v${webhook.statusVersion ?? 0}`;
     const answered = await deps.store.deliveries.findAttemptForRequest(delivery._id, requestId);
+    // Touched before the attempt: the purge re-checks a record's age when it deletes, so it never removes a
+    // delivery that is being redelivered (the state write after the attempt touches it again).
+    if (!answered) await deps.store.deliveries.touch(delivery._id, new Date());
     const answer = answered
       ? answerOfRecord(answered)
       : await redeliverDelivery(

@@ -6,7 +6,7 @@
  * passes the time and a random source, and carries the fate through continue-as-new. docs/architecture.md
  * draws the states.
  */
-import type { DeliveryStatus, WebhookStatus } from '../store/model';
+import { TERMINAL_DELIVERY_STATUSES, type DeliveryStatus, type WebhookStatus } from '../store/model';
 import { retryDelayMs, type RetryPolicy } from './retry-policy';
 
 export type Trigger = 'automatic' | 'manual';
@@ -111,7 +111,7 @@ export interface FateEnv {
   recheck: { floorMs: number; ceilingMs: number };
 }
 
-export const TERMINAL: readonly DeliveryStatus[] = ['succeeded', 'failed', 'skipped', 'cancelled'];
+export const TERMINAL = TERMINAL_DELIVERY_STATUSES;
 /** Answers a run keeps for repeated requests; older ones are found in the store by the API. */
 export const ANSWERS_KEPT = 100;
 /** A deleted webhook's version: above any it could have had (JSON-safe, unlike Infinity). */

@@ -83,6 +83,28 @@ export function createWorkerMetrics(registry: Registry = new Registry()) {
       help: 'Webhooks set inactive automatically after failing for WEBHOOK_DISABLE_AFTER',
       registers,
     }),
+    purgedRecords: new Counter({
+      name: 'docflo_purged_records_total',
+      help: 'Records the purge deleted, by collection (deliveries, attempts, events)',
+      labelNames: ['collection'] as const,
+      registers,
+    }),
+    oldestRecordAge: new Gauge({
+      name: 'docflo_retention_oldest_record_age_seconds',
+      help: 'Age of the oldest record of each collection, as of the last purge',
+      labelNames: ['collection'] as const,
+      registers,
+    }),
+    purgeLag: new Gauge({
+      name: 'docflo_retention_purge_lag_seconds',
+      help: 'How far past RETENTION_DAYS the oldest finished delivery was after the last purge (0: on time)',
+      registers,
+    }),
+    retention: new Gauge({
+      name: 'docflo_retention_seconds',
+      help: 'RETENTION_DAYS in seconds: how long finished deliveries are kept by default',
+      registers,
+    }),
     operationalEvents: new Counter({
       name: 'docflo_operational_events_published_total',
       help: 'webhook.failing and webhook.disabled events published to subscribed webhooks',

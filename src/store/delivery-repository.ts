@@ -248,6 +248,11 @@ export class DeliveryRepository {
   }
 
   /** A webhook's deliveries, newest first. */
+  /** Marks the record changed now (its status untouched): what a redelivery does before its attempt. */
+  async touch(id: string, now: Date): Promise<void> {
+    await this.deliveries.updateOne({ _id: id }, { $set: { updatedAt: now } });
+  }
+
   /** A tenant's deliveries, newest first, by any of the filters together. */
   async listForTenant(tenantId: string, filter: DeliveryListFilter, limit: number): Promise<DeliveryRecord[]> {
     const query: Filter<DeliveryRecord> = { tenantId, ...timeRange(filter), ...newestFirstAfter(filter) };

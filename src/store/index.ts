@@ -5,6 +5,7 @@ import { GuardedWrites, guardModeOf, type GuardMode } from './guarded-writes';
 import { DeliveryRepository } from './delivery-repository';
 import { DocumentRepository } from './document-repository';
 import { EventRepository } from './event-repository';
+import { RetentionRepository } from './retention-repository';
 import { collections } from './mongo';
 import { TenantRepository } from './tenant-repository';
 import { WebhookRepository } from './webhook-repository';
@@ -15,6 +16,8 @@ export interface Store {
   deliveries: DeliveryRepository;
   documents: DocumentRepository;
   tenants: TenantRepository;
+  /** What the purge reads and deletes. */
+  retention: RetentionRepository;
   /**
    * A real read (one webhook's ID), failed after `timeoutMs`: a wedged FerretDB still answers `ping`, so
    * readiness must touch a collection.
@@ -40,6 +43,7 @@ export function createStore(db: Db, options: { commandWatch?: StoreCommandWatch;
     deliveries: new DeliveryRepository(c.deliveries, c.attempts, new GuardedWrites(options.guardMode ?? 'atomic')),
     documents: new DocumentRepository(c.documents),
     tenants: new TenantRepository(c.tenants, c.apiKeys),
+    retention: new RetentionRepository(c.deliveries, c.attempts, c.events, c.tenants),
     commandWatch,
     async serverTime() {
       const hello = await db.admin().command({ hello: 1 });

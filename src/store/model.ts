@@ -111,6 +111,8 @@ export const DELIVERY_STATUSES = [
 ] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 export const OPEN_DELIVERY_STATUSES: DeliveryStatus[] = ['pending', 'delivering', 'retrying', 'paused'];
+/** A delivery in one of these has ended: nothing more is sent unless it is redelivered or recovered. */
+export const TERMINAL_DELIVERY_STATUSES: readonly DeliveryStatus[] = ['succeeded', 'failed', 'skipped', 'cancelled'];
 
 export interface DeliveryRecord {
   _id: string;

@@ -6,6 +6,8 @@ import { MongoServerError, type Collection } from 'mongodb';
 export interface TenantRecord {
   _id: string;
   name: string;
+  /** Days its finished deliveries, their attempts and events are kept; absent: RETENTION_DAYS. */
+  retentionDays?: number;
   createdAt: Date;
 }
 
@@ -41,6 +43,12 @@ export class TenantRepository {
 
   async findById(id: string): Promise<TenantRecord | null> {
     return this.tenants.findOne({ _id: id });
+  }
+
+  /** Sets (or, with null, removes) the tenant's own retention; null when there is no such tenant. */
+  async setRetention(id: string, retentionDays: number | null): Promise<TenantRecord | null> {
+    const update = retentionDays === null ? { $unset: { retentionDays: '' as const } } : { $set: { retentionDays } };
+    return this.tenants.findOneAndUpdate({ _id: id }, update, { returnDocument: 'after' });
   }
 
   /** Makes a key, stores its hash, and returns the key itself: the only time it is ever seen. */

@@ -246,7 +246,66 @@ export interface RecoverActivities {
   recoverPage: (input: RecoverWebhookInput & { limit: number }) => Promise<RecoverPageResult>;
 }
 
+/** What a purge step deletes (docs/operations.md, "Retention"). */
+export type PurgeStep = 'deliveries' | 'events' | 'attempts';
+
+/** Whose records a purge step covers (one tenant, or all but some), and the ISO time before which they go. */
+export interface PurgeScopeInput {
+  tenantId?: string;
+  excludeTenantIds?: string[];
+  cutoff: string;
+}
+
+export interface PurgePlan {
+  scopes: PurgeScopeInput[];
+}
+
+export interface PurgePageInput {
+  step: PurgeStep;
+  scope: PurgeScopeInput;
+  afterId?: string;
+  limit: number;
+}
+
+export interface PurgePageResult {
+  purged: number;
+  /** Attempts that went with the page's deliveries. */
+  attempts?: number;
+  nextAfterId?: string;
+}
+
+export interface RetentionReport {
+  /** Age of the oldest record of each collection. */
+  oldestSeconds: { events: number; deliveries: number; attempts: number };
+  /** How far the oldest finished delivery (of tenants on the default retention) is past it: the purge's lag. */
+  lagSeconds: number;
+  retentionSeconds: number;
+}
+
+export interface PurgeWorkflowInput {
+  /** Records per page (PURGE_BATCH). */
+  batch?: number;
+  /** Pause between pages (PURGE_PAUSE_MS), so delivery traffic never waits behind the purge. */
+  pauseMs?: number;
+  /** Pages per run; the next run goes on. */
+  maxPages?: number;
+}
+
+export interface PurgeWorkflowResult extends RetentionReport {
+  purged: Record<PurgeStep, number>;
+  pages: number;
+  /** False when the run stopped at maxPages with more to do. */
+  complete: boolean;
+}
+
+export interface PurgeActivities {
+  planPurge: () => Promise<PurgePlan>;
+  purgePage: (input: PurgePageInput) => Promise<PurgePageResult>;
+  reportRetention: (totals: { purged: number }) => Promise<RetentionReport>;
+}
+
 export type WorkflowActivities = DeliveryActivities &
+  PurgeActivities &
   EventActivities &
   ControlActivities &
   ReconcileActivities &

@@ -4,3 +4,4 @@ export { platformEventWorkflow } from './platform-event-workflow';
 export { recoverWebhookWorkflow } from './recover-webhook-workflow';
 export { webhookControlWorkflow } from './webhook-control-workflow';
 export { reconcileDeliveriesWorkflow } from './reconcile-workflow';
+export { purgeWorkflow } from './purge-workflow';

@@ -6,8 +6,35 @@ import type { ApiDeps } from '../deps';
 import { HttpError } from '../../errors';
 import { route } from '../route';
 import { createTenantSchema } from '../schemas';
+import type { TenantRecord } from '../../store/tenant-repository';
 
-const tenantSchema = z.object({ id: z.string(), name: z.string(), createdAt: z.string() }).meta({ id: 'Tenant' });
+const tenantSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    retentionDays: z
+      .number()
+      .nullable()
+      .meta({ description: "Days its finished deliveries are kept; null: the engine's RETENTION_DAYS" }),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Tenant' });
+const updateTenantSchema = z
+  .object({
+    retentionDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(400)
+      .nullable()
+      .meta({ description: 'Days to keep its finished deliveries, attempts and events (1–400); null: the default' }),
+  })
+  .strict()
+  .meta({ id: 'UpdateTenant' });
+
+function tenantView(t: TenantRecord) {
+  return { id: t._id, name: t.name, retentionDays: t.retentionDays ?? null, createdAt: t.createdAt.toISOString() };
+}
 const issuedKeySchema = z
   .object({
     id: z.string(),
@@ -36,7 +63,23 @@ export function tenantRoutes(deps: ApiDeps) {
           name: body.name,
           createdAt: new Date(),
         });
-        return { id: tenant._id, name: tenant.name, createdAt: tenant.createdAt.toISOString() };
+        return tenantView(tenant);
+      },
+    }),
+    route({
+      method: 'patch',
+      path: '/v1/tenants/:tenantId',
+      roles: ['admin'],
+      tag: 'Tenants',
+      summary: 'Set a tenant\'s own retention (docs/operations.md, "Retention")',
+      params: tenantParams,
+      body: updateTenantSchema,
+      success: { status: 200, description: 'The tenant', schema: tenantSchema },
+      errors: [404],
+      handler: async ({ params, body }) => {
+        const tenant = await deps.store.tenants.setRetention(params.tenantId, body.retentionDays);
+        if (!tenant) throw new HttpError(404, 'not_found', 'tenant not found');
+        return tenantView(tenant);
       },
     }),
     route({
