@@ -130,7 +130,7 @@ export function createSendAttempt(
       // Usually the local try is still going in this very worker: its own result, without polling the store
       // (which a saturated store cannot afford for every slow first attempt of a big fan-out).
       const local = held.get(attemptId(input.deliveryId, input.attempt));
-      const mine = local ? await local.facts.catch(() => undefined) : undefined;
+      const mine = local ? await heldFacts(local.facts, attemptTry.signal) : undefined;
       return mine ?? (await factsOfClaim(input, attemptTry)) ?? attemptLoop(input, attemptTry);
     });
   }
@@ -141,15 +141,24 @@ export function createSendAttempt(
     // A retried try looks for an earlier try's claim first: it may have sent before the webhook was paused.
     return underHeartbeat(
       async (attemptTry) =>
-        (attemptTry.number > 1 ? await factsOfClaim(input, attemptTry) : undefined) ??
+        (attemptTry.number > 1 ? await factsOfClaim(input, attemptTry, onSend) : undefined) ??
         attemptLoop(input, attemptTry, onSend),
     );
   }
 
-  /** The outcome of this attempt number's claim, when a try claimed it (an open one is waited out). */
-  async function factsOfClaim(input: SendAttemptInput, attemptTry: Try): Promise<AttemptFacts | undefined> {
+  /**
+   * The outcome of this attempt number's claim, when a try claimed it (an open one is waited out). `onWait`
+   * starts a local try's budget: waiting on a claim may take as long as a send.
+   */
+  async function factsOfClaim(
+    input: SendAttemptInput,
+    attemptTry: Try,
+    onWait?: () => void,
+  ): Promise<AttemptFacts | undefined> {
     const existing = await deps.store.deliveries.findAttempt(input.deliveryId, input.attempt);
-    return existing ? resultOfExisting(input, existing, attemptTry.signal) : undefined;
+    if (!existing) return undefined;
+    onWait?.();
+    return resultOfExisting(input, existing, attemptTry.signal);
   }
 
   /** Again from the webhook's status when the claim we waited on was withdrawn (its claimant saw a pause). */
@@ -186,7 +195,10 @@ export function createSendAttempt(
       requestHeaders: {},
       durationMs: 0,
     });
-    if (claimed) return resultOfExisting(input, claimed, attemptTry.signal);
+    if (claimed) {
+      onSend?.();
+      return resultOfExisting(input, claimed, attemptTry.signal);
+    }
     // The pause boundary: a PATCH inactive stored before this read stops the attempt; one stored after it
     // finds the attempt already `sending` (README: what pausing guarantees).
     const withdrawn = await withdrawIfPaused(input, attemptTry);
@@ -220,8 +232,11 @@ export function createSendAttempt(
       headers,
       body: loaded.body,
       signal: attemptTry.sendSignal,
-      // A slow claim write left less of the lease: the send ends in time for its outcome to be recorded.
-      timeoutMs: leaseUntil.getTime() - (await clock.now()).getTime() - leaseMarginMs,
+      // Its full timeout, unless a claim write slower than that left too little of the lease to record in.
+      timeoutMs: Math.min(
+        deps.sendTimeoutMs,
+        leaseUntil.getTime() - (await clock.now()).getTime() - Math.floor(leaseMarginMs / 3),
+      ),
     });
     const finishedAt = now();
     const outcome = classifyOutcome(sent, finishedAt);
@@ -360,7 +375,7 @@ export function createSendAttempt(
     // Its holder is a try of this worker, so alive: its own result, whatever the lease says.
     const holder = held.get(existing._id);
     if (current.state === 'sending' && holder && holder.claimId === current.claimId) {
-      const facts = await holder.facts.catch(() => undefined);
+      const facts = await heldFacts(holder.facts, signal);
       if (facts) return facts;
       current = await deps.store.deliveries.findAttempt(input.deliveryId, input.attempt);
       if (!current) return undefined;
@@ -406,6 +421,27 @@ export function createSendAttempt(
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * What a claim's holder in this worker comes to (undefined if it failed), waited for only while the waiting
+ * try lives: a try cancelled or timed out stops waiting, and its retry waits again.
+ */
+async function heldFacts(
+  facts: Promise<AttemptFacts | undefined>,
+  signal: AbortSignal,
+): Promise<AttemptFacts | undefined> {
+  signal.throwIfAborted();
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([facts.catch(() => undefined), aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
 
 /**
  * Runs `work` as one try (named for its regular case): a regular activity with a heartbeat every 2 s; a local one (which has no heartbeat

@@ -78,7 +78,7 @@ export const listTenantDeliveriesQuerySchema = listDeliveriesQuerySchema
 /** GET /v1/events: a tenant's events, by any of these together. */
 export const listEventsQuerySchema = listQuerySchema
   .extend({
-    event: platformEventSchema.optional(),
+    event: subscribableEventSchema.optional(),
     documentId: z.string().min(1).max(200).optional(),
     since: z.iso.datetime({ offset: true }).optional(),
     until: z.iso.datetime({ offset: true }).optional(),
@@ -204,7 +204,7 @@ export const eventSchema = z
 export const eventSummarySchema = z
   .object({
     id: z.string(),
-    event: platformEventSchema,
+    event: subscribableEventSchema,
     documentId: z.string(),
     status: z.enum(['pending', 'dispatched', 'failed']),
     occurredAt: z.string(),

@@ -189,11 +189,16 @@ export class DeliveryRun {
     const { sendAttempt, sendFirstAttempt, awaitAttempt } = this.activities;
     CancellationScope.nonCancellable(async () => {
       if (!local) return sendAttempt(args);
-      const recordOnDelivery = this.preparedOnDelivery(c.attempt);
+      // Only over a record the store already has: a write still due (the same step changed the record) would
+      // race the attempt's on a store whose guarded writes read then write (FerretDB).
+      const current = JSON.stringify(recordOf(this.fate)) === this.recorded;
+      const recordOnDelivery = current ? this.preparedOnDelivery(c.attempt) : undefined;
       const first = await sendFirstAttempt({ ...args, localBudgetMs: LOCAL_BUDGET_MS, recordOnDelivery });
       if (first.kind === 'sending') return awaitAttempt(args);
       const { stateRecorded, ...facts } = first;
-      if (stateRecorded && facts.kind === 'sent') this.writtenByAttempt = deliveredState(recordOnDelivery, facts);
+      if (stateRecorded && recordOnDelivery && facts.kind === 'sent') {
+        this.writtenByAttempt = deliveredState(recordOnDelivery, facts);
+      }
       return facts;
     }).then(
       (facts) => this.inbox.push({ type: 'attempted', attempt: c.attempt, facts }),

@@ -255,3 +255,27 @@ test('a try of this worker whose outcome write is starved past its lease is wait
   expect(await t.store.deliveries.findAttempt(input.deliveryId, 1)).toMatchObject({ state: 'done', delivered: true });
   expect(receiver.requests).toHaveLength(1);
 }, 60_000);
+
+test('a slow claim write does not shorten the send: a receiver slower than the timeout is cut at the timeout', async () => {
+  // Under load the claim's insert can take a few hundred ms; the send used to lose that from its timeout.
+  const receiver = await startReceiver(() => ({ status: 200, delayMs: 3_000 }));
+  const input = await storedDelivery(receiver.url);
+  const slowClaims = new Proxy(t.store.deliveries, {
+    get(target, property) {
+      if (property === 'claimAttempt') {
+        return async (...args: Parameters<typeof target.claimAttempt>) => {
+          await sleep(400);
+          return target.claimAttempt(...args);
+        };
+      }
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const facts = await attemptWorker({
+    store: { ...t.store, deliveries: slowClaims },
+    sendTimeoutMs: 1_000,
+  }).sendAttempt({ ...input, trigger: 'automatic' });
+  expect(facts).toMatchObject({ kind: 'sent', delivered: false, errorClass: 'timeout' });
+  expect(facts.kind === 'sent' ? facts.durationMs : 0).toBeGreaterThanOrEqual(950);
+}, 30_000);
