@@ -43,6 +43,7 @@ const bodyRoutes = writeRoutes.filter((s) => s.body);
 /** A valid body per route: a mutation of one field is then invalid because of that field. */
 const VALID_BODIES: Record<string, Record<string, unknown>[]> = {
   'post /v1/tenants': [{ name: 'A tenant', tenantId: 'tenant-a' }],
+  'patch /v1/tenants/:tenantId': [{ retentionDays: 30 }, { retentionDays: null }],
   'post /v1/webhooks': [
     { url: 'https://hooks.example.test/x', event: 'document.created', auth: { type: 'bearer', token: 'tok' } },
     {
@@ -79,6 +80,7 @@ const VALID_BODIES: Record<string, Record<string, unknown>[]> = {
 /** Dotted paths a mutation may set or delete, per route ("*" adds an unknown field). */
 const FIELDS: Record<string, string[]> = {
   'post /v1/tenants': ['tenantId', 'name', '*'],
+  'patch /v1/tenants/:tenantId': ['retentionDays', '*'],
   'post /v1/webhooks': [
     'url',
     'event',
@@ -230,6 +232,12 @@ const SPEC_INVALID: Record<string, fc.Arbitrary<unknown>> = {
     )
     .map((ms) => new Date(ms).toISOString()),
 };
+SPEC_INVALID.retentionDays = fc.oneof(
+  fc.integer({ max: 0 }),
+  fc.integer({ min: 401 }),
+  fc.double({ min: 1.01, max: 399.99, noNaN: true }).filter((n) => !Number.isInteger(n)),
+  fc.integer({ min: 1, max: 400 }).map(String),
+);
 SPEC_INVALID.eventId = SPEC_INVALID.tenantId;
 SPEC_INVALID.documentId = SPEC_INVALID.tenantId;
 
@@ -353,7 +361,7 @@ test('values the rules refuse, generated without the schemas: a 400 on every wri
       { numRuns: 80 },
     );
   }
-  expect(routes).toBe(4); // tenants, webhooks create and patch, events
+  expect(routes).toBe(5); // tenants create and patch, webhooks create and patch, events
   expect(await storeSnapshot(t.db)).toEqual(before);
   expect(await temporalWorkflows()).toBe(workflowsBefore);
 });

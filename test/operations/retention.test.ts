@@ -2,7 +2,7 @@
  * Retention (issue 18): the purge deletes finished deliveries older than their tenant's retention with their
  * attempts, then events with no delivery left, then attempts whose delivery is gone; open and paused deliveries
  * stay however old, a tenant's own retention holds its records longer, and a redelivered delivery is not
- * purged under it. A retention day lasts one second here (RETENTION_DAY=1s), the retention is 2 days.
+ * purged under it. A retention day lasts one second here (RETENTION_DAY=1s), the retention is 4 days.
  */
 import { startTestApi, type TestApi } from '../helpers/api';
 import { deliveryIn, eventually, startTestEngine, uniqueId, type TestEngine } from '../helpers/engine';
@@ -17,7 +17,7 @@ let api: TestApi;
 beforeAll(async () => {
   t = await startTestEngine({
     retrySchedule: [3600],
-    env: { RETENTION_DAYS: '2', RETENTION_DAY: '1s', PURGE_INTERVAL: '0', METRICS_PORT: '0' },
+    env: { RETENTION_DAYS: '4', RETENTION_DAY: '1s', PURGE_INTERVAL: '0', METRICS_PORT: '0' },
   });
   api = await startTestApi(t);
 });
@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const RETENTION_MS = 2_000;
+const RETENTION_MS = 4_000;
 
 /** One purge run, as the schedule starts it (small pages, so paging is exercised). */
 async function purge(input: PurgeWorkflowInput = { batch: 2, pauseMs: 10 }): Promise<PurgeWorkflowResult> {
@@ -83,9 +83,10 @@ test('finished deliveries past the retention go with their attempts and events; 
     (await api.call('PATCH', `/v1/webhooks/${paused.webhookId}`, { key, body: { status: 'inactive' } })).status,
   ).toBe(200);
   await deliveryIn(t.store, paused.deliveryId, ['paused']);
-  // Nothing is old enough yet: a purge now deletes nothing.
-  expect((await purge()).purged).toEqual({ deliveries: 0, events: 0, attempts: 0 });
   await sleep(RETENTION_MS + 500);
+  // Finished just now (another tenant, on the same default retention): younger than the retention, it stays.
+  const other = await api.tenant();
+  const young = await deliveryOf(other.key, other.tenantId, 'document.created', 200, [], ['succeeded']);
 
   const result = await purge();
   expect(result.purged).toEqual({ deliveries: 2, events: 2, attempts: 2 });
@@ -94,6 +95,7 @@ test('finished deliveries past the retention go with their attempts and events; 
   expect(await kept(failed)).toEqual({ delivery: false, attempts: 0, event: false });
   expect(await kept(retrying)).toEqual({ delivery: true, attempts: 1, event: true });
   expect(await kept(paused)).toEqual({ delivery: true, attempts: 1, event: true });
+  expect(await kept(young)).toEqual({ delivery: true, attempts: 1, event: true });
   // The API answers 404 for what is gone, as for what never was.
   const gone = await api.call('GET', `/v1/deliveries/${succeeded.deliveryId}`, { key });
   expect(gone.status).toBe(404);
@@ -105,7 +107,7 @@ test('finished deliveries past the retention go with their attempts and events; 
     RETENTION_MS / 1000,
   );
   expect(metrics.value('docflo_retention_seconds', {})).toBe(RETENTION_MS / 1000);
-  for (const r of [succeeded, failed, retrying, paused]) await r.receiver.close();
+  for (const r of [succeeded, failed, retrying, paused, young]) await r.receiver.close();
 }, 90_000);
 
 test("a tenant's own retention holds its records longer, and a redelivered delivery is not purged under it", async () => {
