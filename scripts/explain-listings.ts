@@ -3,16 +3,10 @@
  * GET /v1/events), on a FerretDB of its own (--store sqlite|postgresql) or MONGODB_URI, with the engine's
  * indexes created as the worker creates them. docs/operations.md ("Finding") quotes what it printed.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { MongoClient, type Document } from 'mongodb';
-import { ensureFerretDb } from '../src/infra/binaries';
-import { startFerretDb } from '../src/infra/ferretdb';
-import { findFreePort } from '../src/infra/ports';
 import { ensureIndexes } from '../src/store/mongo';
-import { chooseStoreBackend, parseStoreChoice, ROOT } from './lib/harness';
+import { startScratchFerretDb } from './lib/scratch-store';
 
 const { values: flags } = parseArgs({ options: { store: { type: 'string', default: 'sqlite' } } });
 
@@ -34,22 +28,10 @@ async function main(): Promise<void> {
   let uri = process.env.MONGODB_URI;
   let stop = (): Promise<void> => Promise.resolve();
   if (!uri) {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'docflo-explain-'));
-    const postgresqlUrl = await chooseStoreBackend(parseStoreChoice(flags.store));
-    const binary = await ensureFerretDb({
-      explicitVariable: 'FERRETDB_PATH',
-      explicitPath: process.env.FERRETDB_PATH || undefined,
-      searchPath: process.env.PATH ?? '',
-      toolsDir: path.join(ROOT, '.tools'),
-      say: (m) => console.log(m),
-    });
-    const ferret = await startFerretDb({ binary, dataDir, port: await findFreePort(), postgresqlUrl });
-    console.log(`FerretDB on ${postgresqlUrl ? 'PostgreSQL' : 'SQLite'}`);
-    uri = ferret.uri;
-    stop = async () => {
-      await ferret.process.stop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    };
+    const scratch = await startScratchFerretDb(flags.store, 'docflo-explain-');
+    console.log(`FerretDB on ${scratch.backend}`);
+    uri = scratch.uri;
+    stop = () => scratch.stop();
   }
   const client = await MongoClient.connect(uri);
   try {

@@ -4,15 +4,9 @@
  * Starts its own FerretDB on --store sqlite|postgresql (FERRETDB_POSTGRESQL_URL or the local server), times
  * each shape --repeat times in a collection of 100 documents and of --docs, and prints a table.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { MongoClient, type Collection } from 'mongodb';
-import { ensureFerretDb } from '../src/infra/binaries';
-import { startFerretDb } from '../src/infra/ferretdb';
-import { findFreePort } from '../src/infra/ports';
-import { chooseStoreBackend, parseStoreChoice, ROOT } from './lib/harness';
+import { startScratchFerretDb } from './lib/scratch-store';
 
 const { values: flags } = parseArgs({
   options: {
@@ -61,16 +55,7 @@ async function timeShapes(c: Collection<Doc>, repeat: number): Promise<number[]>
 async function main(): Promise<void> {
   const docs = Number(flags.docs);
   const repeat = Number(flags.repeat);
-  const postgresqlUrl = await chooseStoreBackend(parseStoreChoice(flags.store));
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'docflo-store-probe-'));
-  const binary = await ensureFerretDb({
-    explicitVariable: 'FERRETDB_PATH',
-    explicitPath: process.env.FERRETDB_PATH || undefined,
-    searchPath: process.env.PATH ?? '',
-    toolsDir: path.join(ROOT, '.tools'),
-    say: (m) => console.log(m),
-  });
-  const ferret = await startFerretDb({ binary, dataDir, port: await findFreePort(), postgresqlUrl });
+  const ferret = await startScratchFerretDb(flags.store, 'docflo-store-probe-');
   const client = await MongoClient.connect(ferret.uri);
   const db = client.db(`store_probe_${process.pid}`);
   try {
@@ -79,15 +64,14 @@ async function main(): Promise<void> {
     const large = db.collection<Doc>('large');
     await fill(large, docs);
     const [a, b] = [await timeShapes(small, repeat), await timeShapes(large, repeat)];
-    console.log(`\nFerretDB on ${postgresqlUrl ? 'PostgreSQL' : 'SQLite'}: ms per command (mean of ${repeat})\n`);
+    console.log(`\nFerretDB on ${ferret.backend}: ms per command (mean of ${repeat})\n`);
     console.log(`| command | 100 documents | ${docs} documents |`);
     console.log('| --- | ---: | ---: |');
     SHAPES.forEach(([name], i) => console.log(`| ${name} | ${a[i]?.toFixed(1)} | ${b[i]?.toFixed(1)} |`));
   } finally {
     await db.dropDatabase().catch(() => undefined);
     await client.close();
-    await ferret.process.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await ferret.stop();
   }
 }
 

@@ -5,7 +5,7 @@ import type { ApiDeps } from '../deps';
 import { HttpError } from '../../errors';
 import { attemptView, deliveryView, outcomeView } from '../presenters';
 import { route } from '../route';
-import { newestFirstPage, newestFirstPosition, timeBounds } from '../pagination';
+import { pageOfDeliveries } from '../delivery-listing';
 import {
   attemptOutcomeSchema,
   attemptSchema,
@@ -26,22 +26,7 @@ export function deliveryRoutes(deps: ApiDeps) {
         "Find the tenant's deliveries, newest first: by status, webhook, event type, event ID, document ID and creation time, together",
       query: listTenantDeliveriesQuerySchema,
       success: { status: 200, description: 'A page of deliveries', schema: deliveryPageSchema },
-      handler: async ({ caller, query }) => {
-        const items = await deps.store.deliveries.listForTenant(
-          tenantOf(caller),
-          {
-            status: query.status,
-            webhookId: query.webhookId,
-            event: query.event,
-            eventId: query.eventId,
-            documentId: query.documentId,
-            ...timeBounds(query),
-            before: newestFirstPosition(query.cursor),
-          },
-          query.limit + 1,
-        );
-        return newestFirstPage(items, query.limit, deliveryView);
-      },
+      handler: ({ caller, query }) => pageOfDeliveries(deps.store, tenantOf(caller), query),
     }),
     route({
       method: 'get',

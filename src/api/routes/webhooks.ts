@@ -3,8 +3,9 @@ import { z } from 'zod';
 import type { ApiDeps } from '../deps';
 import { tenantOf } from '../auth';
 import { HttpError } from '../../errors';
-import { decodeCursor, encodeCursor, idCursor, newestFirstPage, newestFirstPosition, timeBounds } from '../pagination';
-import { deliveryView, outcomeView, webhookView } from '../presenters';
+import { pageOfDeliveries } from '../delivery-listing';
+import { decodeCursor, encodeCursor, idCursor } from '../pagination';
+import { outcomeView, webhookView } from '../presenters';
 import { route } from '../route';
 import {
   attemptOutcomeSchema,
@@ -196,17 +197,7 @@ export function webhookRoutes(deps: ApiDeps) {
       handler: async ({ caller, params, query }) => {
         const tenantId = tenantOf(caller);
         await load(tenantId, params.id);
-        const items = await deps.store.deliveries.listForTenant(
-          tenantId,
-          {
-            webhookId: params.id,
-            status: query.status,
-            ...timeBounds(query),
-            before: newestFirstPosition(query.cursor),
-          },
-          query.limit + 1,
-        );
-        return newestFirstPage(items, query.limit, deliveryView);
+        return pageOfDeliveries(deps.store, tenantId, { ...query, webhookId: params.id });
       },
     }),
     route({
