@@ -116,6 +116,8 @@ export function createEngineClient(deps: EngineClientDeps) {
       eventKey: key,
       eventId,
       event: webhook.event,
+      // The sample document's ID, as its event record and the payload have it.
+      documentId: eventId,
       workflowId,
       status: 'pending',
       attemptCount: 0,

@@ -121,7 +121,7 @@ export interface DeliveryRecord {
   eventKey: string;
   eventId: string;
   event: PlatformEvent;
-  /** The document the event is about (absent on test events and on records written before 0.2). */
+  /** The document the event is about (a test event's sample document is named after it; absent on older records). */
   documentId?: string;
   workflowId: string;
   /** When the event was accepted (its record's createdAt): publish-to-first-delivery latency without a read. */

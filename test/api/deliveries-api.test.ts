@@ -119,6 +119,15 @@ test('a test event sends a sample document through the real path and reports the
   expect(body.event).toBe('document.processed');
   expect(body.doc.fields.InvoiceId).toBe('INV-2025-001');
   expect(req?.headers['x-docflo-delivery']).toBe(res.body.deliveryId);
+  // The delivery names the sample document the receiver got.
+  const listed = await api.call<{ id: string; documentId: string | null }>(
+    'GET',
+    `/v1/deliveries/${res.body.deliveryId}`,
+    {
+      key,
+    },
+  );
+  expect(listed.body.documentId).toBe((JSON.parse(req?.rawBody ?? '{}') as { doc: { _id: string } }).doc._id);
 
   const failing = await startReceiver(() => ({ status: 500, body: 'nope' }));
   const failingId = await webhookTo(key, failing.url);
