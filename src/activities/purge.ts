@@ -51,9 +51,8 @@ export function createPurgeActivities(deps: ActivityDeps) {
   }
 
   /** How old the oldest records are, and how far past the default retention the purge has left one (its lag). */
-  async function reportRetention(totals: { purged: number }): Promise<RetentionReport> {
-    const own = await deps.store.retention.tenantRetentions();
-    const oldest = await deps.store.retention.oldest(own.map((t) => t.tenantId));
+  async function reportRetention(totals: { purged: number; ownRetention: string[] }): Promise<RetentionReport> {
+    const oldest = await deps.store.retention.oldest(totals.ownRetention);
     const at = now().getTime();
     const ageSeconds = (d?: Date) => (d ? Math.max(0, (at - d.getTime()) / 1000) : 0);
     const retentionSeconds = (retention.retentionDays * dayMs) / 1000;

@@ -347,8 +347,8 @@ export function createSendAttempt(
           outcome,
         );
       } catch (err) {
-        // A cancelled (timed-out) regular try stops here, and so does any try past its lease: a later try
-        // closes the attempt as interrupted.
+        // A cancelled (timed-out) regular try stops here, and any try RECORD_PAST_LEASE_MS past its lease: a
+        // later try closes the attempt as interrupted.
         attemptTry.sendSignal.throwIfAborted();
         // Past its lease another worker's try may close the claim; until one does, this write can still land.
         if ((await clock.now()).getTime() >= leaseUntil.getTime() + RECORD_PAST_LEASE_MS) throw err;

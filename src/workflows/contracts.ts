@@ -301,7 +301,8 @@ export interface PurgeWorkflowResult extends RetentionReport {
 export interface PurgeActivities {
   planPurge: () => Promise<PurgePlan>;
   purgePage: (input: PurgePageInput) => Promise<PurgePageResult>;
-  reportRetention: (totals: { purged: number }) => Promise<RetentionReport>;
+  /** `ownRetention`: the tenants the plan found with a retention of their own. */
+  reportRetention: (totals: { purged: number; ownRetention: string[] }) => Promise<RetentionReport>;
 }
 
 export type WorkflowActivities = DeliveryActivities &

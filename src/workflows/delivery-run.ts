@@ -191,8 +191,7 @@ export class DeliveryRun {
       if (!local) return sendAttempt(args);
       // Only over a record the store already has: a write still due (the same step changed the record) would
       // race the attempt's on a store whose guarded writes read then write (FerretDB).
-      const current = JSON.stringify(recordOf(this.fate)) === this.recorded;
-      const recordOnDelivery = current ? this.preparedOnDelivery(c.attempt) : undefined;
+      const recordOnDelivery = this.recordWritten() ? this.preparedOnDelivery(c.attempt) : undefined;
       const first = await sendFirstAttempt({ ...args, localBudgetMs: LOCAL_BUDGET_MS, recordOnDelivery });
       if (first.kind === 'sending') return awaitAttempt(args);
       const { stateRecorded, ...facts } = first;
@@ -220,6 +219,11 @@ export class DeliveryRun {
     if (!this.recordDue) return;
     this.recordDue = false;
     await this.writeRecord();
+  }
+
+  /** Whether the store has the record the fate shows (nothing left to write). */
+  private recordWritten(): boolean {
+    return JSON.stringify(recordOf(this.fate)) === this.recorded;
   }
 
   /** The record this run would write if attempt `attempt` (in flight) delivers, less its time and status code. */

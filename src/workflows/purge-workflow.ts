@@ -23,12 +23,14 @@ export async function purgeWorkflow(input: PurgeWorkflowInput = {}): Promise<Pur
   const purged: Record<PurgeStep, number> = { deliveries: 0, events: 0, attempts: 0 };
   let pages = 0;
   let complete = true;
-  for (const step of STEPS) {
+  steps: for (const step of STEPS) {
     for (const scope of plan.scopes) {
       let afterId: string | undefined;
       do {
-        if (pages >= maxPages) complete = false;
-        if (!complete) break;
+        if (pages === maxPages) {
+          complete = false;
+          break steps;
+        }
         if (pages > 0) await sleep(pauseMs);
         const page = await purgePage({ step, scope, afterId, limit });
         purged[step] += page.purged;
@@ -38,6 +40,10 @@ export async function purgeWorkflow(input: PurgeWorkflowInput = {}): Promise<Pur
       } while (afterId !== undefined);
     }
   }
-  const report = await reportRetention({ purged: purged.deliveries + purged.events + purged.attempts });
+  const report = await reportRetention({
+    purged: purged.deliveries + purged.events + purged.attempts,
+    // The tenants with a retention of their own, as the plan found them (their old records are not lag).
+    ownRetention: plan.scopes.flatMap((s) => (s.tenantId === undefined ? [] : [s.tenantId])),
+  });
   return { purged, pages, complete, ...report };
 }

@@ -165,3 +165,23 @@ test('attempts left behind by a purge stopped between its two deletes are swept 
   expect(await kept(d)).toEqual({ delivery: false, attempts: 0, event: false });
   await d.receiver.close();
 }, 60_000);
+
+test('a run stops at maxPages and says it is not complete; the next run goes on', async () => {
+  const { tenantId, key } = await api.tenant();
+  const made = [];
+  for (const event of ['document.created', 'document.processed', 'document.approved'] as const) {
+    made.push(await deliveryOf(key, tenantId, event, 200, [], ['succeeded']));
+  }
+  await sleep(RETENTION_MS + 500);
+  const cut = await purge({ batch: 1, pauseMs: 0, maxPages: 2 });
+  expect({ complete: cut.complete, pages: cut.pages, deliveries: cut.purged.deliveries }).toEqual({
+    complete: false,
+    pages: 2,
+    deliveries: 2,
+  });
+  expect((await purge()).complete).toBe(true);
+  for (const d of made) {
+    expect(await kept(d)).toEqual({ delivery: false, attempts: 0, event: false });
+    await d.receiver.close();
+  }
+}, 60_000);
