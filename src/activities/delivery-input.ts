@@ -1,5 +1,5 @@
 /** The input of a delivery workflow: a fresh one (dispatch, a test event) or one that goes on from its record. */
-import { initialFate, type Fate } from '../delivery/fate';
+import { ERASED_REASON, initialFate, type Fate } from '../delivery/fate';
 import { endpointTarget } from '../delivery/summary';
 import type { DeliveryRecord, PlatformEvent, WebhookRecord } from '../store/model';
 import type { DeliveryWorkflowInput } from '../workflows/contracts';
@@ -61,6 +61,7 @@ export function continuedDeliveryInput(
 }
 
 export function fateOfRecord(d: DeliveryRecord, webhook: WebhookRecord, now: Date): Fate {
+  const erased = d.status === 'failed' && d.lastError === ERASED_REASON;
   return initialFate({
     now: now.getTime(),
     status: d.status,
@@ -68,7 +69,8 @@ export function fateOfRecord(d: DeliveryRecord, webhook: WebhookRecord, now: Dat
     scheduleStep: d.scheduleStep ?? 0,
     nextAttemptAt: d.nextAttemptAt?.getTime(),
     webhook: { status: webhook.status, version: webhook.statusVersion ?? 0 },
-    reason: d.status === 'cancelled' ? d.lastError : undefined,
+    reason: d.status === 'cancelled' || erased ? d.lastError : undefined,
+    erased,
   });
 }
 

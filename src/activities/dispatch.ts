@@ -88,8 +88,9 @@ export function createDispatchActivities(deps: ActivityDeps) {
 
   async function dispatchEventOnce(input: DispatchEventInput): Promise<DispatchEventResult> {
     let event = await deps.store.events.findByKey(input.eventKey);
-    if (event?.body === undefined) {
+    if (event?.body === undefined && !event?.payloadErasedAt) {
       // Published by an API of the release before bodies were stored at publish (a rolling deploy): build it.
+      // (An erased payload is never rebuilt: its deliveries each find it erased and end `failed`.)
       const prepared = await prepareEvent(input.platformEvent);
       if (prepared.status === 'failed') return { status: 'failed', reason: prepared.reason };
       event = await deps.store.events.findByKey(input.eventKey);

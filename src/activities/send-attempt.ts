@@ -268,9 +268,11 @@ export function createSendAttempt(
     deps.streaklessWebhooks?.observe(webhook);
     const stopped = stoppedBy(input, webhook);
     if (stopped) return stopped;
-    const cached = deps.bodies?.get(input.eventKey);
+    // Only a just-published event's first attempt may send from memory: an erasure waits for those to end.
+    const cached = input.justPublished ? deps.bodies?.get(input.eventKey) : undefined;
     if (cached !== undefined) return { webhook, body: cached };
     const event = await deps.store.events.findByKey(input.eventKey);
+    if (event?.payloadErasedAt) return { kind: 'payload_erased' };
     if (event?.body === undefined) {
       throw ApplicationFailure.nonRetryable(`event ${input.eventKey} has no stored body`, 'EventBodyMissing');
     }

@@ -30,11 +30,10 @@ function operation(spec: RouteSpec): ZodOpenApiOperationObject {
   if (spec.params || spec.query || spec.body) errors.add(400);
   if (spec.body) [413, 415].forEach((s) => errors.add(s));
   if (spec.roles.length > 0) [401, 403, 429].forEach((s) => errors.add(s));
+  const content = spec.success.schema ? { content: { 'application/json': { schema: spec.success.schema } } } : {};
   const responses: Record<string, ZodOpenApiResponseObject> = {
-    [String(spec.success.status)]: {
-      description: spec.success.description,
-      ...(spec.success.schema ? { content: { 'application/json': { schema: spec.success.schema } } } : {}),
-    },
+    [String(spec.success.status)]: { description: spec.success.description, ...content },
+    ...(spec.success.accepted ? { '202': { description: spec.success.accepted, ...content } } : {}),
   };
   for (const status of [...errors].sort()) {
     responses[String(status)] = {

@@ -88,6 +88,7 @@ export function attemptView(a: AttemptRecord) {
     statusCode: a.statusCode ?? null,
     responseBody: a.responseBody ?? null,
     responseBodyTruncated: a.responseBodyTruncated ?? false,
+    responseBodyErased: a.responseBodyErased ?? false,
     durationMs: a.durationMs,
     errorClass: a.errorClass ?? null,
     error: a.error ?? null,
@@ -103,6 +104,7 @@ export function eventView(e: EventRecord, deliveries: DeliveryRecord[]) {
     status: e.status,
     failureReason: e.failureReason ?? null,
     occurredAt: e.occurredAt.toISOString(),
+    payloadErasedAt: e.payloadErasedAt?.toISOString() ?? null,
     deliveries: deliveries.map(deliveryView),
   };
 }

@@ -34,7 +34,8 @@ export interface RouteSpec<
   params?: P;
   query?: Q;
   body?: B;
-  success: { status: number; description: string; schema?: z.ZodType };
+  /** `accepted`: the route may also answer 202 (same schema, set by the handler in res.locals.status). */
+  success: { status: number; description: string; schema?: z.ZodType; accepted?: string };
   /** Error statuses this route can answer besides 400/401/403 where they apply. */
   errors?: number[];
   handler: (ctx: RouteContext<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>;

@@ -57,7 +57,8 @@ export function mountRoutes(routes: RouteSpec[]): Router {
         res,
       });
       if (spec.success.status === 204) res.status(204).end();
-      else res.status(spec.success.status).json(result);
+      // A handler may answer another documented status (202: accepted, not finished) through res.locals.status.
+      else res.status((res.locals.status as number | undefined) ?? spec.success.status).json(result);
     });
   }
   return router;

@@ -112,6 +112,9 @@ export const attemptSchema = z
     statusCode: z.number().nullable(),
     responseBody: z.string().nullable().meta({ description: 'First 16 KiB of the response' }),
     responseBodyTruncated: z.boolean(),
+    responseBodyErased: z
+      .boolean()
+      .meta({ description: "Removed with its event's payload (DELETE /v1/events/{id}/payload)" }),
     durationMs: z.number(),
     errorClass: z.string().nullable(),
     error: z.string().nullable(),
@@ -197,6 +200,10 @@ export const eventSchema = z
     status: z.enum(['pending', 'dispatched', 'failed']),
     failureReason: z.string().nullable(),
     occurredAt: z.string(),
+    payloadErasedAt: z
+      .string()
+      .nullable()
+      .meta({ description: 'When its payload (the document snapshot) was erased; null: it is kept' }),
     deliveries: z.array(deliverySchema),
   })
   .meta({ id: 'Event' });

@@ -13,7 +13,7 @@ import { deliverySummary } from '../delivery/summary';
 import type { DeliveryRecord } from '../store/model';
 import type { DeliveryWorkflowInput, RedeliveryAnswer } from '../workflows/contracts';
 import type { deliveryWorkflow } from '../workflows/delivery-workflow';
-import { cancelSignal, recoverSignal, redeliverUpdate } from '../workflows/messages';
+import { cancelSignal, erasePayloadSignal, recoverSignal, redeliverUpdate } from '../workflows/messages';
 import { deliverySearchAttributes } from '../workflows/search-attribute-keys';
 
 export interface DeliveryTarget {
@@ -44,13 +44,14 @@ export async function signalDelivery(
   t: DeliveryTarget,
   d: DeliveryRecord,
   input: DeliveryWorkflowInput,
-  message: { signal: 'recover' } | { signal: 'cancel'; reason: string },
+  message: { signal: 'recover' } | { signal: 'erasePayload' } | { signal: 'cancel'; reason: string },
 ): Promise<void> {
-  const options = startOptions(t, d, input, message.signal === 'recover' ? 'recovered' : 'cancelled');
-  if (message.signal === 'recover') {
+  const summary = { recover: 'recovered', erasePayload: 'payload erased', cancel: 'cancelled' }[message.signal];
+  const options = startOptions(t, d, input, summary);
+  if (message.signal !== 'cancel') {
     await t.temporal.workflow.signalWithStart<typeof deliveryWorkflow>('deliveryWorkflow', {
       ...options,
-      signal: recoverSignal,
+      signal: message.signal === 'recover' ? recoverSignal : erasePayloadSignal,
       signalArgs: [],
     });
   } else {

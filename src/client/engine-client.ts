@@ -24,6 +24,7 @@ import { deliverySearchAttributes, TenantIdKey, WebhookIdKey } from '../workflow
 import { createEventPublisher, type PublishedEvent } from '../events/publish-event';
 import { publishEventSchema, type PublishEventInput } from './schemas';
 import { ConflictStateError, NotFoundError } from '../errors';
+import { createPayloadEraser } from './payload-erasure';
 
 export interface EngineClientDeps {
   temporal: Client;
@@ -33,7 +34,11 @@ export interface EngineClientDeps {
   deliveryDefaults: DeliveryInputDeps;
   /** Bound on starting an event's workflow while the platform waits (then 503). */
   publishTimeoutMs?: number;
+  /** How long erasing an event's payload waits for its open deliveries to end (default 60 s). */
+  erasureWaitMs?: number;
 }
+
+const PAYLOAD_ERASED = "the event's payload was erased: there is nothing to send";
 
 const SIGNAL_CONCURRENCY = 25;
 
@@ -44,6 +49,7 @@ export function createEngineClient(deps: EngineClientDeps) {
     store: deps.store,
     startTimeoutMs: deps.publishTimeoutMs ?? 10_000,
   });
+  const { erasePayload } = createPayloadEraser({ ...deps, waitMs: deps.erasureWaitMs });
 
   /** Validates, then accepts the event exactly once (see createEventPublisher). */
   async function publishEvent(raw: PublishEventInput): Promise<PublishedEvent> {
@@ -195,6 +201,9 @@ export function createEngineClient(deps: EngineClientDeps) {
    */
   async function redeliver(tenantId: string, deliveryId: string, idempotencyKey?: string): Promise<RedeliveryAnswer> {
     const [delivery, webhook] = await loadDelivery(tenantId, deliveryId);
+    if ((await deps.store.events.findByKey(delivery.eventKey))?.payloadErasedAt) {
+      throw new ConflictStateError(PAYLOAD_ERASED, 'payload_erased');
+    }
     if (webhook.status !== 'active') throw new ConflictStateError('the webhook is inactive: activate it to redeliver');
     // Without a key, the status version is part of the request: one refused by a pause is not the answer
     // Temporal repeats for the same request after a resume.
@@ -219,6 +228,7 @@ export function createEngineClient(deps: EngineClientDeps) {
       throw new ConflictStateError('the webhook was paused before the attempt started: nothing was sent');
     }
     if (answer.kind === 'webhook_deleted') throw new NotFoundError('webhook');
+    if (answer.kind === 'payload_erased') throw new ConflictStateError(PAYLOAD_ERASED, 'payload_erased');
     return answer;
   }
 
@@ -227,7 +237,16 @@ export function createEngineClient(deps: EngineClientDeps) {
     return signalIfRunning(delivery.workflowId, 'retryNow');
   }
 
-  return { publishEvent, setWebhookStatus, deleteWebhook, sendTestEvent, recoverWebhook, redeliver, retryNow };
+  return {
+    publishEvent,
+    setWebhookStatus,
+    deleteWebhook,
+    sendTestEvent,
+    recoverWebhook,
+    redeliver,
+    retryNow,
+    erasePayload,
+  };
 }
 
 export type EngineClient = ReturnType<typeof createEngineClient>;

@@ -6,7 +6,9 @@
  * passes the time and a random source, and carries the fate through continue-as-new. docs/architecture.md
  * draws the states.
  */
-import { TERMINAL_DELIVERY_STATUSES, type DeliveryStatus, type WebhookStatus } from '../store/model';
+import { ERASED_REASON, TERMINAL_DELIVERY_STATUSES, type DeliveryStatus, type WebhookStatus } from '../store/model';
+
+export { ERASED_REASON };
 import { retryDelayMs, type RetryPolicy } from './retry-policy';
 
 export type Trigger = 'automatic' | 'manual';
@@ -18,7 +20,9 @@ export type AttemptFacts =
   | ({ kind: 'answered_before' } & SentFacts)
   /** The webhook was inactive when the attempt was about to be sent (at this status version): nothing sent. */
   | { kind: 'webhook_inactive'; statusVersion: number }
-  | { kind: 'webhook_deleted' };
+  | { kind: 'webhook_deleted' }
+  /** The event's payload was erased (DELETE /v1/events/{id}/payload): nothing sent, nothing ever will be. */
+  | { kind: 'payload_erased' };
 
 export interface SentFacts {
   attempt: number;
@@ -42,7 +46,9 @@ export type RedeliveryAnswer =
   /** The same request's attempt is still being sent (only the API says this: the workflow waits for it). */
   | { kind: 'in_progress'; attempt: number }
   | { kind: 'webhook_inactive' }
-  | { kind: 'webhook_deleted' };
+  | { kind: 'webhook_deleted' }
+  /** The event's payload was erased: there is nothing left to send. */
+  | { kind: 'payload_erased' };
 
 export interface InFlight {
   attempt: number;
@@ -80,6 +86,8 @@ export interface Fate {
   reading?: boolean;
   /** A test event: one attempt, sent whatever the webhook's status. */
   test?: boolean;
+  /** Its event's payload was erased: no attempt is ever made again (an open delivery ended `failed`). */
+  erased?: boolean;
 }
 
 export type Message =
@@ -92,7 +100,9 @@ export type Message =
   | { type: 'redeliver'; requestId: string }
   /** Re-open a failed or skipped delivery with a fresh schedule. */
   | { type: 'recover' }
-  | { type: 'cancel'; reason: string };
+  | { type: 'cancel'; reason: string }
+  /** The event's payload was erased: end an open delivery `failed` (`erased`) and never send again. */
+  | { type: 'erase' };
 
 export type Command =
   | { type: 'send'; attempt: number; trigger: Trigger; requestId?: string }
@@ -135,6 +145,7 @@ export function initialFate(from: Partial<Fate> & { now: number }): Fate {
     last: from.last,
     reason: from.reason,
     test: from.test,
+    erased: from.erased,
   };
 }
 
@@ -197,14 +208,31 @@ function apply(f: Fate, m: Message, env: FateEnv, out: Command[]): Fate {
     case 'redeliver':
       return redeliver(f, m.requestId, out);
     case 'recover':
-      if (f.status !== 'failed' && f.status !== 'skipped') return f;
+      if (f.erased || (f.status !== 'failed' && f.status !== 'skipped')) return f;
       return { ...f, status: 'pending', scheduleStep: 0, nextAttemptAt: env.now, reason: undefined };
     case 'cancel':
       return cancel(f, m.reason);
+    case 'erase':
+      return erase(f, out);
   }
 }
 
+/**
+ * Nothing can be sent once the payload is gone: an open delivery ends `failed` (one in flight when its attempt
+ * ends, unless that attempt delivered), waiting redelivery requests are refused, and nothing re-opens it.
+ */
+function erase(f: Fate, out: Command[]): Fate {
+  for (const id of f.queued) out.push({ type: 'answer', requestId: id, answer: { kind: 'payload_erased' } });
+  const next: Fate = { ...f, erased: true, queued: [] };
+  if (isTerminal(next.status) || next.inFlight) return next;
+  return { ...next, status: 'failed', reason: ERASED_REASON, nextAttemptAt: undefined, cancelAsked: undefined };
+}
+
 function redeliver(f: Fate, requestId: string, out: Command[]): Fate {
+  if (f.erased) {
+    out.push({ type: 'answer', requestId, answer: { kind: 'payload_erased' } });
+    return f;
+  }
   const answered = f.answered.find(([id]) => id === requestId);
   if (answered) {
     out.push({ type: 'answer', requestId, answer: answered[1] });
@@ -244,9 +272,14 @@ function attempted(f: Fate, attempt: number, facts: AttemptFacts, env: FateEnv, 
   const flight = f.inFlight;
   if (!flight || flight.attempt !== attempt) return f; // a stale report: not the attempt this run waits for
   let next: Fate = { ...f, inFlight: undefined };
+  if (facts.kind === 'payload_erased') {
+    if (flight.requestId) answer(next, flight.requestId, { kind: 'payload_erased' }, out);
+    return erase(next, out);
+  }
   if (facts.kind === 'webhook_inactive' || facts.kind === 'webhook_deleted') {
     if (flight.requestId) answer(next, flight.requestId, { kind: facts.kind }, out);
-    // Nothing was sent: a cancel asked meanwhile applies now, as it would have before the attempt began.
+    // Nothing was sent: an erasure or a cancel asked meanwhile applies now, as it would have before the attempt.
+    if (next.erased) return erase(next, out);
     if (next.cancelAsked) next = cancel(next, next.cancelAsked);
     if (facts.kind === 'webhook_deleted') return apply(next, { type: 'webhook_deleted' }, env, out);
     const read = { type: 'webhook', status: 'inactive', version: facts.statusVersion, source: 'read' } as const;
@@ -260,6 +293,7 @@ function attempted(f: Fate, attempt: number, facts: AttemptFacts, env: FateEnv, 
   } else if (flight.trigger === 'automatic' && facts.kind === 'sent') {
     next = afterAutomaticFailure(next, facts, env);
   }
+  if (next.erased && !isTerminal(next.status)) return erase(next, out);
   if (next.cancelAsked) next = cancel({ ...next }, next.cancelAsked);
   return next;
 }

@@ -4,6 +4,7 @@ import { GuardedWrites } from './guarded-writes';
 import { eventKey } from './event-repository';
 import { newestFirstAfter, timeRange, type NewestFirstFilter } from './listing';
 import {
+  ERASED_REASON,
   OPEN_DELIVERY_STATUSES,
   type AttemptRecord,
   type DeliveryRecord,
@@ -99,6 +100,16 @@ export class DeliveryRepository {
 
   async listForEvent(eventKey: string): Promise<DeliveryRecord[]> {
     return this.deliveries.find({ eventKey }).sort({ _id: 1 }).toArray();
+  }
+
+  /** Removes what receivers answered to these deliveries (a receiver may echo the document it was sent). */
+  async eraseResponseBodies(deliveryIds: string[]): Promise<number> {
+    if (deliveryIds.length === 0) return 0;
+    const result = await this.attempts.updateMany(
+      { deliveryId: { $in: deliveryIds }, responseBody: { $exists: true } },
+      { $unset: { responseBody: '', responseBodyTruncated: '' }, $set: { responseBodyErased: true } },
+    );
+    return result.modifiedCount;
   }
 
   /**
@@ -289,6 +300,8 @@ export class DeliveryRepository {
       webhookId,
       createdAt: { $gte: since, $lt: until },
       $or: [{ status: { $in: RECOVERABLE_STATUSES } }, { status: 'pending', updatedAt: { $lt: staleBefore } }],
+      // Ended because its payload was erased: there is nothing left to send.
+      lastError: { $ne: ERASED_REASON },
     };
   }
 

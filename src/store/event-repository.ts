@@ -60,9 +60,25 @@ export class EventRepository {
 
   /** Stores the body only if none is stored yet, so every attempt sends the bytes first serialized. */
   async setBodyOnce(key: string, body: string, now: Date): Promise<string> {
-    await this.events.updateOne({ _id: key, body: { $exists: false } }, { $set: { body, updatedAt: now } });
+    // Never over an erased payload: the document was to be forgotten.
+    await this.events.updateOne(
+      { _id: key, body: { $exists: false }, payloadErasedAt: { $exists: false } },
+      { $set: { body, updatedAt: now } },
+    );
     const stored = await this.events.findOne({ _id: key }, { projection: { body: 1 } });
     return stored?.body ?? body;
+  }
+
+  /**
+   * Erases the event's body (the document snapshot) and says when; the metadata stays. A repeat keeps the
+   * first time. Null when there is no such event.
+   */
+  async erasePayload(key: string, now: Date): Promise<EventRecord | null> {
+    await this.events.updateOne(
+      { _id: key, payloadErasedAt: { $exists: false } },
+      { $set: { payloadErasedAt: now, updatedAt: now } },
+    );
+    return this.events.findOneAndUpdate({ _id: key }, { $unset: { body: '' } }, { returnDocument: 'after' });
   }
 
   async markFailed(key: string, reason: string, now: Date): Promise<void> {

@@ -90,8 +90,10 @@ export interface EventRecord {
   documentId: string;
   occurredAt: Date;
   status: EventStatus;
-  /** The exact bytes sent on every attempt (UTF-8 JSON), serialized once. */
+  /** The exact bytes sent on every attempt (UTF-8 JSON), serialized once; removed when the payload is erased. */
   body?: string;
+  /** When the payload was erased (DELETE /v1/events/{id}/payload): the body is gone, the metadata stays. */
+  payloadErasedAt?: Date;
   failureReason?: string;
   deliveriesStarted?: number;
   deliveriesSkipped?: number;
@@ -110,6 +112,8 @@ export const DELIVERY_STATUSES = [
   'cancelled',
 ] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+/** Why a delivery ended `failed` when its event's payload was erased (its record's lastError). */
+export const ERASED_REASON = 'erased';
 export const OPEN_DELIVERY_STATUSES: DeliveryStatus[] = ['pending', 'delivering', 'retrying', 'paused'];
 /** A delivery in one of these has ended: nothing more is sent unless it is redelivered or recovered. */
 export const TERMINAL_DELIVERY_STATUSES: readonly DeliveryStatus[] = ['succeeded', 'failed', 'skipped', 'cancelled'];
@@ -182,6 +186,8 @@ export interface AttemptRecord {
   statusCode?: number;
   responseBody?: string;
   responseBodyTruncated?: boolean;
+  /** The response body was removed with its event's payload (a receiver may have echoed the document). */
+  responseBodyErased?: boolean;
   durationMs: number;
   errorClass?: AttemptErrorClass;
   error?: string;

@@ -92,6 +92,11 @@ export interface SendAttemptInput {
    * comes to is this one.
    */
   recordOnDelivery?: PreparedDeliveryState;
+  /**
+   * The first attempt of a run dispatch just started: the only attempt that may take the body from the
+   * worker's cache (every other reads the store, so an erased payload is never sent from memory).
+   */
+  justPublished?: boolean;
 }
 
 export type PreparedDeliveryState = Omit<RecordDeliveryStateInput, 'lastAttemptAt' | 'lastStatusCode'>;

@@ -92,6 +92,7 @@ export class DeliveryRun {
     onCancel: (fn: (reason?: string) => void) => void;
     onRetryNow: (fn: () => void) => void;
     onRecover: (fn: () => void) => void;
+    onErase: (fn: () => void) => void;
     onRedeliver: (fn: (requestId: string) => Promise<RedeliveryAnswer>) => void;
     onQuery: (fn: () => DeliveryState) => void;
   }): void {
@@ -99,6 +100,7 @@ export class DeliveryRun {
     handlers.onCancel((reason) => this.inbox.push({ type: 'cancel', reason: reason ?? 'webhook was deleted' }));
     handlers.onRetryNow(() => this.inbox.push({ type: 'retry_now' }));
     handlers.onRecover(() => this.inbox.push({ type: 'recover' }));
+    handlers.onErase(() => this.inbox.push({ type: 'erase' }));
     handlers.onRedeliver(
       (requestId) =>
         new Promise<RedeliveryAnswer>((resolve) => {
@@ -192,7 +194,12 @@ export class DeliveryRun {
       // Only over a record the store already has: a write still due (the same step changed the record) would
       // race the attempt's on a store whose guarded writes read then write (FerretDB).
       const recordOnDelivery = this.recordWritten() ? this.preparedOnDelivery(c.attempt) : undefined;
-      const first = await sendFirstAttempt({ ...args, localBudgetMs: LOCAL_BUDGET_MS, recordOnDelivery });
+      const first = await sendFirstAttempt({
+        ...args,
+        localBudgetMs: LOCAL_BUDGET_MS,
+        recordOnDelivery,
+        justPublished: this.input.resume === undefined && !this.input.test,
+      });
       if (first.kind === 'sending') return awaitAttempt(args);
       const { stateRecorded, ...facts } = first;
       if (stateRecorded && recordOnDelivery && facts.kind === 'sent') {

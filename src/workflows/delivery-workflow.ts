@@ -14,6 +14,7 @@ import { DeliveryRun } from './delivery-run';
 import {
   cancelSignal,
   deliveryStateQuery,
+  erasePayloadSignal,
   recoverSignal,
   redeliverUpdate,
   retryNowSignal,
@@ -27,6 +28,7 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
     onCancel: (fn) => setHandler(cancelSignal, fn),
     onRetryNow: (fn) => setHandler(retryNowSignal, fn),
     onRecover: (fn) => setHandler(recoverSignal, fn),
+    onErase: (fn) => setHandler(erasePayloadSignal, fn),
     onRedeliver: (fn) => setHandler(redeliverUpdate, fn),
     onQuery: (fn) => setHandler(deliveryStateQuery, fn),
   });

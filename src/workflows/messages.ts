@@ -9,6 +9,11 @@ import type { DeliveryState, RedeliveryAnswer, WebhookStatusChange } from './con
 export const webhookStatusSignal = defineSignal<[WebhookStatusChange]>('webhookStatus');
 /** Stop for good (the records stay); an attempt in flight finishes first. The reason defaults to a deleted webhook. */
 export const cancelSignal = defineSignal<[reason?: string]>('cancel');
+/**
+ * The event's payload was erased: an open delivery ends `failed` (reason `erased`; an attempt in flight ends
+ * first, and a success still wins), and nothing is ever sent for it again.
+ */
+export const erasePayloadSignal = defineSignal('erasePayload');
 /** Cut the current backoff short. */
 export const retryNowSignal = defineSignal('retryNow');
 /** Re-open a failed or skipped delivery with a fresh retry schedule (POST /v1/webhooks/{id}/recover). */

@@ -176,6 +176,49 @@ describe('examples', () => {
   });
 });
 
+describe('an erased payload', () => {
+  test('ends an open delivery failed (erased) at once, refuses redeliveries and is never re-opened', () => {
+    const { fate, commands } = run(fresh(), [
+      [{ type: 'tick' }, 0],
+      [{ type: 'attempted', attempt: 1, facts: sent(1, false) }, 10],
+      [{ type: 'erase' }, 20],
+      [{ type: 'redeliver', requestId: 'r' }, 30],
+      [{ type: 'recover' }, 40],
+      [{ type: 'tick' }, 10_000_000],
+    ]);
+    expect(fate).toMatchObject({ status: 'failed', reason: 'erased', erased: true, attempts: 1 });
+    expect(commands.filter((c) => c.type === 'send')).toEqual([{ type: 'send', attempt: 1, trigger: 'automatic' }]);
+    expect(commands).toContainEqual({ type: 'answer', requestId: 'r', answer: { kind: 'payload_erased' } });
+  });
+
+  test('during an attempt: a failure ends it failed (erased), a success still wins; a paused one ends too', () => {
+    const during = (delivered: boolean) =>
+      run(fresh(), [
+        [{ type: 'tick' }, 0],
+        [{ type: 'erase' }, 5],
+        [{ type: 'attempted', attempt: 1, facts: sent(1, delivered) }, 10],
+      ]).fate;
+    expect(during(false)).toMatchObject({ status: 'failed', reason: 'erased' });
+    expect(during(true)).toMatchObject({ status: 'succeeded', erased: true });
+    const paused = run(fresh(), [
+      [{ type: 'webhook', status: 'inactive', version: 2, source: 'signal' }, 0],
+      [{ type: 'tick' }, 0],
+      [{ type: 'erase' }, 5],
+      [{ type: 'webhook', status: 'active', version: 3, source: 'signal' }, 6],
+    ]);
+    expect(paused.fate).toMatchObject({ status: 'failed', reason: 'erased' });
+    expect(paused.commands.filter((c) => c.type === 'send')).toEqual([]);
+  });
+
+  test('an attempt that finds the payload erased (a run from the record) ends it failed, nothing sent', () => {
+    const { fate } = run(fresh(), [
+      [{ type: 'tick' }, 0],
+      [{ type: 'attempted', attempt: 1, facts: { kind: 'payload_erased' } }, 10],
+    ]);
+    expect(fate).toMatchObject({ status: 'failed', reason: 'erased', attempts: 0 });
+  });
+});
+
 describe('properties', () => {
   type Step =
     | { kind: 'finish'; delivered: boolean; retryable: boolean; code: number; retryAfter?: number }
@@ -186,6 +229,7 @@ describe('properties', () => {
     | { kind: 'redeliver'; key: string }
     | { kind: 'recover' }
     | { kind: 'cancel' }
+    | { kind: 'erase' }
     | { kind: 'tick'; advance: number };
 
   const stepArb: fc.Arbitrary<Step> = fc.oneof(
@@ -203,6 +247,7 @@ describe('properties', () => {
     fc.record({ kind: fc.constant('redeliver' as const), key: fc.constantFrom('a', 'b', 'c') }),
     fc.constant({ kind: 'recover' as const }),
     fc.constant({ kind: 'cancel' as const }),
+    fc.constant({ kind: 'erase' as const }),
     fc.record({ kind: fc.constant('tick' as const), advance: fc.nat(400_000) }),
   );
 
@@ -219,6 +264,8 @@ describe('properties', () => {
     let everDelivered = false;
     /** A cancel was asked and no recover came since: no automatic attempt may start. */
     let cancelled = false;
+    /** The payload was erased: no attempt of any kind may start, and nothing re-opens the delivery. */
+    let erased = false;
     const feed = (m: Message): void => {
       const before = fate;
       const { fate: after, commands } = step(fate, m, env(now));
@@ -226,6 +273,7 @@ describe('properties', () => {
         if (c.type === 'send') {
           if (flight) violations.push('a second attempt while one is in flight');
           if (cancelled && c.trigger === 'automatic') violations.push('an automatic attempt after a cancel');
+          if (erased) violations.push('an attempt after the payload was erased');
           if (isHeld(after)) violations.push('sent while the webhook is paused');
           if (c.attempt !== Math.max(before.attempts, ...sentNumbers, 0) + 1)
             violations.push(`attempt ${c.attempt} skips a number`);
@@ -246,8 +294,9 @@ describe('properties', () => {
       if (after.status === 'succeeded' && !everDelivered) violations.push('succeeded without a delivered attempt');
       if (after.last?.delivered && after.status !== 'succeeded')
         violations.push(`${after.status} after a delivered attempt`);
-      if (after.status === 'failed' && (!after.last || after.last.delivered))
+      if (after.status === 'failed' && (!after.last || after.last.delivered) && !after.erased)
         violations.push('failed without a failed attempt');
+      if (erased && !isTerminal(after.status) && !after.inFlight) violations.push(`${after.status} after an erasure`);
       fate = after;
     };
     feed({ type: 'tick' });
@@ -310,6 +359,10 @@ describe('properties', () => {
         case 'cancel':
           if (!isTerminal(fate.status)) cancelled = true;
           feed({ type: 'cancel', reason: 'cancelled by an operator' });
+          break;
+        case 'erase':
+          erased = true;
+          feed({ type: 'erase' });
           break;
         case 'tick':
           now += s.advance;

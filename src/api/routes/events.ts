@@ -8,6 +8,17 @@ import { eventSummaryView, eventView } from '../presenters';
 import { route } from '../route';
 import { eventSchema, eventSummarySchema, listEventsQuerySchema, pageOf, publishEventBodySchema } from '../schemas';
 import { eventKey } from '../../store/event-repository';
+import { idSchema } from '../../client/schemas';
+
+const payloadErasureSchema = z
+  .object({
+    eventId: z.string(),
+    payloadErasedAt: z.string(),
+    deliveriesEnded: z.number().meta({ description: 'Open deliveries that were told to end (failed, erased)' }),
+    responseBodiesErased: z.number().meta({ description: 'Attempts whose stored response body was removed' }),
+    complete: z.boolean(),
+  })
+  .meta({ id: 'PayloadErasure' });
 
 export function eventRoutes(deps: ApiDeps) {
   return [
@@ -51,6 +62,29 @@ export function eventRoutes(deps: ApiDeps) {
           items.slice(0, query.limit).map((e) => e._id),
         );
         return newestFirstPage(items, query.limit, (e) => eventSummaryView(e, counts.get(e._id) ?? {}));
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/v1/events/:id/payload',
+      roles: ['platform'],
+      tag: 'Events',
+      summary:
+        "Erase an event's payload (the document snapshot): its open deliveries end failed (reason erased), nothing more is sent, the metadata stays",
+      params: z.object({ id: z.string().min(1).max(200) }),
+      query: z.object({ tenantId: idSchema.meta({ description: 'The tenant the event was published for' }) }).strict(),
+      success: {
+        status: 200,
+        description: 'Erased, and no delivery of it is open: nothing more is sent',
+        accepted:
+          'Erased, but a delivery was still ending when the wait ran out (complete: false): call again to finish',
+        schema: payloadErasureSchema,
+      },
+      errors: [404],
+      handler: async ({ params, query, res }) => {
+        const erased = await deps.engine.erasePayload(query.tenantId, params.id);
+        if (!erased.complete) res.locals.status = 202;
+        return { ...erased, payloadErasedAt: erased.payloadErasedAt.toISOString() };
       },
     }),
     route({
