@@ -56,6 +56,8 @@ export function composeEngineClient(
     store: services.store,
     deliveryDefaults: deliveryDefaultsOf(config, retryPolicy),
     publishTimeoutMs: config.EVENT_PUBLISH_TIMEOUT_MS,
+    deliveryTimeoutMs: config.DELIVERY_TIMEOUT_MS,
+    erasurePace: { batch: config.PURGE_BATCH, pauseMs: config.PURGE_PAUSE_MS },
   });
 }
 

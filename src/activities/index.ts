@@ -6,6 +6,7 @@ import type { ActivityDeps } from './deps';
 import { createDispatchActivities } from './dispatch';
 import { createRecoverPage } from './recover';
 import { createPurgeActivities } from './purge';
+import { createErasureActivities } from './erasure';
 
 export type { ActivityDeps } from './deps';
 import type { WorkflowActivities } from '../workflows/contracts';
@@ -21,5 +22,6 @@ export function createActivities(deps: ActivityDeps): WorkflowActivities {
     ...createReconcileActivities(deps),
     recoverPage: createRecoverPage(deps),
     ...createPurgeActivities(deps),
+    ...createErasureActivities(deps),
   };
 }

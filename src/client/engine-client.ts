@@ -25,6 +25,7 @@ import { createEventPublisher, type PublishedEvent } from '../events/publish-eve
 import { publishEventSchema, type PublishEventInput } from './schemas';
 import { ConflictStateError, NotFoundError } from '../errors';
 import { createPayloadEraser } from './payload-erasure';
+import { createTenantEraser } from './tenant-erasure';
 
 export interface EngineClientDeps {
   temporal: Client;
@@ -36,6 +37,10 @@ export interface EngineClientDeps {
   publishTimeoutMs?: number;
   /** How long erasing an event's payload waits for its open deliveries to end (default 60 s). */
   erasureWaitMs?: number;
+  /** DELIVERY_TIMEOUT_MS: how long a tenant's erasure waits for an attempt in flight (plus a margin). */
+  deliveryTimeoutMs?: number;
+  /** The pace of a tenant erasure's deletes (PURGE_BATCH, PURGE_PAUSE_MS). */
+  erasurePace?: { batch: number; pauseMs: number };
 }
 
 const PAYLOAD_ERASED = "the event's payload was erased: there is nothing to send";
@@ -50,6 +55,11 @@ export function createEngineClient(deps: EngineClientDeps) {
     startTimeoutMs: deps.publishTimeoutMs ?? 10_000,
   });
   const { erasePayload } = createPayloadEraser({ ...deps, waitMs: deps.erasureWaitMs });
+  const { eraseTenant } = createTenantEraser({
+    ...deps,
+    deliveryTimeoutMs: deps.deliveryTimeoutMs ?? 30_000,
+    pace: deps.erasurePace ?? { batch: 200, pauseMs: 1_000 },
+  });
 
   /** Validates, then accepts the event exactly once (see createEventPublisher). */
   async function publishEvent(raw: PublishEventInput): Promise<PublishedEvent> {
@@ -246,6 +256,7 @@ export function createEngineClient(deps: EngineClientDeps) {
     redeliver,
     retryNow,
     erasePayload,
+    eraseTenant,
   };
 }
 

@@ -74,9 +74,9 @@ export function createEventPublisher(deps: EventPublisherDeps) {
 
   /** Stores the event with its body; a concurrent publish of the same ID that won the insert is returned. */
   async function accept(input: PublishInput, key: string): Promise<EventRecord | 'inserted'> {
-    if (!(await deps.store.tenants.findById(input.tenantId))) {
-      throw new NotFoundError(`tenant ${input.tenantId}`, 'tenant_not_found');
-    }
+    const tenant = await deps.store.tenants.findById(input.tenantId);
+    if (!tenant) throw new NotFoundError(`tenant ${input.tenantId}`, 'tenant_not_found');
+    if (tenant.erasureId) throw new ConflictStateError(`tenant ${input.tenantId} is being erased`, 'tenant_erasing');
     const document = await deps.store.documents.findForTenant(input.tenantId, input.documentId);
     if (!document) throw new NotFoundError(`document ${input.documentId}`, 'document_not_found');
     const at = now();

@@ -6,6 +6,7 @@ import { DeliveryRepository } from './delivery-repository';
 import { DocumentRepository } from './document-repository';
 import { EventRepository } from './event-repository';
 import { RetentionRepository } from './retention-repository';
+import { ErasureRepository } from './erasure-repository';
 import { collections } from './mongo';
 import { TenantRepository } from './tenant-repository';
 import { WebhookRepository } from './webhook-repository';
@@ -18,6 +19,8 @@ export interface Store {
   tenants: TenantRepository;
   /** What the purge reads and deletes. */
   retention: RetentionRepository;
+  /** Tenants' erasures, and what they delete. */
+  erasures: ErasureRepository;
   /**
    * A real read (one webhook's ID), failed after `timeoutMs`: a wedged FerretDB still answers `ping`, so
    * readiness must touch a collection.
@@ -44,6 +47,7 @@ export function createStore(db: Db, options: { commandWatch?: StoreCommandWatch;
     documents: new DocumentRepository(c.documents),
     tenants: new TenantRepository(c.tenants, c.apiKeys),
     retention: new RetentionRepository(c.deliveries, c.attempts, c.events, c.tenants),
+    erasures: new ErasureRepository(c),
     commandWatch,
     async serverTime() {
       const hello = await db.admin().command({ hello: 1 });

@@ -2,6 +2,7 @@
 import { MongoClient, type Db, type IndexDescription } from 'mongodb';
 import type { AttemptRecord, DeliveryRecord, DocfloDocument, EventRecord, WebhookRecord } from './model';
 import type { ApiKeyRecord, TenantRecord } from './tenant-repository';
+import type { ErasureRecord } from './erasure-repository';
 
 export async function connectMongo(
   uri: string,
@@ -36,6 +37,7 @@ export function collections(db: Db) {
     documents: db.collection<DocfloDocument>('documents'),
     tenants: db.collection<TenantRecord>('tenants'),
     apiKeys: db.collection<ApiKeyRecord>('api_keys'),
+    erasures: db.collection<ErasureRecord>('tenant_erasures'),
   };
 }
 
@@ -69,6 +71,7 @@ const INDEXES: Record<keyof Omit<EngineCollections, 'documents'>, IndexDescripti
     { key: { hash: 1 }, name: 'hash', unique: true },
     { key: { tenantId: 1 }, name: 'tenant' },
   ],
+  erasures: [{ key: { tenantId: 1, requestedAt: -1 }, name: 'tenant_requested' }],
 };
 
 /**

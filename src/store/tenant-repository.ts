@@ -8,6 +8,8 @@ export interface TenantRecord {
   name: string;
   /** Days its finished deliveries, their attempts and events are kept; absent: RETENTION_DAYS. */
   retentionDays?: number;
+  /** Set when its erasure began (DELETE /v1/tenants/{id}): it takes no new key, event or change from then on. */
+  erasureId?: string;
   createdAt: Date;
 }
 

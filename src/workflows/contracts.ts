@@ -310,8 +310,39 @@ export interface PurgeActivities {
   reportRetention: (totals: { purged: number; ownRetention: string[] }) => Promise<RetentionReport>;
 }
 
+/** Where a tenant's erasure goes on from (continue-as-new carries it). */
+export type ErasureStep = 'stopping' | 'deleting' | 'histories';
+
+export interface TenantErasureInput {
+  erasureId: string;
+  tenantId: string;
+  /** Records deleted per page (PURGE_BATCH) and the pause between pages (PURGE_PAUSE_MS). */
+  batch?: number;
+  pauseMs?: number;
+  step?: ErasureStep;
+}
+
+export interface ErasureIds {
+  erasureId: string;
+  tenantId: string;
+}
+
+export interface ErasureActivities {
+  /** Keys revoked and webhooks deleted (again: the API did it first; this catches a crash before it). */
+  sealTenant: (input: ErasureIds) => Promise<void>;
+  /** Terminates the tenant's running workflows; answers how many were still running. */
+  stopTenantWorkflows: (input: ErasureIds) => Promise<{ running: number }>;
+  setErasureStep: (input: ErasureIds & { step: ErasureStep }) => Promise<void>;
+  /** One page of the tenant's records; answers how many went (0: none left). */
+  eraseTenantPage: (input: ErasureIds & { limit: number }) => Promise<{ deleted: number }>;
+  /** One page of the tenant's workflow executions deleted from Temporal; answers how many were listed. */
+  eraseTenantHistories: (input: ErasureIds & { limit: number }) => Promise<{ listed: number }>;
+  completeErasure: (input: ErasureIds) => Promise<void>;
+}
+
 export type WorkflowActivities = DeliveryActivities &
   PurgeActivities &
+  ErasureActivities &
   EventActivities &
   ControlActivities &
   ReconcileActivities &

@@ -5,3 +5,4 @@ export { recoverWebhookWorkflow } from './recover-webhook-workflow';
 export { webhookControlWorkflow } from './webhook-control-workflow';
 export { reconcileDeliveriesWorkflow } from './reconcile-workflow';
 export { purgeWorkflow } from './purge-workflow';
+export { tenantErasureWorkflow } from './tenant-erasure-workflow';

@@ -1,0 +1,87 @@
+/**
+ * Erasing a tenant (DELETE /v1/tenants/{id}), the part the API does before it answers: the tenant marked
+ * (it takes no new key, event or change), its keys revoked and its webhooks deleted (no attempt starts: an
+ * attempt reads its webhook after claiming and sends nothing once it is gone), then a wait until no attempt
+ * claimed before that is still being sent, so nothing reaches the tenant's receivers after the answer. The rest
+ * is tenantErasureWorkflow's, durable from its start. A repeated call answers the same erasure, and starts its
+ * workflow again if an earlier call failed before it did.
+ */
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  type Client,
+} from '@temporalio/client';
+import { NotFoundError } from '../errors';
+import type { Store } from '../store';
+import type { ErasureRecord } from '../store/erasure-repository';
+import type { tenantErasureWorkflow } from '../workflows/tenant-erasure-workflow';
+
+export interface TenantEraserDeps {
+  temporal: Client;
+  taskQueue: string;
+  store: Store;
+  /** DELIVERY_TIMEOUT_MS: how long an attempt's send may last. */
+  deliveryTimeoutMs: number;
+  /** How long the call waits for attempts in flight to end (default: the send timeout plus 15 s). */
+  waitMs?: number;
+  /** The pace of the deletes (PURGE_BATCH, PURGE_PAUSE_MS). */
+  pace: { batch: number; pauseMs: number };
+}
+
+const POLL_MS = 200;
+/** A claim's lease beyond its send deadline (send-attempt.ts): a redelivery touched longer ago has ended. */
+const LEASE_MARGIN_MS = 45_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function tenantErasureWorkflowId(erasureId: string): string {
+  return `tenant-erasure:${erasureId}`;
+}
+
+export function createTenantEraser(deps: TenantEraserDeps) {
+  const waitMs = deps.waitMs ?? deps.deliveryTimeoutMs + 15_000;
+
+  async function eraseTenant(tenantId: string): Promise<ErasureRecord> {
+    const erasure = await deps.store.erasures.begin(tenantId, new Date());
+    if (!erasure) {
+      // No such tenant: a completed erasure of this ID is the same erasure, answered again.
+      const done = await deps.store.erasures.latestForTenant(tenantId);
+      if (done) return done;
+      throw new NotFoundError('tenant');
+    }
+    await deps.store.erasures.seal(erasure._id, tenantId);
+    if (!erasure.sendingStoppedAt && (await noneSending(tenantId))) {
+      await deps.store.erasures.markSendingStopped(erasure._id, new Date());
+    }
+    await start(erasure);
+    return (await deps.store.erasures.findById(erasure._id)) ?? erasure;
+  }
+
+  async function noneSending(tenantId: string): Promise<boolean> {
+    const deadline = Date.now() + waitMs;
+    const recentMs = deps.deliveryTimeoutMs + LEASE_MARGIN_MS;
+    for (;;) {
+      if (!(await deps.store.erasures.anySending(tenantId, recentMs, new Date()))) return true;
+      if (Date.now() >= deadline) return false;
+      await sleep(POLL_MS);
+    }
+  }
+
+  async function start(erasure: ErasureRecord): Promise<void> {
+    try {
+      await deps.temporal.workflow.start<typeof tenantErasureWorkflow>('tenantErasureWorkflow', {
+        taskQueue: deps.taskQueue,
+        workflowId: tenantErasureWorkflowId(erasure._id),
+        args: [{ erasureId: erasure._id, tenantId: erasure.tenantId, ...deps.pace }],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        // Its run ended (completed): it is not run again.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        staticSummary: `erase tenant ${erasure.tenantId}`,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+
+  return { eraseTenant };
+}
