@@ -9,7 +9,8 @@ import { INFRASTRUCTURE_RETRY } from './activity-options';
 import type { PurgeActivities, PurgeStep, PurgeWorkflowInput, PurgeWorkflowResult } from './contracts';
 
 const { planPurge, purgePage, reportRetention } = proxyActivities<PurgeActivities>({
-  startToCloseTimeout: '5 minutes',
+  // One bounded page: a worker killed in the middle of one has it retried elsewhere within a minute.
+  startToCloseTimeout: '1 minute',
   retry: INFRASTRUCTURE_RETRY,
 });
 

@@ -10,7 +10,8 @@ import { INFRASTRUCTURE_RETRY } from './activity-options';
 import type { ErasureActivities, ErasureStep, TenantErasureInput } from './contracts';
 
 const erasure = proxyActivities<ErasureActivities>({
-  startToCloseTimeout: '5 minutes',
+  // One bounded page: a worker killed in the middle of one has it retried elsewhere within a minute.
+  startToCloseTimeout: '1 minute',
   retry: INFRASTRUCTURE_RETRY,
 });
 
