@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { InfraError } from '../errors';
 import { registerSearchAttributes, searchAttributeFlags } from '../temporal/search-attributes';
+import { ensureNamespaceRetention } from '../temporal/namespace-retention';
 import { startSupervised, type SupervisedProcess } from './supervised-process';
 import { waitUntilReady } from './wait';
 
@@ -66,6 +67,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
         try {
           await connection.workflowService.describeNamespace({ namespace: options.namespace });
           await registerSearchAttributes(connection, options.namespace);
+          await ensureNamespaceRetention(connection, options.namespace);
         } finally {
           await connection.close();
         }

@@ -4,6 +4,8 @@
  * stay however old, a tenant's own retention holds its records longer, and a redelivered delivery is not
  * purged under it. A retention day lasts one second here (RETENTION_DAY=1s), the retention is 4 days.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { deliveryIn, eventually, startTestEngine, uniqueId, type TestEngine } from '../helpers/engine';
 import { scrape } from '../helpers/prometheus';
@@ -185,3 +187,11 @@ test('a run stops at maxPages and says it is not complete; the next run goes on'
     await d.receiver.close();
   }
 }, 60_000);
+
+test("the dev server's namespace keeps closed workflows' histories 7 days, as compose's setup does", async () => {
+  const described = await t.temporal.workflowService.describeNamespace({ namespace: 'default' });
+  expect(Number(described.config?.workflowExecutionRetentionTtl?.seconds)).toBe(7 * 86_400);
+  expect(fs.readFileSync(path.join(__dirname, '..', '..', 'deploy', 'temporal-create-namespace.sh'), 'utf8')).toContain(
+    '--retention 7d',
+  );
+});
