@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { findFreePort } from '../../src/infra/ports';
 import { scrape } from '../helpers/prometheus';
+import { eventually } from '../helpers/engine';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const BEGIN = '<!-- walkthrough:begin';
@@ -156,6 +157,27 @@ test('the README walkthrough, pasted as written after npm run dev, delivers ever
   expect(forDelivery).toHaveLength(2);
   expect(received.length).toBe(3); // the test event, the published event, its redelivery
   expect(run.stdout).toContain('"trigger":"manual"');
+
+  // 6. The event's payload is erased (its delivery had ended: none to end); the metadata stays.
+  expect(run.stdout).toContain(`"eventId":"${eventId}"`);
+  expect(run.stdout).toMatch(/"deliveriesEnded":0,"responseBodiesErased":\d+,"complete":true/);
+  const erasedEvent = await get<{ payloadErasedAt: string | null; deliveries: unknown[] }>(`/v1/events/${eventId}`);
+  expect(erasedEvent.payloadErasedAt).not.toBeNull();
+  expect(erasedEvent.deliveries).toHaveLength(1);
+
+  // 7. The scratch tenant's erasure was accepted and completes.
+  const erasureId = /"id":"(era_[0-9a-f]+)"/.exec(run.stdout)?.[1];
+  if (!erasureId) throw new Error(`step 7 printed no erasure\n${transcript}`);
+  await eventually(
+    async () => {
+      const res = await fetch(`${env.API}/v1/erasures/${erasureId}`, {
+        headers: { authorization: `Bearer ${env.ADMIN_KEY}` },
+      });
+      return ((await res.json()) as { status: string }).status === 'completed' ? true : undefined;
+    },
+    30_000,
+    'the scratch tenant erasure',
+  );
 
   // Both /metrics count what happened: two deliveries succeeded (the test event's and the published one's;
   // the redelivery of a delivery already succeeded changes no state), three 2xx attempts, one event taken in.
