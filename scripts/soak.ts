@@ -1,12 +1,14 @@
 /**
  * npm run soak: steady traffic for a while with a short retention, to see the store level off (issue 18).
- * One tenant with W webhooks, E events a second published for M minutes through the engine's client (as
- * POST /v1/events does), a production worker (dist/worker.js) whose purge Schedule runs every P seconds with a
- * retention of R seconds (RETENTION_DAYS=3, RETENTION_DAY=R/3). Every 30 s it samples the records in the store
- * and its size (dbStats). Prints the samples, and fails unless every delivery arrived, the records of the last
- * third of the run stay within what the retention allows (W × E × (R + P + 60 s) deliveries), and they stop
- * growing: the last third's mean is within 20 % of the middle third's.
- * Flags: --minutes 12 --rate 5 --webhooks 2 --retention 90 --purge 30 --store sqlite|postgresql|auto
+ * One tenant with W webhooks, E events a second published on a clock for M minutes through the engine's client
+ * (as POST /v1/events does), a production worker (dist/worker.js) whose purge Schedule runs every P seconds with
+ * a retention of R seconds (RETENTION_DAYS=3, RETENTION_DAY=R/3). Every minute it prints the store's documents
+ * (events, deliveries, attempts) and data size (dbStats), the deliveries received, and the store process's CPU.
+ * Then, from the purge runs Temporal lists, delivery throughput while a purge runs and while none does.
+ * It fails unless: every delivery arrived; in the last third of the run the documents and the data size each stay
+ * within ±10 % of their mean; throughput during purges is within 10 % of without; the store's CPU per delivery
+ * in the last minute is within 1.25× of the first steady minute (the first after one retention has passed).
+ * Flags: --minutes 12 --rate 3 --webhooks 2 --retention 180 --purge 20 --store sqlite|postgresql|auto
  * --out bench-results/soak.json
  */
 import fs from 'node:fs';
@@ -24,14 +26,15 @@ import {
   startHarness,
   startHarnessReceiver,
 } from './lib/harness';
+import { childPid, readProcStats } from './lib/proc-stats';
 
 const { values: flags } = parseArgs({
   options: {
     minutes: { type: 'string', default: '12' },
-    rate: { type: 'string', default: '5' },
+    rate: { type: 'string', default: '3' },
     webhooks: { type: 'string', default: '2' },
-    retention: { type: 'string', default: '90' },
-    purge: { type: 'string', default: '30' },
+    retention: { type: 'string', default: '180' },
+    purge: { type: 'string', default: '20' },
     store: { type: 'string', default: 'sqlite' },
     out: { type: 'string', default: 'bench-results/soak.json' },
   },
@@ -41,22 +44,28 @@ const RATE = Number(flags.rate);
 const WEBHOOKS = Number(flags.webhooks);
 const RETENTION_S = Number(flags.retention);
 const PURGE_S = Number(flags.purge);
-const SAMPLE_MS = 30_000;
+const SAMPLE_MS = 60_000;
 /** Documents the events cycle through: Docflo's own collection must not grow with the run. */
 const DOCUMENTS = 50;
+/** Publishes awaiting their answer at once, at most. */
+const MAX_IN_FLIGHT = 50;
 
 const say = (m: string): void => console.log(`[soak] ${m}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pct = (a: number, b: number) => +((a / b - 1) * 100).toFixed(1);
 
 interface Sample {
-  atSeconds: number;
+  minute: number;
   published: number;
   received: number;
   events: number;
   deliveries: number;
   attempts: number;
+  documents: number;
   dataMB: number;
-  storageMB: number;
+  /** The store process's CPU seconds in this minute, and per delivery received in it (ms). */
+  storeCpuSeconds: number;
+  storeCpuMsPerDelivery: number;
 }
 
 async function main(): Promise<void> {
@@ -67,6 +76,7 @@ async function main(): Promise<void> {
     say,
     ferretdbPostgresqlUrl: await chooseStoreBackend(parseStoreChoice(flags.store)),
   });
+  const storePid = childPid(h.infra.processes.find((p) => p.name === 'FerretDB')?.pid ?? 0);
   const receiver = await startHarnessReceiver(h.certs);
   const [tenant] = await createTenants(h, receiver.url, 1, WEBHOOKS, 'document.processed');
   const docs: string[] = [];
@@ -77,93 +87,163 @@ async function main(): Promise<void> {
     PURGE_INTERVAL: `${PURGE_S}s`,
     RECONCILE_INTERVAL: '60s',
   });
-  const c = collections(h.mongo.db(h.dbName));
+  const db = h.mongo.db(h.dbName);
+  const c = collections(db);
   const started = Date.now();
   const until = started + MINUTES * 60_000;
   let published = 0;
+  let publishErrors = 0;
   const samples: Sample[] = [];
+  let lastCpu = (storePid && readProcStats(storePid)?.cpuSeconds) || 0;
+  let lastReceived = 0;
   const sample = async (): Promise<void> => {
-    const stats = (await h.mongo.db(h.dbName).stats()) as { dataSize?: number; storageSize?: number };
+    const cpu = (storePid && readProcStats(storePid)?.cpuSeconds) || 0;
+    const received = receiver.received.length;
+    const stats = (await db.stats()) as { dataSize?: number };
+    const [events, deliveries, attempts] = [
+      await c.events.countDocuments({}),
+      await c.deliveries.countDocuments({}),
+      await c.attempts.countDocuments({}),
+    ];
     const s: Sample = {
-      atSeconds: Math.round((Date.now() - started) / 1000),
+      minute: Math.round((Date.now() - started) / 60_000),
       published,
-      received: receiver.received.length,
-      events: await c.events.countDocuments({}),
-      deliveries: await c.deliveries.countDocuments({}),
-      attempts: await c.attempts.countDocuments({}),
+      received,
+      events,
+      deliveries,
+      attempts,
+      documents: events + deliveries + attempts,
       dataMB: +((stats.dataSize ?? 0) / 1e6).toFixed(2),
-      storageMB: +((stats.storageSize ?? 0) / 1e6).toFixed(2),
+      storeCpuSeconds: +(cpu - lastCpu).toFixed(2),
+      storeCpuMsPerDelivery: +(((cpu - lastCpu) * 1000) / Math.max(1, received - lastReceived)).toFixed(2),
     };
+    lastCpu = cpu;
+    lastReceived = received;
     samples.push(s);
     say(
-      `${s.atSeconds}s published ${s.published} received ${s.received} | events ${s.events} deliveries ${s.deliveries} attempts ${s.attempts} | data ${s.dataMB} MB storage ${s.storageMB} MB`,
+      `min ${s.minute}: published ${s.published} received ${s.received} | documents ${s.documents} (events ${events}, deliveries ${deliveries}, attempts ${attempts}) | data ${s.dataMB} MB | store CPU ${s.storeCpuSeconds} s, ${s.storeCpuMsPerDelivery} ms/delivery`,
     );
   };
   say(
     `${MINUTES} min, ${RATE} events/s to ${WEBHOOKS} webhooks (${RATE * WEBHOOKS} deliveries/s), retention ${RETENTION_S} s, purge every ${PURGE_S} s`,
   );
-  let nextSample = started + SAMPLE_MS;
+  // One sample at each full minute, the last as publishing stops.
+  const sampling = (async () => {
+    for (let minute = 1; minute <= MINUTES; minute++) {
+      await sleep(started + minute * SAMPLE_MS - Date.now());
+      await sample();
+    }
+  })();
+  // Published on a clock, not one after the other: a slow answer must not lower the rate.
+  const inFlight = new Set<Promise<void>>();
   while (Date.now() < until) {
     const due = started + (published / RATE) * 1000;
     if (Date.now() < due) await sleep(due - Date.now());
-    await h.engine.publishEvent({
-      tenantId: tenant.tenantId,
-      event: 'document.processed',
-      eventId: `soak-${published}`,
-      documentId: docs[published % DOCUMENTS],
-    });
-    published++;
-    if (Date.now() >= nextSample) {
-      nextSample += SAMPLE_MS;
-      await sample();
-    }
+    if (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
+    const n = published++;
+    const publishing: Promise<void> = h.engine
+      .publishEvent({
+        tenantId: tenant.tenantId,
+        event: 'document.processed',
+        eventId: `soak-${n}`,
+        documentId: docs[n % DOCUMENTS],
+      })
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          publishErrors++;
+          say(`publishing soak-${n} failed: ${(err as Error).message}`);
+        },
+      )
+      .finally(() => inFlight.delete(publishing));
+    inFlight.add(publishing);
   }
+  await Promise.all(inFlight);
+  await sampling;
+  const publishedFor = Date.now() - started;
+
+  // Throughput while a purge runs and while none does, over the steady part (after one retention).
+  const purges: { from: number; to: number }[] = [];
+  for await (const w of h.temporal.workflow.list({ query: `WorkflowType = 'purgeWorkflow'` })) {
+    if (w.taskQueue === h.taskQueue && w.closeTime)
+      purges.push({ from: w.startTime.getTime(), to: w.closeTime.getTime() });
+  }
+  const steadyFrom = started + (RETENTION_S + PURGE_S) * 1000;
+  const steadyTo = started + publishedFor;
+  const inPurge = (at: number) => purges.some((p) => at >= p.from && at <= p.to);
+  let purgeMs = 0;
+  for (const p of purges) purgeMs += Math.max(0, Math.min(p.to, steadyTo) - Math.max(p.from, steadyFrom));
+  const steady = receiver.received.filter((r) => r.at >= steadyFrom && r.at <= steadyTo);
+  const duringPurge = steady.filter((r) => inPurge(r.at)).length;
+  const throughputDuring = duringPurge / Math.max(1, purgeMs / 1000);
+  const throughputWithout = (steady.length - duringPurge) / Math.max(1, (steadyTo - steadyFrom - purgeMs) / 1000);
+
   say('publishing stopped; waiting for the last deliveries');
-  const expected = published * WEBHOOKS;
+  const expected = (published - publishErrors) * WEBHOOKS;
   const deadline = Date.now() + 120_000;
   while (receiver.received.length < expected && Date.now() < deadline) await sleep(1_000);
-  await sample();
-
   const unique = new Set(receiver.received.map((r) => r.deliveryId)).size;
-  const during = samples.slice(0, -1);
-  const third = Math.max(1, Math.floor(during.length / 3));
-  const mean = (xs: Sample[]) => xs.reduce((a, s) => a + s.deliveries, 0) / Math.max(1, xs.length);
-  const middle = mean(during.slice(third, 2 * third));
-  const last = mean(during.slice(-third));
-  const bound = RATE * WEBHOOKS * (RETENTION_S + PURGE_S + 60);
-  const peakLast = Math.max(...during.slice(-third).map((s) => s.deliveries));
+
+  const lastThird = samples.slice(-Math.max(1, Math.floor(samples.length / 3)));
+  const spread = (pick: (s: Sample) => number) => {
+    const values = lastThird.map(pick);
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    return { mean: Math.round(mean * 100) / 100, worst: Math.max(...values.map((v) => Math.abs(pct(v, mean)))) };
+  };
+  const documents = spread((s) => s.documents);
+  const data = spread((s) => s.dataMB);
+  const firstSteady = samples.find((s) => s.minute * 60 >= RETENTION_S + 60) ?? samples[0];
+  const lastMinute = samples[samples.length - 1];
+  const cpuRatio = lastMinute.storeCpuMsPerDelivery / Math.max(0.01, firstSteady.storeCpuMsPerDelivery);
   const report = {
     command: `npm run soak -- --minutes ${MINUTES} --rate ${RATE} --webhooks ${WEBHOOKS} --retention ${RETENTION_S} --purge ${PURGE_S} --store ${flags.store}`,
     published,
+    publishErrors,
     expectedDeliveries: expected,
     receivedUnique: unique,
     receivedTotal: receiver.received.length,
-    deliveriesBound: bound,
-    lastThirdPeak: peakLast,
-    middleThirdMean: Math.round(middle),
-    lastThirdMean: Math.round(last),
+    lastThird: { documents, dataMB: data },
+    purges: { runs: purges.length, secondsInSteadyPart: Math.round(purgeMs / 1000) },
+    throughput: {
+      duringPurges: +throughputDuring.toFixed(2),
+      withoutPurges: +throughputWithout.toFixed(2),
+      differencePercent: pct(throughputDuring, throughputWithout),
+    },
+    storeCpuMsPerDelivery: {
+      firstSteadyMinute: firstSteady.storeCpuMsPerDelivery,
+      lastMinute: lastMinute.storeCpuMsPerDelivery,
+      ratio: +cpuRatio.toFixed(2),
+    },
     samples,
   };
   fs.mkdirSync(path.dirname(path.resolve(ROOT, flags.out)), { recursive: true });
   fs.writeFileSync(path.resolve(ROOT, flags.out), JSON.stringify(report, null, 2));
+
   console.log(`\n${report.command}\n`);
-  console.log('| s | published | received | events | deliveries | attempts | data MB | storage MB |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log(
+    '| min | published | received | events | deliveries | attempts | documents | data MB | store CPU ms/delivery |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const s of samples) {
     console.log(
-      `| ${s.atSeconds} | ${s.published} | ${s.received} | ${s.events} | ${s.deliveries} | ${s.attempts} | ${s.dataMB} | ${s.storageMB} |`,
+      `| ${s.minute} | ${s.published} | ${s.received} | ${s.events} | ${s.deliveries} | ${s.attempts} | ${s.documents} | ${s.dataMB} | ${s.storeCpuMsPerDelivery} |`,
     );
   }
+  console.log(`
+delivered: ${unique} of ${expected}${publishErrors ? ` (${publishErrors} publishes failed)` : ''}
+last third: documents mean ${documents.mean}, worst ${documents.worst} % off; data mean ${data.mean} MB, worst ${data.worst} % off
+purges: ${purges.length} runs, ${Math.round(purgeMs / 1000)} s of the steady part; throughput during ${report.throughput.duringPurges}/s, without ${report.throughput.withoutPurges}/s (${report.throughput.differencePercent} %)
+store CPU per delivery: ${firstSteady.storeCpuMsPerDelivery} ms (minute ${firstSteady.minute}) → ${lastMinute.storeCpuMsPerDelivery} ms (minute ${lastMinute.minute}): ${report.storeCpuMsPerDelivery.ratio}×`);
   const failures: string[] = [];
+  if (publishErrors > 0) failures.push(`${publishErrors} publishes failed`);
   if (unique < expected) failures.push(`${expected - unique} deliveries never arrived`);
-  if (peakLast > bound)
-    failures.push(`the last third held ${peakLast} deliveries, above the ${bound} the retention allows`);
-  if (last > middle * 1.2)
-    failures.push(`still growing: last third ${Math.round(last)} vs middle third ${Math.round(middle)}`);
-  console.log(
-    `\ndelivered ${unique}/${expected}; deliveries held: middle third ${Math.round(middle)}, last third ${Math.round(last)} (peak ${peakLast}, bound ${bound})`,
-  );
+  if (documents.worst > 10) failures.push(`documents ${documents.worst} % off their last-third mean`);
+  if (data.worst > 10) failures.push(`data size ${data.worst} % off its last-third mean`);
+  if (Math.abs(report.throughput.differencePercent) > 10)
+    failures.push('throughput during purges differs by more than 10 %');
+  if (cpuRatio > 1.25) failures.push(`store CPU per delivery grew ${cpuRatio.toFixed(2)}×`);
   console.log(failures.length === 0 ? 'levelled off: ok' : `FAILED: ${failures.join('; ')}`);
+
   worker.child.kill('SIGTERM');
   await worker.exited;
   await receiver.close();

@@ -74,8 +74,8 @@ export function createTenantEraser(deps: TenantEraserDeps) {
         workflowId: tenantErasureWorkflowId(erasure._id),
         args: [{ erasureId: erasure._id, tenantId: erasure.tenantId, ...deps.pace }],
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-        // Its run ended (completed): it is not run again.
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        // A completed run is not run again; one an operator terminated (or that failed) is started anew.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
         staticSummary: `erase tenant ${erasure.tenantId}`,
       });
     } catch (err) {
