@@ -3,7 +3,7 @@
  * start; each inactive one gets a `skipped` record, so what it missed can be replayed later.
  */
 import { deliveryIdFor } from '../ids';
-import type { DeliveryRecord, EventRecord } from '../store/model';
+import { ERASED_REASON, type DeliveryRecord, type EventRecord } from '../store/model';
 import type {
   DispatchEventInput,
   DispatchEventResult,
@@ -58,8 +58,10 @@ export function createDispatchActivities(deps: ActivityDeps) {
         createdAt: now,
         updatedAt: now,
       };
+      // Its payload was erased before this page (a dispatch resumed late): nothing can be sent, no run starts.
+      if (event.payloadErasedAt) Object.assign(record, { status: 'failed', lastError: ERASED_REASON });
       records.push(record);
-      if (webhook.status !== 'active') {
+      if (record.status !== 'pending') {
         result.skipped++;
         return;
       }

@@ -7,6 +7,8 @@ import type { ErasureActivities, ErasureIds } from '../workflows/contracts';
 import type { ActivityDeps } from './deps';
 
 const TERMINATE_CONCURRENCY = 25;
+/** Running workflows one call terminates at most (bounded by the activity's timeout). */
+const STOP_PAGE = 500;
 export const ERASED_TENANT = 'tenant erased';
 
 /** Temporal's visibility query for a tenant's workflows (the ID is validated: letters, digits, . _ ~ -). */
@@ -34,6 +36,7 @@ export function createErasureActivities(deps: ActivityDeps): ErasureActivities {
     const running: { workflowId: string; runId: string }[] = [];
     for await (const w of client.workflow.list({ query: tenantWorkflowsQuery(tenantId, true), pageSize: 500 })) {
       running.push({ workflowId: w.workflowId, runId: w.runId });
+      if (running.length >= STOP_PAGE) break; // the workflow calls again until none is left
     }
     for (let i = 0; i < running.length; i += TERMINATE_CONCURRENCY) {
       await Promise.all(

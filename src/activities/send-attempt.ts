@@ -289,10 +289,10 @@ export function createSendAttempt(
 
   /**
    * Stage 2b: the webhook's status read again once the claim is stored. Paused (or deleted) in between: the
-   * claim is taken back, nothing is sent, and the number stays free for the attempt made after a resume.
+   * claim is taken back, nothing is sent, and the number stays free for the attempt made after a resume. A
+   * test event goes to an inactive webhook, but not to a deleted one (its tenant may be being erased).
    */
   async function withdrawIfPaused(input: SendAttemptInput, attemptTry: Try): Promise<AttemptFacts | undefined> {
-    if (isTestEventKey(input.eventKey)) return undefined;
     const stopped = stoppedBy(input, await deps.store.webhooks.findById(input.webhookId));
     if (!stopped) return undefined;
     await deps.store.deliveries.withdrawAttempt(input.deliveryId, input.attempt, attemptTry.claimId);

@@ -5,8 +5,9 @@
  *   2. a dispatch still under way is waited for, so every delivery the event will ever have exists;
  *   3. each open delivery's run is told (`erasePayload`, a run started from the record if none is going): it
  *      ends `failed` with reason `erased` once its attempt in flight (if any) is over;
- *   4. the call waits until none is open: past the answer nothing is sent (a delivery's run decides, and an
- *      attempt that starts later reads the store, finds the payload erased and sends nothing);
+ *   4. the call waits until none is open and no attempt of any of them is being sent (a redelivery of a
+ *      finished one may be): past the answer nothing is sent (a delivery's run decides, and an attempt that
+ *      starts later reads the store, finds the payload erased and sends nothing);
  *   5. what receivers answered is removed from the attempts (a receiver may have echoed the document).
  * Every step is idempotent: an answer that says `complete: false` (a run slower than the wait) is finished by
  * calling again, and the runs end their deliveries durably meanwhile.
@@ -61,17 +62,25 @@ export function createPayloadEraser(deps: PayloadEraserDeps) {
     for (let i = 0; i < open.length; i += SIGNAL_CONCURRENCY) {
       await Promise.all(open.slice(i, i + SIGNAL_CONCURRENCY).map((d) => tell(d)));
     }
-    const ended = await until(deadline, async () =>
-      (await deps.store.deliveries.listForEvent(key)).every((d) => !OPEN_DELIVERY_STATUSES.includes(d.status)),
-    );
+    const ended = await until(deadline, async () => (await deps.store.deliveries.countOpenForEvent(key)) === 0);
+    // A finished delivery may have a redelivery in flight (or a first attempt left going by a terminated run):
+    // it read the body before it was erased, so it ends before the answer, and its response is erased below.
     const all = await deps.store.deliveries.listForEvent(key);
+    const quiet = await until(
+      deadline,
+      async () =>
+        !(await deps.store.deliveries.anySending(
+          all.map((d) => d._id),
+          new Date(),
+        )),
+    );
     const responseBodiesErased = await deps.store.deliveries.eraseResponseBodies(all.map((d) => d._id));
     return {
       eventId,
       payloadErasedAt: erased.payloadErasedAt,
       deliveriesEnded: open.length,
       responseBodiesErased,
-      complete: dispatched && ended,
+      complete: dispatched && ended && quiet,
     };
   }
 

@@ -50,10 +50,11 @@ export function createTenantEraser(deps: TenantEraserDeps) {
       throw new NotFoundError('tenant');
     }
     await deps.store.erasures.seal(erasure._id, tenantId);
+    // Durable from here: an API that dies during the wait below leaves the workflow to finish the erasure.
+    await start(erasure);
     if (!erasure.sendingStoppedAt && (await noneSending(tenantId))) {
       await deps.store.erasures.markSendingStopped(erasure._id, new Date());
     }
-    await start(erasure);
     return (await deps.store.erasures.findById(erasure._id)) ?? erasure;
   }
 

@@ -102,6 +102,18 @@ export class DeliveryRepository {
     return this.deliveries.find({ eventKey }).sort({ _id: 1 }).toArray();
   }
 
+  /** How many of an event's deliveries are open. */
+  async countOpenForEvent(eventKey: string): Promise<number> {
+    return this.deliveries.countDocuments({ eventKey, status: { $in: OPEN_DELIVERY_STATUSES } });
+  }
+
+  /** Whether an attempt of these deliveries is claimed (`sending`) under a lease that has not ended by `now`. */
+  async anySending(deliveryIds: string[], now: Date): Promise<boolean> {
+    if (deliveryIds.length === 0) return false;
+    const filter = { deliveryId: { $in: deliveryIds }, state: 'sending' as const, leaseUntil: { $gt: now } };
+    return (await this.attempts.countDocuments(filter, { limit: 1 })) > 0;
+  }
+
   /** Removes what receivers answered to these deliveries (a receiver may echo the document it was sent). */
   async eraseResponseBodies(deliveryIds: string[]): Promise<number> {
     if (deliveryIds.length === 0) return 0;

@@ -95,8 +95,8 @@ export class ErasureRepository {
   }
 
   /**
-   * Whether an attempt of the tenant may still be being sent: a claim still `sending` on one of its open
-   * deliveries or one changed within `recentMs` (a redelivery touches its delivery before its attempt).
+   * Whether an attempt of the tenant may still be being sent: a claim still `sending` under a live lease on
+   * one of its open deliveries or one changed within `recentMs` (a redelivery touches its delivery first).
    */
   async anySending(tenantId: string, recentMs: number, now: Date): Promise<boolean> {
     const recent = new Date(now.getTime() - recentMs);
@@ -108,7 +108,9 @@ export class ErasureRepository {
       .toArray();
     if (candidates.length === 0) return false;
     const ids = candidates.map((d) => d._id);
-    return (await this.c.attempts.countDocuments({ deliveryId: { $in: ids }, state: 'sending' }, { limit: 1 })) > 0;
+    // A claim whose lease has ended belongs to a try that stopped: it sends nothing more.
+    const sending = { deliveryId: { $in: ids }, state: 'sending' as const, leaseUntil: { $gt: now } };
+    return (await this.c.attempts.countDocuments(sending, { limit: 1 })) > 0;
   }
 
   async stage(erasureId: string, stage: ErasureStage, now: Date, extra: Partial<ErasureRecord> = {}): Promise<void> {
@@ -124,7 +126,8 @@ export class ErasureRepository {
 
   /**
    * One page of the tenant's records: a page of its deliveries with their attempts, then (once none is left)
-   * its events, then its webhooks, then attempts left without a delivery. Answers what went; nothing: done.
+   * its events, webhooks and keys. Answers what went; nothing: done. (Attempts left without a delivery by a
+   * purge cut between its two deletes are the purge's: its next run removes them, they are past the retention.)
    */
   async deletePage(erasureId: string, tenantId: string, limit: number): Promise<Partial<Record<ErasedKind, number>>> {
     const deliveryIds = await this.pageOfIds(this.c.deliveries, { tenantId }, limit);
@@ -133,7 +136,7 @@ export class ErasureRepository {
       const deliveries = await this.c.deliveries.deleteMany({ _id: { $in: deliveryIds } });
       return this.count(erasureId, { attempts: attempts.deletedCount, deliveries: deliveries.deletedCount });
     }
-    for (const kind of ['events', 'webhooks', 'attempts'] as const) {
+    for (const kind of ['events', 'webhooks', 'apiKeys'] as const) {
       const collection = this.c[kind] as unknown as Collection<{ _id: string; tenantId: string }>;
       const ids = await this.pageOfIds(collection, { tenantId }, limit);
       if (ids.length === 0) continue;
@@ -149,6 +152,8 @@ export class ErasureRepository {
 
   /** The last step: the tenant record itself goes, and the erasure says it is complete. */
   async complete(erasureId: string, tenantId: string, now: Date): Promise<void> {
+    // Last sweep: a request authenticated just before the seal may have added a webhook or a key since.
+    await this.seal(erasureId, tenantId);
     await this.c.tenants.deleteOne({ _id: tenantId, erasureId });
     await this.stage(erasureId, 'completed', now, { completedAt: now });
   }

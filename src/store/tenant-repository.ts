@@ -67,7 +67,11 @@ export class TenantRepository {
     return result.deletedCount === 1;
   }
 
+  /** The key, unless its tenant is being erased (a key issued in the moment the erasure revoked the others). */
   async findKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
-    return this.apiKeys.findOne({ hash });
+    const key = await this.apiKeys.findOne({ hash });
+    if (!key) return null;
+    const tenant = await this.tenants.findOne({ _id: key.tenantId }, { projection: { erasureId: 1 } });
+    return tenant?.erasureId ? null : key;
   }
 }

@@ -34,6 +34,7 @@ export function eventRoutes(deps: ApiDeps) {
         description: 'Accepted: every matching active webhook will receive it',
         schema: z.object({ eventId: z.string(), workflowId: z.string() }).meta({ id: 'AcceptedEvent' }),
       },
+      errors: [404, 409, 503],
       handler: async ({ body }) => {
         const { eventId, workflowId } = await deps.engine.publishEvent(body);
         return { eventId, workflowId };
@@ -71,7 +72,7 @@ export function eventRoutes(deps: ApiDeps) {
       tag: 'Events',
       summary:
         "Erase an event's payload (the document snapshot): its open deliveries end failed (reason erased), nothing more is sent, the metadata stays",
-      params: z.object({ id: z.string().min(1).max(200) }),
+      params: z.object({ id: idSchema }),
       query: z.object({ tenantId: idSchema.meta({ description: 'The tenant the event was published for' }) }).strict(),
       success: {
         status: 200,
