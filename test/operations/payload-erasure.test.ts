@@ -67,7 +67,9 @@ test("an event's payload is erased everywhere; its open deliveries end failed (e
   const failing = await webhook(() => ({ status: 503 }));
   const paused = await webhook(() => ({ status: 503 }));
   const slow = await webhook(() => ({ status: 500, delayMs: 2_500 }));
-  const receivers: Receiver[] = [echo.receiver, failing.receiver, paused.receiver, slow.receiver];
+  // Succeeds at once, then echoes slowly: its redelivery is in flight at the erasure, on a finished delivery.
+  const lateEcho = await webhook((i, body) => ({ status: 200, body, delayMs: i === 0 ? 0 : 2_500 }));
+  const receivers: Receiver[] = [echo.receiver, failing.receiver, paused.receiver, slow.receiver, lateEcho.receiver];
 
   const eventId = uniqueId('evt');
   const published = await api.call('POST', '/v1/events', {
@@ -78,8 +80,11 @@ test("an event's payload is erased everywhere; its open deliveries end failed (e
   const eventKey = `${tenantId}:${eventId}`;
   const deliveryOf = async (webhookId: string) =>
     eventually(async () => (await t.store.deliveries.listForEvent(eventKey)).find((d) => d.webhookId === webhookId));
-  const [echoed, failed, held, slowed] = await Promise.all([echo, failing, paused, slow].map((w) => deliveryOf(w.id)));
+  const [echoed, failed, held, slowed, late] = await Promise.all(
+    [echo, failing, paused, slow, lateEcho].map((w) => deliveryOf(w.id)),
+  );
   await deliveryIn(t.store, echoed._id, ['succeeded']);
+  await deliveryIn(t.store, late._id, ['succeeded']);
   await deliveryIn(t.store, failed._id, ['retrying']);
   await deliveryIn(t.store, held._id, ['retrying']);
   expect((await api.call('PATCH', `/v1/webhooks/${paused.id}`, { key, body: { status: 'inactive' } })).status).toBe(
@@ -91,6 +96,8 @@ test("an event's payload is erased everywhere; its open deliveries end failed (e
   await slow.receiver.waitForRequests(1);
   const redelivery = api.call('POST', `/v1/deliveries/${slowed._id}/redeliver`, { key });
   await slow.receiver.waitForRequests(2);
+  const lateRedelivery = api.call('POST', `/v1/deliveries/${late._id}/redeliver`, { key });
+  await lateEcho.receiver.waitForRequests(2);
   expect(JSON.stringify(await storeSnapshot(t.db))).toContain(supplier); // the copies the erasure must remove
 
   // Who may erase, and what it refuses.
@@ -116,12 +123,24 @@ test("an event's payload is erased everywhere; its open deliveries end failed (e
   expect(erased.body.responseBodiesErased).toBeGreaterThanOrEqual(1);
   // The redelivery that was in flight got its answer (a 500), and its delivery ended erased, not retrying.
   expect((await redelivery).status).toBe(200);
+  // So did the redelivery of the finished one: the answer waited for it, and its echo was erased after it.
+  expect((await lateRedelivery).status).toBe(200);
+  const lateAttempts = await api.call<{ attempts: { responseBody: string | null; responseBodyErased: boolean }[] }>(
+    'GET',
+    `/v1/deliveries/${late._id}`,
+    { key },
+  );
+  expect(lateAttempts.body.attempts.map((a) => [a.responseBody, a.responseBodyErased])).toEqual([
+    [null, true],
+    [null, true],
+  ]);
 
   const status = async (d: DeliveryRecord) => {
     const now = await t.store.deliveries.findById(d._id);
     return [now?.status, now?.lastError];
   };
   expect(await status(echoed)).toEqual(['succeeded', '']);
+  expect(await status(late)).toEqual(['succeeded', '']);
   for (const d of [failed, held, slowed]) expect(await status(d)).toEqual(['failed', 'erased']);
   const sentBefore = receivers.map((r) => r.requests.length);
 
@@ -137,7 +156,7 @@ test("an event's payload is erased everywhere; its open deliveries end failed (e
   expect(recovered.status).toBe(202);
   expect(recovered.body.queued).toBe(0);
   await sleep(3_000);
-  expect(receivers.map((r) => r.requests.filter((q) => q.receivedAt > answeredAt).length)).toEqual([0, 0, 0, 0]);
+  expect(receivers.map((r) => r.requests.filter((q) => q.receivedAt > answeredAt).length)).toEqual([0, 0, 0, 0, 0]);
   expect(receivers.map((r) => r.requests.length)).toEqual(sentBefore);
   for (const d of [failed, held, slowed]) expect(await status(d)).toEqual(['failed', 'erased']);
 
@@ -146,7 +165,7 @@ test("an event's payload is erased everywhere; its open deliveries end failed (e
     key,
   });
   expect(event.body.payloadErasedAt).toBe(erased.body.payloadErasedAt);
-  expect(event.body.deliveries).toHaveLength(4);
+  expect(event.body.deliveries).toHaveLength(5);
   const echoAttempts = await api.call<{ attempts: { responseBody: string | null; responseBodyErased: boolean }[] }>(
     'GET',
     `/v1/deliveries/${echoed._id}`,
@@ -156,7 +175,7 @@ test("an event's payload is erased everywhere; its open deliveries end failed (e
   for (const value of [supplier, iban]) {
     expect(await storeCopies(value)).toEqual([]);
     expect(lines.filter((l) => l.includes(value))).toEqual([]);
-    const workflows = [`event:${eventKey}`, ...[echoed, failed, held, slowed].map((d) => d.workflowId)];
+    const workflows = [`event:${eventKey}`, ...[echoed, failed, held, slowed, late].map((d) => d.workflowId)];
     for (const id of workflows) {
       const text = await historyText(t.temporal, id);
       expect({ id, leaks: text.includes(value) }).toEqual({ id, leaks: false });
