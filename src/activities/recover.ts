@@ -22,8 +22,11 @@ export function createRecoverPage(deps: ActivityDeps) {
       input.limit,
     );
     const now = deps.now?.() ?? new Date();
+    // A delivery of an erased payload has nothing to send: it is not re-opened (it stays as it ended).
+    const erased = await deps.store.events.erasedAmong([...new Set(page.map((d) => d.eventKey))]);
+    const reopened = page.filter((d) => !erased.has(d.eventKey));
     await Promise.all(
-      page.map((d) =>
+      reopened.map((d) =>
         signalDelivery(
           { temporal, taskQueue: deps.taskQueue as string },
           d,
@@ -35,7 +38,7 @@ export function createRecoverPage(deps: ActivityDeps) {
       ),
     );
     return {
-      recovered: page.length,
+      recovered: reopened.length,
       nextAfterDeliveryId: page.length === input.limit ? page[page.length - 1]?._id : undefined,
     };
   };

@@ -81,6 +81,15 @@ export class EventRepository {
     return this.events.findOneAndUpdate({ _id: key }, { $unset: { body: '' } }, { returnDocument: 'after' });
   }
 
+  /** Which of these events' payloads were erased. */
+  async erasedAmong(keys: string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    const found = await this.events
+      .find({ _id: { $in: keys }, payloadErasedAt: { $exists: true } }, { projection: { _id: 1 } })
+      .toArray();
+    return new Set(found.map((e) => e._id));
+  }
+
   async markFailed(key: string, reason: string, now: Date): Promise<void> {
     await this.events.updateOne({ _id: key }, { $set: { status: 'failed', failureReason: reason, updatedAt: now } });
   }

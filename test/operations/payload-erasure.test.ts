@@ -54,11 +54,11 @@ test("an event's payload is erased everywhere; its open deliveries end failed (e
 
   // Four endpoints: one that echoes what it got (a copy of the document in the attempt record), one failing
   // (retrying for an hour), one failing then paused, one slow (its attempt in flight at the erasure).
-  const webhook = async (reply: (i: number, body: string) => Reply) => {
+  const webhook = async (reply: (i: number, body: string) => Reply, status = 'active') => {
     const receiver = await startReceiver((req, i) => reply(i, req.rawBody));
     const created = await api.call<{ id: string }>('POST', '/v1/webhooks', {
       key,
-      body: { url: receiver.url, event: 'document.approved', retrySchedule: [3600] },
+      body: { url: receiver.url, event: 'document.approved', retrySchedule: [3600], status },
     });
     expect(created.status).toBe(201);
     return { receiver, id: created.body.id };
@@ -69,7 +69,16 @@ test("an event's payload is erased everywhere; its open deliveries end failed (e
   const slow = await webhook(() => ({ status: 500, delayMs: 2_500 }));
   // Succeeds at once, then echoes slowly: its redelivery is in flight at the erasure, on a finished delivery.
   const lateEcho = await webhook((i, body) => ({ status: 200, body, delayMs: i === 0 ? 0 : 2_500 }));
-  const receivers: Receiver[] = [echo.receiver, failing.receiver, paused.receiver, slow.receiver, lateEcho.receiver];
+  // Inactive when the event is published: its delivery is `skipped`, which recover would re-open.
+  const skipping = await webhook(() => ({ status: 200 }), 'inactive');
+  const receivers: Receiver[] = [
+    echo.receiver,
+    failing.receiver,
+    paused.receiver,
+    slow.receiver,
+    lateEcho.receiver,
+    skipping.receiver,
+  ];
 
   const eventId = uniqueId('evt');
   const published = await api.call('POST', '/v1/events', {
@@ -80,9 +89,10 @@ test("an event's payload is erased everywhere; its open deliveries end failed (e
   const eventKey = `${tenantId}:${eventId}`;
   const deliveryOf = async (webhookId: string) =>
     eventually(async () => (await t.store.deliveries.listForEvent(eventKey)).find((d) => d.webhookId === webhookId));
-  const [echoed, failed, held, slowed, late] = await Promise.all(
-    [echo, failing, paused, slow, lateEcho].map((w) => deliveryOf(w.id)),
+  const [echoed, failed, held, slowed, late, skipped] = await Promise.all(
+    [echo, failing, paused, slow, lateEcho, skipping].map((w) => deliveryOf(w.id)),
   );
+  expect(skipped.status).toBe('skipped');
   await deliveryIn(t.store, echoed._id, ['succeeded']);
   await deliveryIn(t.store, late._id, ['succeeded']);
   await deliveryIn(t.store, failed._id, ['retrying']);
@@ -155,8 +165,18 @@ test("an event's payload is erased everywhere; its open deliveries end failed (e
   });
   expect(recovered.status).toBe(202);
   expect(recovered.body.queued).toBe(0);
+  // The skipped one: re-activated and recovered, it is not re-opened and nothing is sent.
+  expect((await api.call('PATCH', `/v1/webhooks/${skipping.id}`, { key, body: { status: 'active' } })).status).toBe(
+    200,
+  );
+  const recoverSkipped = await api.call('POST', `/v1/webhooks/${skipping.id}/recover`, {
+    key,
+    body: { since: new Date(answeredAt - 3_600_000).toISOString() },
+  });
+  expect(recoverSkipped.status).toBe(202);
   await sleep(3_000);
-  expect(receivers.map((r) => r.requests.filter((q) => q.receivedAt > answeredAt).length)).toEqual([0, 0, 0, 0, 0]);
+  expect(receivers.map((r) => r.requests.filter((q) => q.receivedAt > answeredAt).length)).toEqual([0, 0, 0, 0, 0, 0]);
+  expect(await status(skipped)).toEqual(['skipped', undefined]);
   expect(receivers.map((r) => r.requests.length)).toEqual(sentBefore);
   for (const d of [failed, held, slowed]) expect(await status(d)).toEqual(['failed', 'erased']);
 
@@ -165,7 +185,7 @@ test("an event's payload is erased everywhere; its open deliveries end failed (e
     key,
   });
   expect(event.body.payloadErasedAt).toBe(erased.body.payloadErasedAt);
-  expect(event.body.deliveries).toHaveLength(5);
+  expect(event.body.deliveries).toHaveLength(6);
   const echoAttempts = await api.call<{ attempts: { responseBody: string | null; responseBodyErased: boolean }[] }>(
     'GET',
     `/v1/deliveries/${echoed._id}`,
@@ -175,6 +195,7 @@ test("an event's payload is erased everywhere; its open deliveries end failed (e
   for (const value of [supplier, iban]) {
     expect(await storeCopies(value)).toEqual([]);
     expect(lines.filter((l) => l.includes(value))).toEqual([]);
+    // (The skipped delivery never had a run.)
     const workflows = [`event:${eventKey}`, ...[echoed, failed, held, slowed, late].map((d) => d.workflowId)];
     for (const id of workflows) {
       const text = await historyText(t.temporal, id);

@@ -68,7 +68,10 @@ const erasureSchema = z
         events: z.number(),
         deliveries: z.number(),
         attempts: z.number(),
-        workflows: z.number(),
+        workflows: z.number().meta({
+          description:
+            'Deletions of its workflow executions asked of Temporal (its listing lags: one may be asked twice)',
+        }),
       })
       .meta({ description: 'What has been deleted so far' }),
   })
