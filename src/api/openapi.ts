@@ -31,13 +31,15 @@ function operation(spec: RouteSpec): ZodOpenApiOperationObject {
   if (spec.body) [413, 415].forEach((s) => errors.add(s));
   if (spec.roles.length > 0) [401, 403, 429].forEach((s) => errors.add(s));
   const content = spec.success.schema ? { content: { 'application/json': { schema: spec.success.schema } } } : {};
+  const headers = spec.success.headers ? { headers: spec.success.headers } : {};
   const responses: Record<string, ZodOpenApiResponseObject> = {
-    [String(spec.success.status)]: { description: spec.success.description, ...content },
+    [String(spec.success.status)]: { description: spec.success.description, ...content, ...headers },
     ...(spec.success.accepted ? { '202': { description: spec.success.accepted, ...content } } : {}),
   };
   for (const status of [...errors].sort()) {
+    const codes = spec.errorCodes?.[status];
     responses[String(status)] = {
-      description: ERROR_TEXT[status] ?? 'Error',
+      description: `${ERROR_TEXT[status] ?? 'Error'}${codes ? `. ${codes}` : ''}`,
       content: { 'application/json': { schema: errorSchema } },
     };
   }

@@ -34,10 +34,21 @@ export interface RouteSpec<
   params?: P;
   query?: Q;
   body?: B;
-  /** `accepted`: the route may also answer 202 (same schema, set by the handler in res.locals.status). */
-  success: { status: number; description: string; schema?: z.ZodType; accepted?: string };
+  /**
+   * `accepted`: the route may also answer 202 (same schema, set by the handler in res.locals.status).
+   * `headers`: response headers it sets (documented in OpenAPI).
+   */
+  success: {
+    status: number;
+    description: string;
+    schema?: z.ZodType;
+    accepted?: string;
+    headers?: z.ZodObject;
+  };
   /** Error statuses this route can answer besides 400/401/403 where they apply. */
   errors?: number[];
+  /** The error codes a status of this route carries, and when (documented in OpenAPI beside the status). */
+  errorCodes?: Partial<Record<number, string>>;
   handler: (ctx: RouteContext<z.output<P>, z.output<Q>, z.output<B>>) => Promise<unknown>;
 }
 

@@ -309,6 +309,14 @@ test('the OpenAPI document is valid 3.1 and lists every route; /docs serves a pa
   for (const spec of apiRoutes({} as never)) {
     expect(res.body.paths[toOpenApiPath(spec.path)]?.[spec.method]).toBeDefined();
   }
+  // A response's headers and a status's error codes are documented where a route declares them.
+  type Responses = Record<string, { description: string; headers?: Record<string, unknown> }>;
+  const responses = (path: string, method: string) =>
+    (res.body.paths[path]?.[method] as { responses: Responses }).responses;
+  expect(Object.keys(responses('/v1/tenants/{tenantId}', 'delete')['202']?.headers ?? {})).toEqual(['Location']);
+  expect(responses('/v1/events', 'post')['409']?.description).toContain('tenant_erasing');
+  expect(responses('/v1/deliveries/{id}/redeliver', 'post')['409']?.description).toContain('payload_erased');
+  expect(responses('/v1/events/{id}/payload', 'delete')['202']?.description).toContain('complete: false');
   const docs = await fetch(`${api.url}/docs/`);
   expect(docs.status).toBe(200);
   expect(await docs.text()).toContain('swagger-ui');

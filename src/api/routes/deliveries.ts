@@ -58,6 +58,9 @@ export function deliveryRoutes(deps: ApiDeps) {
       params: idParamsSchema,
       success: { status: 200, description: "The attempt's outcome", schema: attemptOutcomeSchema },
       errors: [404, 409],
+      errorCodes: {
+        409: "`conflict`: the webhook is inactive, or was paused before the attempt started (nothing was sent); `payload_erased`: the event's payload was erased",
+      },
       handler: async ({ caller, params, headers }) => {
         const key = headers['idempotency-key'];
         if (typeof key === 'string' && (key.length === 0 || key.length > 200)) {

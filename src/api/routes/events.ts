@@ -35,6 +35,10 @@ export function eventRoutes(deps: ApiDeps) {
         schema: z.object({ eventId: z.string(), workflowId: z.string() }).meta({ id: 'AcceptedEvent' }),
       },
       errors: [404, 409, 503],
+      errorCodes: {
+        404: '`tenant_not_found` or `document_not_found`',
+        409: '`event_conflict`: the eventId was published with other content (`details` names which); `tenant_erasing`: the tenant is being erased',
+      },
       handler: async ({ body }) => {
         const { eventId, workflowId } = await deps.engine.publishEvent(body);
         return { eventId, workflowId };

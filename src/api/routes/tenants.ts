@@ -128,6 +128,7 @@ export function tenantRoutes(deps: ApiDeps) {
       body: updateTenantSchema,
       success: { status: 200, description: 'The tenant', schema: tenantSchema },
       errors: [404, 409],
+      errorCodes: { 409: '`tenant_erasing`: the tenant is being erased' },
       handler: async ({ params, body }) => {
         await changeableTenant(deps, params.tenantId);
         const tenant = await deps.store.tenants.setRetention(params.tenantId, body.retentionDays);
@@ -147,6 +148,7 @@ export function tenantRoutes(deps: ApiDeps) {
         status: 202,
         description: 'The erasure, under way (or completed, for a repeated call)',
         schema: erasureSchema,
+        headers: z.object({ Location: z.string().meta({ description: '/v1/erasures/{id}: its progress' }) }),
       },
       errors: [404],
       handler: async ({ params, res }) => {
@@ -179,6 +181,7 @@ export function tenantRoutes(deps: ApiDeps) {
       params: tenantParams,
       success: { status: 201, description: 'The new key', schema: issuedKeySchema },
       errors: [404, 409],
+      errorCodes: { 409: '`tenant_erasing`: the tenant is being erased' },
       handler: async ({ params }) => {
         await changeableTenant(deps, params.tenantId);
         const { record, key } = await deps.store.tenants.issueKey(params.tenantId, new Date());
