@@ -4,6 +4,7 @@
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { ErasureActivities, ErasureIds } from '../workflows/contracts';
+import { ID_PATTERN } from '../client/schemas';
 import type { ActivityDeps } from './deps';
 
 const TERMINATE_CONCURRENCY = 25;
@@ -13,7 +14,7 @@ export const ERASED_TENANT = 'tenant erased';
 
 /** Temporal's visibility query for a tenant's workflows (the ID is validated: letters, digits, . _ ~ -). */
 export function tenantWorkflowsQuery(tenantId: string, runningOnly: boolean): string {
-  if (!/^[A-Za-z0-9._~-]+$/.test(tenantId)) throw new Error(`not a tenant ID: ${tenantId}`);
+  if (!ID_PATTERN.test(tenantId)) throw new Error(`not a tenant ID: ${tenantId}`);
   return `TenantId = '${tenantId}'${runningOnly ? " AND ExecutionStatus = 'Running'" : ''}`;
 }
 

@@ -19,6 +19,7 @@ import type { Store } from '../store';
 import { eventKey } from '../store/event-repository';
 import { OPEN_DELIVERY_STATUSES, type DeliveryRecord } from '../store/model';
 import { signalDelivery } from './delivery-messages';
+import { pollUntil } from '../infra/wait';
 
 export interface PayloadEraserDeps {
   temporal: Client;
@@ -40,9 +41,7 @@ export interface PayloadErasure {
   complete: boolean;
 }
 
-const POLL_MS = 200;
 const SIGNAL_CONCURRENCY = 25;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createPayloadEraser(deps: PayloadEraserDeps) {
   const waitMs = deps.waitMs ?? 60_000;
@@ -52,7 +51,7 @@ export function createPayloadEraser(deps: PayloadEraserDeps) {
     const erased = await deps.store.events.erasePayload(key, new Date());
     if (!erased?.payloadErasedAt) throw new NotFoundError('event');
     const deadline = Date.now() + waitMs;
-    const dispatched = await until(
+    const dispatched = await pollUntil(
       deadline,
       async () => (await deps.store.events.findByKey(key))?.status !== 'pending',
     );
@@ -62,11 +61,11 @@ export function createPayloadEraser(deps: PayloadEraserDeps) {
     for (let i = 0; i < open.length; i += SIGNAL_CONCURRENCY) {
       await Promise.all(open.slice(i, i + SIGNAL_CONCURRENCY).map((d) => tell(d)));
     }
-    const ended = await until(deadline, async () => (await deps.store.deliveries.countOpenForEvent(key)) === 0);
+    const ended = await pollUntil(deadline, async () => (await deps.store.deliveries.countOpenForEvent(key)) === 0);
     // A finished delivery may have a redelivery in flight (or a first attempt left going by a terminated run):
     // it read the body before it was erased, so it ends before the answer, and its response is erased below.
     const all = await deps.store.deliveries.listForEvent(key);
-    const quiet = await until(
+    const quiet = await pollUntil(
       deadline,
       async () =>
         !(await deps.store.deliveries.anySending(
@@ -94,12 +93,4 @@ export function createPayloadEraser(deps: PayloadEraserDeps) {
   }
 
   return { erasePayload };
-}
-
-async function until(deadline: number, done: () => Promise<boolean>): Promise<boolean> {
-  for (;;) {
-    if (await done()) return true;
-    if (Date.now() >= deadline) return false;
-    await sleep(POLL_MS);
-  }
 }

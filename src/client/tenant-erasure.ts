@@ -13,6 +13,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import { NotFoundError } from '../errors';
+import { pollUntil } from '../infra/wait';
 import type { Store } from '../store';
 import type { ErasureRecord } from '../store/erasure-repository';
 import type { tenantErasureWorkflow } from '../workflows/tenant-erasure-workflow';
@@ -29,10 +30,8 @@ export interface TenantEraserDeps {
   pace: { batch: number; pauseMs: number };
 }
 
-const POLL_MS = 200;
 /** A claim's lease beyond its send deadline (send-attempt.ts): a redelivery touched longer ago has ended. */
 const LEASE_MARGIN_MS = 45_000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function tenantErasureWorkflowId(erasureId: string): string {
   return `tenant-erasure:${erasureId}`;
@@ -58,14 +57,14 @@ export function createTenantEraser(deps: TenantEraserDeps) {
     return (await deps.store.erasures.findById(erasure._id)) ?? erasure;
   }
 
+  /** Whether every attempt claimed before the seal has ended (a claim under an ended lease sends nothing). */
   async function noneSending(tenantId: string): Promise<boolean> {
-    const deadline = Date.now() + waitMs;
     const recentMs = deps.deliveryTimeoutMs + LEASE_MARGIN_MS;
-    for (;;) {
-      if (!(await deps.store.erasures.anySending(tenantId, recentMs, new Date()))) return true;
-      if (Date.now() >= deadline) return false;
-      await sleep(POLL_MS);
-    }
+    return pollUntil(Date.now() + waitMs, async () => {
+      const now = new Date();
+      const candidates = await deps.store.erasures.mayBeSending(tenantId, recentMs, now);
+      return !(await deps.store.deliveries.anySending(candidates, now));
+    });
   }
 
   async function start(erasure: ErasureRecord): Promise<void> {

@@ -27,3 +27,15 @@ export async function waitUntilReady(probe: () => Promise<void>, options: WaitOp
     await new Promise((r) => setTimeout(r, options.intervalMs ?? 250));
   }
 }
+
+/**
+ * Asks `done` every `intervalMs` until it says true (then true) or `deadline` (epoch ms) passes (then false).
+ * Unlike waitUntilReady, an error of `done` is not a "not yet": it is thrown.
+ */
+export async function pollUntil(deadline: number, done: () => Promise<boolean>, intervalMs = 200): Promise<boolean> {
+  for (;;) {
+    if (await done()) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

@@ -95,22 +95,18 @@ export class ErasureRepository {
   }
 
   /**
-   * Whether an attempt of the tenant may still be being sent: a claim still `sending` under a live lease on
-   * one of its open deliveries or one changed within `recentMs` (a redelivery touches its delivery first).
+   * The tenant's deliveries an attempt may still be being sent for: its open ones, and those changed within
+   * `recentMs` (a redelivery touches its delivery before its attempt). Their claims say whether one is.
    */
-  async anySending(tenantId: string, recentMs: number, now: Date): Promise<boolean> {
+  async mayBeSending(tenantId: string, recentMs: number, now: Date): Promise<string[]> {
     const recent = new Date(now.getTime() - recentMs);
-    const candidates = await this.c.deliveries
+    const found = await this.c.deliveries
       .find(
         { tenantId, $or: [{ status: { $in: OPEN_DELIVERY_STATUSES } }, { updatedAt: { $gte: recent } }] },
         { projection: { _id: 1 } },
       )
       .toArray();
-    if (candidates.length === 0) return false;
-    const ids = candidates.map((d) => d._id);
-    // A claim whose lease has ended belongs to a try that stopped: it sends nothing more.
-    const sending = { deliveryId: { $in: ids }, state: 'sending' as const, leaseUntil: { $gt: now } };
-    return (await this.c.attempts.countDocuments(sending, { limit: 1 })) > 0;
+    return found.map((d) => d._id);
   }
 
   async stage(erasureId: string, stage: ErasureStage, now: Date, extra: Partial<ErasureRecord> = {}): Promise<void> {

@@ -1,6 +1,6 @@
 /** Tenants and their API keys. Keys are stored as SHA-256 hashes: a leaked database reveals no usable key. */
 import crypto from 'node:crypto';
-import { ConflictError } from '../errors';
+import { ConflictError, ConflictStateError } from '../errors';
 import { MongoServerError, type Collection } from 'mongodb';
 
 export interface TenantRecord {
@@ -59,6 +59,11 @@ export class TenantRepository {
     const key = `dfk_${crypto.randomBytes(24).toString('base64url')}`;
     const record: ApiKeyRecord = { _id: id, tenantId, hash: hashApiKey(key), prefix: key.slice(0, 8), createdAt: now };
     await this.apiKeys.insertOne(record);
+    // An erasure that began meanwhile revoked the tenant's keys before this one existed: take it back.
+    if ((await this.tenants.findOne({ _id: tenantId }, { projection: { erasureId: 1 } }))?.erasureId) {
+      await this.apiKeys.deleteOne({ _id: id });
+      throw new ConflictStateError(`tenant ${tenantId} is being erased`, 'tenant_erasing');
+    }
     return { record, key };
   }
 
@@ -67,11 +72,7 @@ export class TenantRepository {
     return result.deletedCount === 1;
   }
 
-  /** The key, unless its tenant is being erased (a key issued in the moment the erasure revoked the others). */
   async findKeyByHash(hash: string): Promise<ApiKeyRecord | null> {
-    const key = await this.apiKeys.findOne({ hash });
-    if (!key) return null;
-    const tenant = await this.tenants.findOne({ _id: key.tenantId }, { projection: { erasureId: 1 } });
-    return tenant?.erasureId ? null : key;
+    return this.apiKeys.findOne({ hash });
   }
 }

@@ -4,17 +4,15 @@
  * worker finishes the job, and nothing it should have deleted is left. The records are written straight to
  * the store (old enough to purge, or belonging to the tenant), so the test pages through hundreds quickly.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { composeEngineClient } from '../../src/composition';
 import { loadConfig } from '../../src/config';
 import { collections } from '../../src/store/mongo';
 import type { AttemptRecord, DeliveryRecord, EventRecord } from '../../src/store/model';
 import type { purgeWorkflow } from '../../src/workflows';
 import type { PurgeWorkflowResult } from '../../src/workflows/contracts';
+import { killAll, spawnEntry } from '../helpers/processes';
 import { eventually, startTestEngine, uniqueId, type TestEngine } from '../helpers/engine';
-
-const ROOT = path.resolve(__dirname, '..', '..');
 
 let t: TestEngine;
 const children: ChildProcess[] = [];
@@ -22,30 +20,19 @@ beforeAll(async () => {
   t = await startTestEngine();
 });
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  killAll(children);
   await t.dispose();
 });
 
 /** A production worker (src/worker.ts) in its own process, on its own task queue. */
 function spawnWorker(taskQueue: string, env: Record<string, string> = {}): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'src', 'worker.ts')],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        ...t.configEnv,
-        TEMPORAL_TASK_QUEUE: taskQueue,
-        LOG_LEVEL: 'warn',
-        RECONCILE_INTERVAL: '0',
-        PURGE_INTERVAL: '0',
-        ...env,
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[worker] ${d.toString()}`));
+  const child = spawnEntry('worker', {
+    ...t.configEnv,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    RECONCILE_INTERVAL: '0',
+    PURGE_INTERVAL: '0',
+    ...env,
+  });
   children.push(child);
   return child;
 }

@@ -5,8 +5,7 @@
  * `erased`; nothing reaches any receiver after the answer, whatever is tried (resume, redeliver, recover);
  * the metadata stays.
  */
-import { Writable } from 'node:stream';
-import { createLogger } from '../../src/logger';
+import { capturedLogger } from '../helpers/log-capture';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { deliveryIn, eventually, startTestEngine, uniqueId, type TestEngine } from '../helpers/engine';
 import { historyText } from '../helpers/history';
@@ -14,16 +13,7 @@ import { startReceiver, type Receiver, type Reply } from '../helpers/receiver';
 import { storeSnapshot } from '../helpers/state';
 import type { DeliveryRecord } from '../../src/store/model';
 
-const lines: string[] = [];
-const logger = createLogger(
-  { level: 'trace' },
-  new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(chunk.toString('utf8'));
-      done();
-    },
-  }),
-);
+const { logger, lines } = capturedLogger();
 
 let t: TestEngine;
 let api: TestApi;

@@ -5,24 +5,15 @@
  * store (only the erasure's own record keeps its ID), from Temporal's listing and from the logs; the other
  * tenant loses nothing. Repeated calls answer the same erasure.
  */
-import { Writable } from 'node:stream';
-import { createLogger } from '../../src/logger';
+import { capturedLogger } from '../helpers/log-capture';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { deliveryIn, eventually, startTestEngine, uniqueId, type TestEngine } from '../helpers/engine';
 import { startReceiver, type Receiver, type Reply } from '../helpers/receiver';
 import { storeSnapshot } from '../helpers/state';
 import { tenantWorkflowsQuery } from '../../src/activities/erasure';
+import { collections } from '../../src/store/mongo';
 
-const lines: string[] = [];
-const logger = createLogger(
-  { level: 'trace' },
-  new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(chunk.toString('utf8'));
-      done();
-    },
-  }),
-);
+const { logger, lines } = capturedLogger();
 
 let t: TestEngine;
 let api: TestApi;
@@ -204,3 +195,15 @@ test("a tenant is erased while another's traffic goes on: nothing is sent after 
   expect((await api.call('DELETE', `/v1/tenants/${uniqueId('ten')}`, { key: api.adminKey })).status).toBe(404);
   expect((await api.call('GET', `/v1/erasures/era_0000000000000000`, { key: api.adminKey })).status).toBe(404);
 }, 180_000);
+
+test("a key issued in the instant an erasure begins (past the route's check) is taken back, not left to outlive it", async () => {
+  const { tenantId } = await tenantNamed(`Racing ${uniqueId('name')}`);
+  const keys = () => collections(t.db).apiKeys.countDocuments({ tenantId });
+  expect(await keys()).toBe(1);
+  // The erasure begins between the route's check and the insert (no workflow here: only the mark).
+  await t.store.erasures.begin(tenantId, new Date());
+  await expect(t.store.tenants.issueKey(tenantId, new Date())).rejects.toThrow('is being erased');
+  expect(await keys()).toBe(1);
+  const refused = await api.call('POST', `/v1/tenants/${tenantId}/api-keys`, { key: api.adminKey });
+  expect([refused.status, refused.text.includes('tenant_erasing')]).toEqual([409, true]);
+});

@@ -2,24 +2,15 @@
  * No key reaches a log: a client that puts keys in the query string, the body, unexpected headers or even the
  * path leaves none of them in the captured log of a run, while the run's requests are all logged.
  */
-import { Writable } from 'node:stream';
 import zlib from 'node:zlib';
 import { loggedPath } from '../../src/api/app';
-import { createLogger, REDACTED_PATHS } from '../../src/logger';
+import { REDACTED_PATHS } from '../../src/logger';
+import { capturedLogger } from '../helpers/log-capture';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { startTestEngine, type TestEngine } from '../helpers/engine';
 import { rawRequest } from '../helpers/raw-http';
 
-const lines: string[] = [];
-const logger = createLogger(
-  { level: 'trace' },
-  new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(chunk.toString('utf8'));
-      done();
-    },
-  }),
-);
+const { logger, lines } = capturedLogger();
 
 let t: TestEngine;
 let api: TestApi;
@@ -125,16 +116,7 @@ test('loggedPath drops the query string and masks a tenant key anywhere in the p
 });
 
 test('the redaction list covers every credential field and header, in records, requests and errors', () => {
-  const captured: string[] = [];
-  const log = createLogger(
-    { level: 'info' },
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        captured.push(chunk.toString('utf8'));
-        done();
-      },
-    }),
-  );
+  const { logger: log, lines: captured } = capturedLogger('info');
   const secrets: string[] = [];
   const s = (where: string): string => {
     const value = leaked(where);

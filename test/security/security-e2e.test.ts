@@ -3,24 +3,16 @@
  * helper, the rotation window, the rate limit, the header rules, and a scan of this run's logs, API responses
  * and Temporal histories for every secret it used.
  */
-import { Writable } from 'node:stream';
 import { Webhook } from 'standardwebhooks';
 import { verifyWebhook } from '../../src';
 import { docfloSignature } from '../../src/delivery/signing';
-import { createLogger } from '../../src/logger';
+import { capturedLogger } from '../helpers/log-capture';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { startTestEngine, type TestEngine } from '../helpers/engine';
 import { historyText } from '../helpers/history';
 import { startReceiver, type ReceivedRequest } from '../helpers/receiver';
 
-const logLines: string[] = [];
-const capture = new Writable({
-  write(chunk: Buffer, _encoding, done) {
-    logLines.push(chunk.toString('utf8'));
-    done();
-  },
-});
-const logger = createLogger({ level: 'trace' }, capture);
+const { logger, lines: logLines } = capturedLogger();
 
 let t: TestEngine;
 let api: TestApi;

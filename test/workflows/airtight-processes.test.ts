@@ -4,9 +4,10 @@
  * for 200 running deliveries, and deliveries cancelled and terminated from the Temporal CLI, repaired by the
  * reconciler.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { killAll, spawnEntry as spawnProductionEntry } from '../helpers/processes';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { eventually, startTestEngine, uniqueId, type TestEngine } from '../helpers/engine';
 import { startReceiver, type Receiver, type Reply } from '../helpers/receiver';
@@ -25,7 +26,7 @@ beforeAll(async () => {
   t = await startTestEngine({ retrySchedule: [1, 1, 1], env: { RECONCILE_INTERVAL: '2s' } });
 });
 afterAll(async () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  killAll(children);
   await t.dispose();
   await t.temporal.schedule
     .getHandle(`docflo-reconcile:${t.taskQueue}`)
@@ -35,16 +36,7 @@ afterAll(async () => {
 
 /** A production entry point (src/worker.ts or src/server.ts) in its own process, on this engine's servers. */
 function spawnEntry(entry: 'worker' | 'server', env: Record<string, string>): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'src', `${entry}.ts`)],
-    {
-      cwd: ROOT,
-      env: { ...process.env, ...t.configEnv, LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[${entry}] ${d.toString()}`));
+  const child = spawnProductionEntry(entry, { ...t.configEnv, ...env });
   children.push(child);
   return child;
 }
