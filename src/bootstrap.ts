@@ -168,16 +168,19 @@ export async function startApi(deps: {
   const { config } = deps;
   const connection = await Connection.connect({ address: deps.addresses.temporalAddress });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const app = createApp(composeApi(config, { store: deps.store, temporal, logger: deps.logger }));
-  const server = http.createServer(app);
+  const apiDeps = composeApi(config, { store: deps.store, temporal, logger: deps.logger });
+  const server = http.createServer(createApp(apiDeps));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(deps.config.API_PORT, deps.config.API_HOST, () => resolve());
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : deps.config.API_PORT;
+  const url = `http://${deps.config.API_HOST}:${port}`;
+  // Without PUBLIC_URL, portal links point where the API listens (API_PORT=0 is known only now).
+  if (!config.PUBLIC_URL) apiDeps.portal.publicUrl = url;
   return {
-    url: `http://${deps.config.API_HOST}:${port}`,
+    url,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -9,7 +9,8 @@ import type { Client } from '@temporalio/client';
 import { createActivities } from './activities';
 import type { DeliveryInputDeps } from './activities/delivery-input';
 import { BodyCache } from './activities/body-cache';
-import type { ApiDeps } from './api/deps';
+import type { ApiDeps, PortalSettings } from './api/deps';
+import { cookiePolicy } from './portal/session-cookie';
 import { createEngineClient, type EngineClient } from './client/engine-client';
 import { setWebhookStatus } from './client/webhook-control';
 import { retryScheduleOf, type Config } from './config';
@@ -104,6 +105,7 @@ export function composeApi(config: Config, services: ApiServices): ApiDeps {
     trustProxy: config.API_TRUST_PROXY,
     metrics: withStoreMetrics(createApiMetrics(), services.store),
     webhookDisableAfterSeconds: config.WEBHOOK_DISABLE_AFTER,
+    portal: portalSettingsOf(config),
     logger: services.logger,
     healthTimeoutMs: config.MONGODB_TIMEOUT_MS,
     healthChecks: services.healthChecks ?? {
@@ -112,6 +114,20 @@ export function composeApi(config: Config, services: ApiServices): ApiDeps {
       },
       mongodb: () => services.store.probe(config.MONGODB_TIMEOUT_MS),
     },
+  };
+}
+
+/** Where portal links point, how long they and sessions last, the cookie's policy, who may frame the portal. */
+export function portalSettingsOf(config: Config): PortalSettings {
+  const publicUrl =
+    config.PUBLIC_URL ??
+    `http://${config.API_HOST.includes(':') ? `[${config.API_HOST}]` : config.API_HOST}:${config.API_PORT}`;
+  return {
+    publicUrl,
+    linkTtlSeconds: config.PORTAL_LINK_TTL,
+    sessionTtlSeconds: config.PORTAL_SESSION_TTL,
+    cookie: cookiePolicy(publicUrl, config.PORTAL_COOKIE_SAMESITE),
+    frameAncestors: config.PORTAL_FRAME_ANCESTORS?.split(/[\s,]+/).filter(Boolean) ?? [],
   };
 }
 

@@ -235,6 +235,41 @@ export const configSchema = z.object({
   WEBHOOK_DISABLE_AFTER: duration.pipe(z.number().min(1)).default(5 * 86400),
   /** ...and only with at least this many failed deliveries in a row (no success in between). */
   WEBHOOK_DISABLE_MIN_FAILURES: z.coerce.number().int().min(1).default(10),
+
+  /**
+   * The admin API's address as tenants' browsers reach it (e.g. https://webhooks.docflo.com): portal links start
+   * with it. Unset: http://API_HOST:API_PORT.
+   */
+  PUBLIC_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^https?:\/\/[^/?#]+$/, 'must be an origin: http(s)://host[:port], no path')
+      .optional(),
+  ),
+  /** How long a portal link may wait to be opened (it works once). */
+  PORTAL_LINK_TTL: duration.pipe(z.number().min(10).max(86_400)).default(600),
+  /** How long a portal session lasts once its link is opened, unless its creator chose another. */
+  PORTAL_SESSION_TTL: duration
+    .pipe(
+      z
+        .number()
+        .min(60)
+        .max(7 * 86_400),
+    )
+    .default(3600),
+  /**
+   * Origins that may show the portal in an iframe (CSP frame-ancestors), space- or comma-separated, e.g.
+   * "https://app.docflo.com". Unset: none may.
+   */
+  PORTAL_FRAME_ANCESTORS: optionalString.refine(
+    (v) => v === undefined || v.split(/[\s,]+/).every((o) => /^https?:\/\/[A-Za-z0-9.*-]+(:\d+)?$/.test(o)),
+    { message: 'must be origins such as https://app.docflo.com, separated by spaces or commas' },
+  ),
+  /**
+   * The portal cookie's SameSite. Strict unless the portal is framed by another site: then None (which needs
+   * HTTPS; the cookie is then also Partitioned).
+   */
+  PORTAL_COOKIE_SAMESITE: z.enum(['Strict', 'Lax', 'None']).default('Strict'),
 });
 
 export type Config = z.infer<typeof configSchema>;

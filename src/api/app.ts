@@ -14,6 +14,8 @@ import { mountRoutes } from './router';
 import { deliveryRoutes } from './routes/deliveries';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
+import { portalRoutes } from './routes/portal';
+import { portalRouter } from '../portal/portal-static';
 import { tenantRoutes } from './routes/tenants';
 import { webhookRoutes } from './routes/webhooks';
 import {
@@ -28,7 +30,13 @@ export type { ApiDeps } from './deps';
 export const DEFAULT_AUTH_FAILURES_PER_MINUTE = 100;
 
 export function apiRoutes(deps: ApiDeps): RouteSpec[] {
-  return [...tenantRoutes(deps), ...webhookRoutes(deps), ...eventRoutes(deps), ...deliveryRoutes(deps)].map((spec) =>
+  return [
+    ...tenantRoutes(deps),
+    ...portalRoutes(deps),
+    ...webhookRoutes(deps),
+    ...eventRoutes(deps),
+    ...deliveryRoutes(deps),
+  ].map((spec) =>
     withOccurredAtWindow(spec, {
       maxAgeSeconds: deps.occurredAtMaxAgeSeconds ?? DEFAULT_OCCURRED_AT_WINDOW.maxAgeSeconds,
       maxFutureSeconds: deps.occurredAtMaxFutureSeconds ?? DEFAULT_OCCURRED_AT_WINDOW.maxFutureSeconds,
@@ -83,6 +91,7 @@ export function createApp(deps: ApiDeps): express.Express {
     res.json(openApi);
   });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApi, { customSiteTitle: 'Docflo Webhooks API' }));
+  app.use(portalRouter({ frameAncestors: deps.portal.frameAncestors }));
   // Who is calling first (failed attempts limited per address), then the limit per identity, then the body.
   app.use(
     identifyCaller({
@@ -90,6 +99,7 @@ export function createApp(deps: ApiDeps): express.Express {
       adminApiKey: deps.adminApiKey,
       platformApiKey: deps.platformApiKey,
       failedAuth: new FailedAuthLimiter(deps.authFailuresPerMinute ?? DEFAULT_AUTH_FAILURES_PER_MINUTE),
+      portalSessions: deps.store.portalSessions,
     }),
   );
   app.use(rateLimitPerKey(deps.rateLimitPerMinute));

@@ -7,13 +7,21 @@ import type { RequestHandler } from 'express';
 import { hashApiKey, type TenantRepository } from '../store/tenant-repository';
 import { HttpError } from '../errors';
 import { clientAddressKey, type FailedAuthLimiter } from './auth-failures';
+import type { PortalCapability, PortalSessionRepository } from '../store/portal-session-repository';
+import { portalSessionToken, sameOriginStateChange } from '../portal/session-cookie';
 
 export type Role = 'admin' | 'platform' | 'tenant';
 export type Caller =
   | { role: 'anonymous' }
   | { role: 'admin' }
   | { role: 'platform' }
-  | { role: 'tenant'; tenantId: string; keyId: string };
+  | { role: 'tenant'; tenantId: string; keyId: string; portal?: PortalCaller };
+
+/** A tenant portal session: a tenant caller whose capabilities its creator chose. */
+export interface PortalCaller {
+  sessionId: string;
+  capabilities: PortalCapability[];
+}
 
 export interface AuthDeps {
   tenants: Pick<TenantRepository, 'findKeyByHash'>;
@@ -21,6 +29,8 @@ export interface AuthDeps {
   platformApiKey?: string;
   /** Limits failed authentications per client address; without it, guesses are not limited. */
   failedAuth?: FailedAuthLimiter;
+  /** Portal sessions: a request without an API key may carry a portal session cookie instead. */
+  portalSessions?: Pick<PortalSessionRepository, 'findLive'>;
 }
 
 function sameKey(hash: string, configured: string | undefined): boolean {
@@ -36,6 +46,11 @@ function sameKey(hash: string, configured: string | undefined): boolean {
 export function identifyCaller(deps: AuthDeps): RequestHandler {
   return (req, res, next) => {
     const header = req.headers.authorization;
+    const sessionToken = header ? undefined : portalSessionToken(req);
+    if (sessionToken && deps.portalSessions) {
+      identifyPortalSession(deps.portalSessions, sessionToken, req, res, next);
+      return;
+    }
     if (!header) {
       res.locals.caller = { role: 'anonymous' } satisfies Caller;
       next();
@@ -89,6 +104,40 @@ export function identifyCaller(deps: AuthDeps): RequestHandler {
       },
     );
   };
+}
+
+/**
+ * A portal cookie is a tenant caller with the session's capabilities. Every state change must also carry the
+ * session's CSRF token and come from this origin: the cookie alone proves only that a browser holds it.
+ */
+function identifyPortalSession(
+  sessions: Pick<PortalSessionRepository, 'findLive'>,
+  token: string,
+  req: Parameters<RequestHandler>[0],
+  res: Parameters<RequestHandler>[1],
+  next: Parameters<RequestHandler>[2],
+): void {
+  sessions.findLive(token, new Date()).then(
+    (session) => {
+      if (!session) {
+        next(new HttpError(401, 'session_expired', 'The portal session has expired or was revoked: open a new link'));
+        return;
+      }
+      const problem = sameOriginStateChange(req, session.csrfToken ?? '');
+      if (problem) {
+        next(new HttpError(403, 'csrf_failed', problem));
+        return;
+      }
+      res.locals.caller = {
+        role: 'tenant',
+        tenantId: session.tenantId,
+        keyId: `portal:${session._id}`,
+        portal: { sessionId: session._id, capabilities: session.capabilities },
+      } satisfies Caller;
+      next();
+    },
+    (err: unknown) => next(err),
+  );
 }
 
 export function authorize(caller: Caller, roles: Role[]): void {

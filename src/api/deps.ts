@@ -4,6 +4,7 @@ import type { SecretBox } from '../crypto/secret-box';
 import type { Logger } from '../logger';
 import type { ApiMetrics } from '../metrics/metrics';
 import type { Store } from '../store';
+import type { CookiePolicy } from '../portal/session-cookie';
 import type { WebhookService } from '../webhooks/webhook-service';
 
 export interface ApiDeps {
@@ -33,4 +34,16 @@ export interface ApiDeps {
   occurredAtMaxAgeSeconds?: number;
   /** How far ahead of now a published event's occurredAt may be; default 5 minutes. */
   occurredAtMaxFutureSeconds?: number;
+  /** The tenant portal: where its links point, how long they and sessions last, its cookie, who may frame it. */
+  portal: PortalSettings;
+}
+
+export interface PortalSettings {
+  /** The API's origin as browsers reach it (PUBLIC_URL). */
+  publicUrl: string;
+  linkTtlSeconds: number;
+  sessionTtlSeconds: number;
+  cookie: CookiePolicy;
+  /** Origins allowed to frame the portal (PORTAL_FRAME_ANCESTORS); empty: none. */
+  frameAncestors: string[];
 }

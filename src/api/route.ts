@@ -6,6 +6,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Response } from 'express';
 import type { z } from 'zod';
 import type { Caller, Role } from './auth';
+import type { PortalCapability } from '../store/portal-session-repository';
 
 export interface RouteContext<P, Q, B> {
   caller: Caller;
@@ -29,6 +30,11 @@ export interface RouteSpec<
   path: string;
   /** Callers allowed; empty for public routes. */
   roles: Role[];
+  /**
+   * What a portal session needs to call it: `read` (every session), a capability its creator granted, or
+   * `none` (no portal session may). Default: `read` for GET, `manage_endpoints` for every change.
+   */
+  capability?: 'read' | PortalCapability | 'none';
   summary: string;
   tag: string;
   params?: P;

@@ -2,7 +2,7 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { idSchema } from '../client/schemas';
-import { authorize, type Caller } from './auth';
+import { authorize, type Caller, type PortalCaller } from './auth';
 import { HttpError } from '../errors';
 import type { RouteSpec } from './route';
 
@@ -37,6 +37,21 @@ function pathIdsSchema(path: string): z.ZodType | undefined {
   return names.length > 0 ? z.object(Object.fromEntries(names.map((name) => [name, idSchema]))) : undefined;
 }
 
+/** A portal session may call a route only with the capability the route needs (RouteSpec.capability). */
+export function requireCapability(session: PortalCaller, spec: Pick<RouteSpec, 'capability' | 'method'>): void {
+  const needed = spec.capability ?? (spec.method === 'get' ? 'read' : 'manage_endpoints');
+  if (needed === 'read') return;
+  if (needed === 'none' || !session.capabilities.includes(needed)) {
+    throw new HttpError(
+      403,
+      'forbidden',
+      needed === 'none'
+        ? 'A portal session may not use this route'
+        : `This portal session does not have the ${needed} capability`,
+    );
+  }
+}
+
 export function mountRoutes(routes: RouteSpec[]): Router {
   const router = Router();
   for (const spec of routes) {
@@ -44,6 +59,7 @@ export function mountRoutes(routes: RouteSpec[]): Router {
     router[spec.method](spec.path, async (req: Request, res: Response) => {
       const caller = res.locals.caller as Caller;
       authorize(caller, spec.roles);
+      if (caller.role === 'tenant' && caller.portal) requireCapability(caller.portal, spec);
       parse(pathIds, req.params, 'path');
       const params = parse(spec.params, req.params, 'path');
       const query = parse(spec.query, req.query, 'query');

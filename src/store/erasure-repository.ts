@@ -13,6 +13,7 @@ import {
   type EventRecord,
   type WebhookRecord,
 } from './model';
+import type { PortalSessionRecord } from './portal-session-repository';
 import type { ApiKeyRecord, TenantRecord } from './tenant-repository';
 
 export const ERASURE_STAGES = ['stopping', 'deleting', 'histories', 'completed'] as const;
@@ -39,6 +40,7 @@ export interface ErasureCollections {
   events: Collection<EventRecord>;
   deliveries: Collection<DeliveryRecord>;
   attempts: Collection<AttemptRecord>;
+  portalSessions: Collection<PortalSessionRecord>;
 }
 
 const NONE_DELETED: Record<ErasedKind, number> = {
@@ -87,9 +89,11 @@ export class ErasureRepository {
   /**
    * Stops the tenant at once: its API keys stop working and its webhooks are gone, so no attempt starts (an
    * attempt reads its webhook after claiming, and sends nothing once it is gone). Counted on the erasure.
+   * Its portal sessions go with its keys (not counted: they are logins, not data).
    */
   async seal(erasureId: string, tenantId: string): Promise<void> {
     const keys = await this.c.apiKeys.deleteMany({ tenantId });
+    await this.c.portalSessions.deleteMany({ tenantId });
     const webhooks = await this.c.webhooks.deleteMany({ tenantId });
     await this.count(erasureId, { apiKeys: keys.deletedCount, webhooks: webhooks.deletedCount });
   }

@@ -8,6 +8,7 @@ import { EventRepository } from './event-repository';
 import { RetentionRepository } from './retention-repository';
 import { ErasureRepository } from './erasure-repository';
 import { collections } from './mongo';
+import { PortalSessionRepository } from './portal-session-repository';
 import { TenantRepository } from './tenant-repository';
 import { WebhookRepository } from './webhook-repository';
 
@@ -21,6 +22,8 @@ export interface Store {
   retention: RetentionRepository;
   /** Tenants' erasures, and what they delete. */
   erasures: ErasureRepository;
+  /** Tenant portal sessions (links, cookies, capabilities). */
+  portalSessions: PortalSessionRepository;
   /**
    * A real read (one webhook's ID), failed after `timeoutMs`: a wedged FerretDB still answers `ping`, so
    * readiness must touch a collection.
@@ -48,6 +51,7 @@ export function createStore(db: Db, options: { commandWatch?: StoreCommandWatch;
     tenants: new TenantRepository(c.tenants, c.apiKeys),
     retention: new RetentionRepository(c.deliveries, c.attempts, c.events, c.tenants),
     erasures: new ErasureRepository(c),
+    portalSessions: new PortalSessionRepository(c.portalSessions),
     commandWatch,
     async serverTime() {
       const hello = await db.admin().command({ hello: 1 });

@@ -3,6 +3,7 @@ import { MongoClient, type Db, type IndexDescription } from 'mongodb';
 import type { AttemptRecord, DeliveryRecord, DocfloDocument, EventRecord, WebhookRecord } from './model';
 import type { ApiKeyRecord, TenantRecord } from './tenant-repository';
 import type { ErasureRecord } from './erasure-repository';
+import type { PortalSessionRecord } from './portal-session-repository';
 
 export async function connectMongo(
   uri: string,
@@ -38,6 +39,7 @@ export function collections(db: Db) {
     tenants: db.collection<TenantRecord>('tenants'),
     apiKeys: db.collection<ApiKeyRecord>('api_keys'),
     erasures: db.collection<ErasureRecord>('tenant_erasures'),
+    portalSessions: db.collection<PortalSessionRecord>('portal_sessions'),
   };
 }
 
@@ -72,6 +74,7 @@ const INDEXES: Record<keyof Omit<EngineCollections, 'documents'>, IndexDescripti
     { key: { tenantId: 1 }, name: 'tenant' },
   ],
   erasures: [{ key: { tenantId: 1, requestedAt: -1 }, name: 'tenant_requested' }],
+  portalSessions: [{ key: { tenantId: 1, createdAt: -1 }, name: 'tenant_created' }],
 };
 
 /**

@@ -91,7 +91,7 @@ function erasureView(e: ErasureRecord) {
 }
 
 /** A tenant that may still be changed: it exists and no erasure of it has begun. */
-async function changeableTenant(deps: ApiDeps, tenantId: string): Promise<TenantRecord> {
+export async function changeableTenant(deps: ApiDeps, tenantId: string): Promise<TenantRecord> {
   const tenant = await deps.store.tenants.findById(tenantId);
   if (!tenant) throw new HttpError(404, 'not_found', 'tenant not found');
   if (tenant.erasureId) throw new HttpError(409, 'tenant_erasing', `tenant is being erased (${tenant.erasureId})`);

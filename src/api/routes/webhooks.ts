@@ -5,7 +5,7 @@ import { tenantOf } from '../auth';
 import { HttpError } from '../../errors';
 import { pageOfDeliveries } from '../delivery-listing';
 import { decodeCursor, encodeCursor, idCursor } from '../pagination';
-import { outcomeView, webhookView } from '../presenters';
+import { mask, outcomeView, webhookView } from '../presenters';
 import { route } from '../route';
 import {
   attemptOutcomeSchema,
@@ -133,6 +133,7 @@ export function webhookRoutes(deps: ApiDeps) {
       method: 'get',
       path: '/v1/webhooks/:id/secret',
       roles: ['tenant'],
+      capability: 'view_secrets',
       tag: 'Webhooks',
       summary: "Reveal the webhook's signing secret",
       params: idParamsSchema,
@@ -165,7 +166,13 @@ export function webhookRoutes(deps: ApiDeps) {
       errors: [404],
       handler: async ({ caller, params, body }) => {
         const { secret, previousExpiresAt } = await deps.webhooks.rotateSecret(tenantOf(caller), params.id, body);
-        return { signingSecret: secret, previousSecretExpiresAt: previousExpiresAt?.toISOString() ?? null };
+        // A portal session that may not see secrets may rotate one, but sees the new one masked like GET does.
+        const hidden =
+          caller.role === 'tenant' && caller.portal && !caller.portal.capabilities.includes('view_secrets');
+        return {
+          signingSecret: hidden ? mask(secret) : secret,
+          previousSecretExpiresAt: previousExpiresAt?.toISOString() ?? null,
+        };
       },
     }),
     route({
@@ -210,7 +217,7 @@ export function webhookRoutes(deps: ApiDeps) {
       body: recoverSchema,
       success: {
         status: 202,
-        description: 'How many deliveries were queued',
+        description: 'How many deliveries were queued (with dryRun: would be; nothing started, workflowId null)',
         schema: z.object({ queued: z.number(), workflowId: z.string().nullable() }).meta({ id: 'RecoverResult' }),
       },
       errors: [404, 409],
@@ -220,6 +227,7 @@ export function webhookRoutes(deps: ApiDeps) {
           params.id,
           new Date(body.since),
           body.until ? new Date(body.until) : new Date(),
+          { dryRun: body.dryRun },
         ),
     }),
   ];
