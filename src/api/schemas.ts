@@ -231,6 +231,10 @@ export const recoverSchema = z
   .object({
     since: z.iso.datetime({ offset: true }),
     until: z.iso.datetime({ offset: true }).optional(),
+    dryRun: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'Only count what would be re-sent (queued), start nothing: to confirm first' }),
   })
   .strict()
   .refine((v) => !v.until || Date.parse(v.until) > Date.parse(v.since), {

@@ -161,13 +161,19 @@ export function createEngineClient(deps: EngineClientDeps) {
   }
 
   /** Queues the webhook's failed and skipped deliveries of a window for re-sending; answers how many. */
-  async function recoverWebhook(tenantId: string, webhookId: string, since: Date, until: Date) {
+  async function recoverWebhook(
+    tenantId: string,
+    webhookId: string,
+    since: Date,
+    until: Date,
+    options: { dryRun?: boolean } = {},
+  ) {
     const webhook = await deps.store.webhooks.findForTenant(tenantId, webhookId);
     if (!webhook) throw new NotFoundError('webhook');
     if (webhook.status !== 'active')
       throw new ConflictStateError('the webhook is inactive: activate it before recovering');
     const queued = await deps.store.deliveries.countRecoverable(webhookId, since, until);
-    if (queued === 0) return { queued, workflowId: null };
+    if (queued === 0 || options.dryRun) return { queued, workflowId: null };
     const workflowId = `recover:${webhookId}:${since.toISOString()}:${until.toISOString()}`;
     await deps.temporal.workflow.start<typeof recoverWebhookWorkflow>('recoverWebhookWorkflow', {
       taskQueue: deps.taskQueue,
@@ -247,8 +253,26 @@ export function createEngineClient(deps: EngineClientDeps) {
     return signalIfRunning(delivery.workflowId, 'retryNow');
   }
 
+  /**
+   * What a delivery's run shows as its current details, the Web UI's text (`retrying: HTTP 503 from host,
+   * attempt 2 of 8, next at 14:05Z`); null when no run answers within a second (a worker is needed to answer).
+   */
+  async function currentDetails(workflowId: string): Promise<string | null> {
+    try {
+      const metadata = await deps.temporal.connection.withDeadline(Date.now() + 1_000, () =>
+        deps.temporal.workflow
+          .getHandle(workflowId)
+          .query<{ currentDetails?: string | null }>('__temporal_workflow_metadata'),
+      );
+      return metadata.currentDetails || null;
+    } catch {
+      return null;
+    }
+  }
+
   return {
     publishEvent,
+    currentDetails,
     setWebhookStatus,
     deleteWebhook,
     sendTestEvent,

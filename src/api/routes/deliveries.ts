@@ -5,6 +5,7 @@ import type { ApiDeps } from '../deps';
 import { HttpError } from '../../errors';
 import { attemptView, deliveryView, outcomeView } from '../presenters';
 import { route } from '../route';
+import { OPEN_DELIVERY_STATUSES } from '../../store/model';
 import { pageOfDeliveries } from '../delivery-listing';
 import {
   attemptOutcomeSchema,
@@ -38,14 +39,24 @@ export function deliveryRoutes(deps: ApiDeps) {
       success: {
         status: 200,
         description: 'The delivery',
-        schema: deliverySchema.extend({ attempts: z.array(attemptSchema) }).meta({ id: 'DeliveryWithAttempts' }),
+        schema: deliverySchema
+          .extend({
+            reason: z.string().nullable().meta({
+              description:
+                'An open delivery\'s live state as its workflow tells it (the Web UI\'s text), e.g. "paused: webhook inactive since 14:05Z"; null once finished or when no worker answers',
+            }),
+            attempts: z.array(attemptSchema),
+          })
+          .meta({ id: 'DeliveryWithAttempts' }),
       },
       errors: [404],
       handler: async ({ caller, params }) => {
         const delivery = await deps.store.deliveries.findForTenant(tenantOf(caller), params.id);
         if (!delivery) throw new HttpError(404, 'not_found', 'delivery not found');
         const attempts = await deps.store.deliveries.listAttempts(delivery._id);
-        return { ...deliveryView(delivery), attempts: attempts.map(attemptView) };
+        const open = OPEN_DELIVERY_STATUSES.includes(delivery.status);
+        const reason = open ? await deps.engine.currentDetails(delivery.workflowId) : null;
+        return { ...deliveryView(delivery), reason, attempts: attempts.map(attemptView) };
       },
     }),
     route({

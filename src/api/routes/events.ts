@@ -8,7 +8,8 @@ import { eventSummaryView, eventView } from '../presenters';
 import { route } from '../route';
 import { eventSchema, eventSummarySchema, listEventsQuerySchema, pageOf, publishEventBodySchema } from '../schemas';
 import { eventKey } from '../../store/event-repository';
-import { idSchema } from '../../client/schemas';
+import { idSchema, subscribableEventSchema } from '../../client/schemas';
+import { eventCatalogue } from '../../events/event-catalogue';
 
 const payloadErasureSchema = z
   .object({
@@ -20,8 +21,26 @@ const payloadErasureSchema = z
   })
   .meta({ id: 'PayloadErasure' });
 
+const eventTypeSchema = z
+  .object({
+    type: subscribableEventSchema,
+    description: z.string(),
+    schema: z.record(z.string(), z.unknown()).meta({ description: "JSON Schema of the delivery's body" }),
+    example: z.record(z.string(), z.unknown()).meta({ description: 'A body as a receiver gets it (a sample invoice)' }),
+  })
+  .meta({ id: 'EventType' });
+
 export function eventRoutes(deps: ApiDeps) {
   return [
+    route({
+      method: 'get',
+      path: '/v1/event-types',
+      roles: ['tenant'],
+      tag: 'Events',
+      summary: 'The event catalogue: every event a webhook can subscribe to, its body schema and an example',
+      success: { status: 200, description: 'Event types', schema: z.object({ data: z.array(eventTypeSchema) }) },
+      handler: ({ caller }) => Promise.resolve({ data: eventCatalogue(tenantOf(caller), new Date()) }),
+    }),
     route({
       method: 'post',
       path: '/v1/events',
