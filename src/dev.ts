@@ -15,6 +15,9 @@ import { createLogger, type Logger } from './logger';
 import { ensureDevCerts } from './dev/dev-certs';
 import { DEV_TENANT, ensureDevTenant, loadOrCreateDevKeys, seedSampleDocuments, writeDevEnv } from './dev/dev-seed';
 import { startSampleReceiver } from './dev/sample-receiver';
+import { buildPortal } from './portal/build-portal';
+import { createPortalLink } from './portal/portal-links';
+import { portalSettingsOf } from './composition';
 
 const baseConfig = configOrExit(process.env);
 /** npm run dev serves the worker's metrics here unless METRICS_PORT says otherwise. */
@@ -107,8 +110,15 @@ runUntilSignal({
       // queue behind the worker's store commands in one pool (a 1,200-webhook fan-out held GETs for seconds).
       const apiStore = await openStore(config, addresses.mongoUri, { logger });
       stops.push(() => apiStore.mongo.close());
+      await buildPortal();
       const api = await startApi({ config, addresses, store: apiStore.store, logger });
       stops.push(() => api.close());
+      const portal = await createPortalLink(apiStore.store.portalSessions, portalSettingsOf(config), {
+        tenantId: DEV_TENANT,
+        capabilities: ['manage_endpoints', 'view_secrets'],
+        theme: {},
+        createdBy: 'npm run dev',
+      });
       const envFile = writeDevEnv(config.DATA_DIR, {
         API: api.url,
         TENANT_ID: DEV_TENANT,
@@ -124,6 +134,7 @@ runUntilSignal({
         ui: infra.temporalUiUrl,
         receiver: receiver.url,
         tenantKey,
+        portal: portal.url,
         documentIds,
         envFile,
         workerMetrics: worker.metricsUrl,
@@ -152,6 +163,7 @@ function printBanner(info: {
   ui?: string;
   receiver: string;
   tenantKey: string;
+  portal: string;
   documentIds: string[];
   envFile: string;
   workerMetrics?: string;
@@ -168,6 +180,8 @@ function printBanner(info: {
     `                    Temporal SDK (worker) ${info.sdkMetrics ?? 'off'}`,
     `  Sample receiver   ${info.receiver}   (verifies signatures with verifyWebhook, logs each delivery)`,
     `  Dev tenant        ${DEV_TENANT}, API key ${info.tenantKey}`,
+    `  Tenant portal     ${info.portal}`,
+    `                    (opens once; a new link: npm run portal-link)`,
     `  Sample documents  ${info.documentIds.join(', ')}`,
     `  Retention         finished deliveries, attempts and events kept ${info.retention}`,
     `  All of it, for the README's curl walkthrough:  source ${info.envFile}`,

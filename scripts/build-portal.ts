@@ -1,0 +1,10 @@
+/** npm run build:portal: the tenant portal's page assets into dist/portal. */
+import { buildPortal } from '../src/portal/build-portal';
+
+buildPortal().then(
+  () => console.log('portal built: dist/portal'),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

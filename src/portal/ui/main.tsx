@@ -1,0 +1,164 @@
+/**
+ * The tenant portal. Opened from a single-use link (/portal/login#<token>): the token is spent for an HttpOnly
+ * session cookie and removed from the address bar; every later call is the admin API with that cookie.
+ */
+import { render } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError, api, useSession } from './api';
+import { ErrorNotice } from './components';
+import { useRoute } from './hooks';
+import type { Me, Webhook } from './types';
+import { DeliveriesPage } from './pages/deliveries';
+import { DeliveryDetail } from './pages/delivery-detail';
+import { EndpointDetail } from './pages/endpoint-detail';
+import { EndpointForm } from './pages/endpoint-form';
+import { EndpointsPage } from './pages/endpoints';
+import { EventTypesPage } from './pages/event-types';
+import { useLoad } from './hooks';
+import './portal.css';
+
+async function startSession(): Promise<Me> {
+  if (location.pathname === '/portal/login') {
+    const token = location.hash.slice(1);
+    // Out of the address bar (and history) before anything else can read or share it.
+    history.replaceState(null, '', '/portal/#/endpoints');
+    return api<Me>('POST', '/portal/api/session', { token });
+  }
+  return api<Me>('GET', '/portal/api/session');
+}
+
+/** Black or white, whichever reads better on this #rrggbb (WCAG relative luminance). */
+function textOn(hex: string): string {
+  const channel = (i: number) => {
+    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  const luminance = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+  return luminance > 0.179 ? '#0b0b0b' : '#ffffff';
+}
+
+function applyTheme(theme: Me['theme']): void {
+  const root = document.documentElement;
+  if (theme.mode) root.dataset.theme = theme.mode;
+  if (theme.accentColor) {
+    root.style.setProperty('--accent', theme.accentColor);
+    root.style.setProperty('--on-accent', textOn(theme.accentColor));
+  }
+}
+
+function Signed({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
+  const { path, params } = useRoute();
+  const canManage = me.capabilities.includes('manage_endpoints');
+  const canViewSecrets = me.capabilities.includes('view_secrets');
+  const [section = 'endpoints', id, sub] = path;
+  const where = path.join('/');
+  const first = useRef(true);
+  // A new page moves the focus to its content, as a page load would put it at the top: Tab goes on from there.
+  useEffect(() => {
+    if (first.current) first.current = false;
+    else document.getElementById('main')?.focus();
+  }, [where]);
+  return (
+    <>
+      <a
+        class="skip"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
+        Skip to content
+      </a>
+      <header class="top">
+        <div class="brand">
+          {me.theme.logoUrl && <img src={me.theme.logoUrl} alt="" class="logo" />}
+          <span>
+            Webhooks <span class="muted">· {me.tenantName}</span>
+          </span>
+        </div>
+        <nav aria-label="Portal">
+          <a href="#/endpoints" aria-current={section === 'endpoints' ? 'page' : undefined}>
+            Endpoints
+          </a>
+          <a href="#/deliveries" aria-current={section === 'deliveries' ? 'page' : undefined}>
+            Deliveries
+          </a>
+          <a href="#/event-types" aria-current={section === 'event-types' ? 'page' : undefined}>
+            Event types
+          </a>
+        </nav>
+        <div class="session">
+          {!canManage && <span class="badge badge-paused">read only</span>}
+          <button type="button" class="button-small" onClick={onSignOut}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {section === 'endpoints' && !id && <EndpointsPage canManage={canManage} />}
+        {section === 'endpoints' && id === 'new' && canManage && <EndpointForm />}
+        {section === 'endpoints' && id && id !== 'new' && sub === 'edit' && canManage && <EditEndpoint id={id} />}
+        {section === 'endpoints' && id && id !== 'new' && !sub && (
+          <EndpointDetail
+            key={id}
+            id={id}
+            canManage={canManage}
+            canViewSecrets={canViewSecrets}
+            created={params.has('created')}
+          />
+        )}
+        {section === 'deliveries' && !id && <DeliveriesPage params={params} />}
+        {section === 'deliveries' && id && <DeliveryDetail key={id} id={id} canManage={canManage} />}
+        {section === 'event-types' && <EventTypesPage canManage={canManage} />}
+      </main>
+    </>
+  );
+}
+
+function EditEndpoint({ id }: { id: string }) {
+  const endpoint = useLoad(() => api<Webhook>('GET', `/v1/webhooks/${encodeURIComponent(id)}`), id);
+  if (endpoint.error) return <ErrorNotice error={endpoint.error} />;
+  return endpoint.data ? <EndpointForm existing={endpoint.data} /> : <p class="loading">Loading…</p>;
+}
+
+function SignedOut({ error }: { error?: unknown }) {
+  const invalidLink = error instanceof ApiError && error.code === 'link_invalid';
+  return (
+    <main id="main" class="signed-out">
+      <h1>Webhooks portal</h1>
+      <p role="alert">
+        {invalidLink
+          ? 'This link was already used, has expired or was revoked. Ask for a new one.'
+          : 'Your session has ended. Open the portal again from the application that sent you here.'}
+      </p>
+    </main>
+  );
+}
+
+function App() {
+  const [me, setMe] = useState<Me | null | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+  useEffect(() => {
+    startSession().then(
+      (session) => {
+        useSession(session, () => setMe(null));
+        applyTheme(session.theme);
+        setMe(session);
+      },
+      (err: unknown) => {
+        setError(err);
+        setMe(null);
+      },
+    );
+  }, []);
+  const signOut = () => {
+    void api('DELETE', '/portal/api/session').finally(() => setMe(null));
+  };
+  if (me === undefined) return <p class="loading">Loading…</p>;
+  if (me === null) return <SignedOut error={error} />;
+  return <Signed me={me} onSignOut={signOut} />;
+}
+
+const root = document.getElementById('app');
+if (root) render(<App />, root);
