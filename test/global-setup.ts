@@ -10,6 +10,8 @@ import { createCA, createCert } from 'mkcert';
 import { startLocalInfra, type LocalInfra } from '../src/infra/local-infra';
 import { workflowsPath } from '../src/temporal/engine-worker';
 import { publishTestEnv } from './helpers/test-env';
+import { buildPortal } from '../src/portal/build-portal';
+import { findChromium } from './helpers/chromium';
 
 declare global {
   var __DOCFLO_INFRA__: LocalInfra | undefined;
@@ -54,6 +56,11 @@ export default async function globalSetup(): Promise<void> {
   const workflowBundlePath = path.join(workDir, 'workflow-bundle.js');
   fs.writeFileSync(workflowBundlePath, code);
 
+  // The portal the browser tests open is built from this checkout's sources, like npm run dev builds it.
+  await buildPortal();
+  const chromiumPath = await findChromium();
+  say(`portal built; Chromium: ${chromiumPath}`);
+
   publishTestEnv({
     temporalAddress: infra.temporalAddress,
     mongoUri: infra.mongoUri,
@@ -62,6 +69,7 @@ export default async function globalSetup(): Promise<void> {
     certFile: path.join(workDir, files.certFile),
     keyFile: path.join(workDir, files.keyFile),
     workDir,
+    chromiumPath,
   });
   say(
     `servers ready in ${((Date.now() - started) / 1000).toFixed(1)} s (Temporal ${infra.temporalAddress}, MongoDB ${infra.mongoUri})`,

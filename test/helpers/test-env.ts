@@ -8,6 +8,8 @@ export interface TestEnv {
   keyFile: string;
   /** Folder for per-run scratch files. */
   workDir: string;
+  /** The Chromium the browser tests drive (the system's, or the one @sparticuz/chromium ships). */
+  chromiumPath: string;
 }
 
 const VAR = 'DOCFLO_TEST_ENV';
