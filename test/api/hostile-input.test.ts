@@ -54,6 +54,7 @@ beforeAll(async () => {
   values.eventId = delivery.eventId;
   // No erasure is made here (that would erase the tenant): its route answers 404, after the checks below.
   values.erasureId = 'era_0000000000000000';
+  values.sessionId = `ps_${'0'.repeat(24)}`;
 
   const doc = await api.call<{ paths: Record<string, Record<string, unknown>> }>('GET', '/openapi.json');
   const specs = apiRoutes({} as never);

@@ -41,7 +41,17 @@ const writeRoutes = specs.filter((s) => s.method !== 'get');
 const bodyRoutes = writeRoutes.filter((s) => s.body);
 
 /** A valid body per route: a mutation of one field is then invalid because of that field. */
+/** The key of the route's first role; none for a public route (a portal link's exchange). */
+const authorization = (role: Role | undefined): Record<string, string> =>
+  role ? { authorization: `Bearer ${keys[role]}` } : {};
+
 const VALID_BODIES: Record<string, Record<string, unknown>[]> = {
+  'post /v1/tenants/:tenantId/portal-sessions': [
+    {},
+    { capabilities: ['manage_endpoints', 'view_secrets'], sessionTtlSeconds: 600 },
+    { capabilities: [], theme: { accentColor: '#0b6bcb', logoUrl: 'https://cdn.example.test/logo.svg', mode: 'dark' } },
+  ],
+  'post /portal/api/session': [{ token: `ps_${'0'.repeat(24)}.${'a'.repeat(43)}` }],
   'post /v1/tenants': [{ name: 'A tenant', tenantId: 'tenant-a' }],
   'patch /v1/tenants/:tenantId': [{ retentionDays: 30 }, { retentionDays: null }],
   'post /v1/webhooks': [
@@ -322,7 +332,7 @@ test('random invalid bodies on every write route: a 400, never a 5xx, and nothin
     await fc.assert(
       fc.asyncProperty(invalidBody(spec), async (body) => {
         const res = await rawRequest(api.url, spec.method.toUpperCase(), pathFor(spec), {
-          headers: { authorization: `Bearer ${keys[role]}`, 'content-type': 'application/json' },
+          headers: { ...authorization(role), 'content-type': 'application/json' },
           body,
         });
         expect([routeKey(spec), res.status]).toEqual([routeKey(spec), 400]);
@@ -348,7 +358,7 @@ test('values the rules refuse, generated without the schemas: a 400 on every wri
     await fc.assert(
       fc.asyncProperty(arbitrary, async (body) => {
         const res = await rawRequest(api.url, spec.method.toUpperCase(), pathFor(spec), {
-          headers: { authorization: `Bearer ${keys[role]}`, 'content-type': 'application/json' },
+          headers: { ...authorization(role), 'content-type': 'application/json' },
           body,
         });
         expect([routeKey(spec), body, res.status, res.json?.error?.code]).toEqual([
@@ -390,7 +400,7 @@ test('random path parameters on every write route: a 4xx, never a 5xx, and nothi
       fc.asyncProperty(fc.constantFrom(...names), fc.oneof(encoded, raw), async (name, value) => {
         const path = pathFor(spec, { [name]: value });
         const res = await rawRequest(api.url, spec.method.toUpperCase(), path, {
-          headers: { authorization: `Bearer ${keys[role]}`, 'content-type': 'application/json' },
+          headers: { ...authorization(role), 'content-type': 'application/json' },
           body: JSON.stringify(base ?? {}),
         });
         expect([routeKey(spec), path, res.status >= 400 && res.status < 500]).toEqual([routeKey(spec), path, true]);

@@ -94,12 +94,15 @@ const meSchema = z
 
 const tenantParams = z.object({ tenantId: idSchema });
 
-/** The operator for any tenant; a tenant's API key for its own (another tenant's is not found). */
-function mayManageSessions(caller: Caller, tenantId: string): string {
-  if (caller.role === 'admin') return 'admin';
+/**
+ * Who manages a tenant's sessions: the operator for any tenant that exists, a tenant's API key for its own
+ * (another tenant is not found), never a portal session. Answers the creator's name for the record.
+ */
+async function sessionManager(deps: ApiDeps, caller: Caller, tenantId: string): Promise<string> {
   if (caller.role === 'tenant' && caller.portal)
     throw new HttpError(403, 'forbidden', 'A portal session cannot manage portal sessions');
   if (caller.role === 'tenant' && caller.tenantId === tenantId) return caller.keyId;
+  if (caller.role === 'admin' && (await deps.store.tenants.findById(tenantId))) return 'admin';
   throw new HttpError(404, 'not_found', 'tenant not found');
 }
 
@@ -124,7 +127,7 @@ export function portalRoutes(deps: ApiDeps) {
       errors: [404, 409],
       errorCodes: { 409: '`tenant_erasing`: the tenant is being erased' },
       handler: async ({ caller, params, body }) => {
-        const createdBy = mayManageSessions(caller, params.tenantId);
+        const createdBy = await sessionManager(deps, caller, params.tenantId);
         await changeableTenant(deps, params.tenantId);
         const { record, url } = await createPortalLink(deps.store.portalSessions, settings, {
           tenantId: params.tenantId,
@@ -147,7 +150,7 @@ export function portalRoutes(deps: ApiDeps) {
       success: { status: 200, description: 'Sessions', schema: z.object({ data: z.array(sessionSchema) }) },
       errors: [404],
       handler: async ({ caller, params }) => {
-        mayManageSessions(caller, params.tenantId);
+        await sessionManager(deps, caller, params.tenantId);
         return { data: (await deps.store.portalSessions.listOpen(params.tenantId, new Date())).map(sessionView) };
       },
     }),
@@ -162,7 +165,7 @@ export function portalRoutes(deps: ApiDeps) {
       success: { status: 204, description: 'Revoked' },
       errors: [404],
       handler: async ({ caller, params }) => {
-        mayManageSessions(caller, params.tenantId);
+        await sessionManager(deps, caller, params.tenantId);
         if (!(await deps.store.portalSessions.revoke(params.tenantId, params.sessionId, new Date())))
           throw new HttpError(404, 'not_found', 'portal session not found');
       },
@@ -178,7 +181,7 @@ export function portalRoutes(deps: ApiDeps) {
       success: { status: 200, description: 'How many were revoked', schema: z.object({ revoked: z.number() }) },
       errors: [404],
       handler: async ({ caller, params }) => {
-        mayManageSessions(caller, params.tenantId);
+        await sessionManager(deps, caller, params.tenantId);
         return { revoked: await deps.store.portalSessions.revokeAll(params.tenantId, new Date()) };
       },
     }),
