@@ -148,6 +148,17 @@ expect.extend({
       message: () => `expected ${String(locator)} to say ${JSON.stringify(expected)}, it says ${JSON.stringify(text)}`,
     };
   },
+  async toHaveValueSoon(locator: Locator, expected: string, timeoutMs: number = 15_000) {
+    const value = await settle(
+      () => locator.inputValue({ timeout: 1000 }).catch(() => null),
+      (v) => v === expected,
+      timeoutMs,
+    );
+    return {
+      pass: value === expected,
+      message: () => `expected ${String(locator)} to hold ${expected}, it holds ${value}`,
+    };
+  },
   async toHaveCountSoon(locator: Locator, expected: number, timeoutMs: number = 15_000) {
     const count = await settle(
       () => locator.count(),
@@ -174,6 +185,7 @@ declare global {
       toContainTextSoon(expected: string | RegExp, timeoutMs?: number): Promise<R>;
       toHaveTextSoon(expected: string, timeoutMs?: number): Promise<R>;
       toHaveCountSoon(expected: number, timeoutMs?: number): Promise<R>;
+      toHaveValueSoon(expected: string, timeoutMs?: number): Promise<R>;
       toBeFocusedSoon(timeoutMs?: number): Promise<R>;
     }
   }

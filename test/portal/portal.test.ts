@@ -207,6 +207,10 @@ describe('the tenant portal', () => {
     await navigate(page, 'Deliveries');
     await page.getByLabel('Status').selectOption('failed');
     await expect(page.locator('tr[data-delivery]')).toHaveCountSoon(3, 30_000);
+    await navigate(page, 'Endpoints');
+    await expect(page.locator('td .badge')).toHaveTextSoon('failing');
+    await expect(page.locator('td .small')).toContainTextSoon(/^Failing since .*: 3 deliveries failed \(HTTP 500\)/);
+    await page.goBack();
     await page.locator('tr[data-delivery] a').first().click();
     await page.locator('.attempt summary').first().click();
     await expect(page.getByTestId('response-body')).toHaveTextSoon('down for maintenance');
@@ -431,6 +435,54 @@ describe('the tenant portal', () => {
     expect(JSON.parse(r.requests[0]?.rawBody ?? '{}')).toMatchObject({ event: 'document.processed' });
     await expectAccessible(page);
     await screenshot(page, 'event-types');
+    await context.close();
+  });
+
+  test("an endpoint is edited and deleted; the session's theme is applied", async () => {
+    const tenant = await api.tenant();
+    const r = await receiver();
+    const w = await webhookFor(tenant, r.url, {
+      auth: { type: 'basic', username: 'erp', password: 'basic-pass-never-shown' },
+    });
+    const link = await portalLink(api, tenant, {
+      capabilities: ['manage_endpoints'],
+      theme: { accentColor: '#7a1fa2', mode: 'dark' },
+    });
+    const { context, page } = await openPortal(browser, link);
+    await expect(page.getByRole('heading', { name: 'Endpoints' })).toBeVisibleSoon();
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    const accent = await page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--accent'));
+    expect(accent.trim()).toBe('#7a1fa2');
+    await expectAccessible(page);
+
+    await page.getByRole('link', { name: r.url }).click();
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await expect(page.getByLabel('Username')).toHaveValueSoon('erp');
+    await page.getByLabel('Event', { exact: true }).selectOption('document.approved');
+    await page.getByLabel('Retry schedule (seconds between attempts)').fill('10, 60');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect(page.getByTestId('health')).toBeVisibleSoon();
+    const edited = await api.call<Record<string, unknown>>('GET', `/v1/webhooks/${w.id}`, { key: tenant.key });
+    // The password was left empty: it is kept, not replaced.
+    expect(edited.body).toMatchObject({
+      event: 'document.approved',
+      retrySchedule: [10, 60],
+      auth: { type: 'basic', username: 'erp' },
+    });
+    expect(await page.content()).not.toContain('basic-pass-never-shown');
+
+    // An invalid edit is refused with the field's reason, and changes nothing.
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByLabel('Endpoint URL').fill('http://plain.example.test/hooks');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect(page.locator('#url-error')).toContainTextSoon('use https://');
+    await page.getByRole('link', { name: 'Cancel' }).click();
+
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await expectAccessible(page);
+    await page.getByRole('button', { name: 'Delete endpoint' }).click();
+    await expect(page.getByText('No endpoints yet.')).toBeVisibleSoon();
+    expect((await api.call('GET', `/v1/webhooks/${w.id}`, { key: tenant.key })).status).toBe(404);
     await context.close();
   });
 

@@ -27,23 +27,31 @@ async function startSession(): Promise<Me> {
   return api<Me>('GET', '/portal/api/session');
 }
 
-/** Black or white, whichever reads better on this #rrggbb (WCAG relative luminance). */
-function textOn(hex: string): string {
+/** WCAG relative luminance of #rrggbb. */
+function luminance(hex: string): number {
   const channel = (i: number) => {
     const c = parseInt(hex.slice(i, i + 2), 16) / 255;
     return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
   };
-  const luminance = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
-  return luminance > 0.179 ? '#0b0b0b' : '#ffffff';
+  return 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
 }
 
+const contrast = (a: number, b: number) => (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+
+/**
+ * The session's colours: the accent fills buttons (with black or white text, whichever reads better) and, where
+ * it reads well enough on the page's background (4.5:1), colours links too; else links keep the default colour.
+ */
 function applyTheme(theme: Me['theme']): void {
   const root = document.documentElement;
   if (theme.mode) root.dataset.theme = theme.mode;
-  if (theme.accentColor) {
-    root.style.setProperty('--accent', theme.accentColor);
-    root.style.setProperty('--on-accent', textOn(theme.accentColor));
-  }
+  if (!theme.accentColor) return;
+  const accent = luminance(theme.accentColor);
+  root.style.setProperty('--accent', theme.accentColor);
+  root.style.setProperty('--on-accent', contrast(accent, 0) > contrast(accent, 1) ? '#0b0b0b' : '#ffffff');
+  const dark = theme.mode ? theme.mode === 'dark' : matchMedia('(prefers-color-scheme: dark)').matches;
+  const background = luminance(dark ? '#121417' : '#ffffff');
+  if (contrast(accent, background) >= 4.5) root.style.setProperty('--link', theme.accentColor);
 }
 
 function Signed({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
