@@ -1,5 +1,5 @@
 /**
- * Builds the tenant portal (src/portal/ui) into dist/portal with esbuild: one script and one stylesheet,
+ * Builds the tenant portal (src/portal/ui) into dist/portal-assets with esbuild: one script and one stylesheet,
  * nothing fetched from a CDN or an outside font, so the portal works on a network with no way out.
  */
 import path from 'node:path';

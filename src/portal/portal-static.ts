@@ -1,5 +1,5 @@
 /**
- * Serves the portal's page and its built assets (dist/portal, made by build-portal.ts) under a strict
+ * Serves the portal's page and its built assets (dist/portal-assets, made by build-portal.ts) under a strict
  * Content-Security-Policy: scripts, styles and connections from this origin only, no inline script or style,
  * and framed only by PORTAL_FRAME_ANCESTORS.
  */
@@ -8,7 +8,7 @@ import path from 'node:path';
 import express, { Router, type RequestHandler } from 'express';
 import helmet from 'helmet';
 
-export const PORTAL_ASSETS_DIR = path.resolve(__dirname, '..', '..', 'dist', 'portal');
+export const PORTAL_ASSETS_DIR = path.resolve(__dirname, '..', '..', 'dist', 'portal-assets');
 
 /** The page every portal address shows; the app routes itself from the fragment. */
 const PAGE = `<!doctype html>
