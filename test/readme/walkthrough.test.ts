@@ -11,6 +11,7 @@ import path from 'node:path';
 import { findFreePort } from '../../src/infra/ports';
 import { scrape } from '../helpers/prometheus';
 import { eventually } from '../helpers/engine';
+import { launchBrowser } from '../helpers/portal';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const BEGIN = '<!-- walkthrough:begin';
@@ -189,3 +190,45 @@ test('the README walkthrough, pasted as written after npm run dev, delivers ever
   const api = await scrape(`${env.API}/metrics`);
   expect(api.value('docflo_api_events_accepted_total', { event_type: 'document.processed' })).toBe(1);
 }, 240_000);
+
+test("npm run dev's portal link opens the dev tenant's portal; npm run portal-link makes another", async () => {
+  const dataDir = path.join(workDir, '.data');
+  const env = readEnv(path.join(dataDir, 'dev.env'));
+  const printed = /Tenant portal\s+(http:\/\/\S+\/portal\/login#\S+)/.exec(devOutput)?.[1];
+  if (!printed) throw new Error(`npm run dev printed no portal link:\n${devOutput}`);
+  const more = await runNpm(['run', '--silent', 'portal-link', '--', '--read-only'], { DATA_DIR: dataDir });
+  expect(more.code).toBe(0);
+  const readOnly = /^(http:\/\/\S+\/portal\/login#\S+)$/m.exec(more.stdout)?.[1];
+  if (!readOnly) throw new Error(`npm run portal-link printed no link:\n${more.stdout}${more.stderr}`);
+
+  const browser = await launchBrowser();
+  try {
+    for (const [link, readOnlyBadge] of [
+      [printed, 0],
+      [readOnly, 1],
+    ] as const) {
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(link);
+      // The walkthrough's webhook to the sample receiver is listed.
+      await page.getByRole('link', { name: env.RECEIVER_URL }).first().waitFor({ timeout: 15_000 });
+      expect(await page.getByText('read only').count()).toBe(readOnlyBadge);
+      await page.context().close();
+    }
+  } finally {
+    await browser.close();
+  }
+}, 120_000);
+
+function runNpm(
+  args: string[],
+  extraEnv: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn('npm', args, { cwd: ROOT, env: { ...process.env, ...extraEnv } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
