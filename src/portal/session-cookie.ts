@@ -4,6 +4,7 @@
  * must carry the session's CSRF token in X-CSRF-Token and, where the browser says, come from this origin.
  */
 import crypto from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Request, Response } from 'express';
 import { parseCookie, stringifySetCookie } from 'cookie';
 
@@ -56,14 +57,24 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Why a state change made with the cookie is refused, or undefined when it is allowed. */
 export function sameOriginStateChange(req: Request, csrfToken: string): string | undefined {
   if (SAFE_METHODS.has(req.method)) return undefined;
-  const site = req.headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin')
-    return `a portal request must come from the portal (Sec-Fetch-Site: ${site})`;
-  const origin = req.headers.origin;
-  if (origin !== undefined && hostOf(origin) !== req.headers.host)
-    return 'a portal request must come from the portal (Origin)';
+  const crossOrigin = crossOriginProblem(req.headers);
+  if (crossOrigin) return crossOrigin;
   const sent = req.headers['x-csrf-token'];
   if (typeof sent !== 'string' || !sameText(sent, csrfToken)) return 'X-CSRF-Token is missing or wrong';
+  return undefined;
+}
+
+/**
+ * Why a request is not the portal's own, where the browser says where it comes from (Sec-Fetch-Site, Origin);
+ * undefined when it is, or when no browser sent it.
+ */
+export function crossOriginProblem(headers: IncomingHttpHeaders): string | undefined {
+  const site = headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin')
+    return `a portal request must come from the portal (Sec-Fetch-Site: ${site})`;
+  const origin = headers.origin;
+  if (origin !== undefined && hostOf(origin) !== headers.host)
+    return 'a portal request must come from the portal (Origin)';
   return undefined;
 }
 

@@ -298,6 +298,18 @@ describe('the tenant portal', () => {
     await expect(late.page.getByText('This link was already used, has expired or was revoked')).toBeVisibleSoon();
     await late.context.close();
 
+    // Another site cannot sign a browser in to a session of its choosing: the link stays unspent.
+    const planted = await portalLink(api, tenant);
+    const token = planted.url.split('#')[1] ?? '';
+    const crossSite = await api.call('POST', '/portal/api/session', {
+      body: { token },
+      headers: { origin: 'https://evil.example.test', 'sec-fetch-site': 'cross-site' },
+    });
+    expect(crossSite.status).toBe(403);
+    const own = await openPortal(browser, planted);
+    await expect(own.page.getByRole('heading', { name: 'Endpoints' })).toBeVisibleSoon();
+    await own.context.close();
+
     const revoked = await portalLink(api, tenant);
     const revoke = await api.call('DELETE', `/v1/tenants/${tenant.tenantId}/portal-sessions/${revoked.id}`, {
       key: api.adminKey,

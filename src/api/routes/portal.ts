@@ -9,7 +9,7 @@ import { HttpError } from '../../errors';
 import { route } from '../route';
 import { idSchema } from '../../client/schemas';
 import { PORTAL_CAPABILITIES, type PortalSessionRecord } from '../../store/portal-session-repository';
-import { clearSessionCookie, setSessionCookie } from '../../portal/session-cookie';
+import { clearSessionCookie, crossOriginProblem, setSessionCookie } from '../../portal/session-cookie';
 import { changeableTenant } from './tenants';
 import { createPortalLink } from '../../portal/portal-links';
 
@@ -196,9 +196,15 @@ export function portalRoutes(deps: ApiDeps) {
         .strict()
         .meta({ id: 'PortalExchange' }),
       success: { status: 200, description: 'The session (and its cookie)', schema: meSchema },
-      errors: [401],
-      errorCodes: { 401: '`link_invalid`: the link was already used, has expired, was revoked or is wrong' },
-      handler: async ({ body, res }) => {
+      errors: [401, 403],
+      errorCodes: {
+        401: '`link_invalid`: the link was already used, has expired, was revoked or is wrong',
+        403: '`csrf_failed`: the request came from another origin',
+      },
+      handler: async ({ body, res, headers }) => {
+        // Another site may not sign a browser in to a session of its choosing (login CSRF).
+        const crossOrigin = crossOriginProblem(headers);
+        if (crossOrigin) throw new HttpError(403, 'csrf_failed', crossOrigin);
         const spent = await deps.store.portalSessions.exchange(body.token, new Date());
         if (!spent.ok) {
           throw new HttpError(401, 'link_invalid', 'This portal link was already used, has expired or was revoked');
