@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import type { Browser, Page } from 'playwright-core';
 import { docfloSignature } from '../../src/delivery/signing';
+import { findFreePort } from '../../src/infra/ports';
 import { startTestApi, type TestApi } from '../helpers/api';
 import { startTestEngine, uniqueId, type TestEngine } from '../helpers/engine';
 import {
@@ -119,6 +120,8 @@ describe('the tenant portal', () => {
     expect(sent?.headers.authorization).toBe('Bearer portal-bearer-never-shown');
     expect(sent?.headers['x-docflo-signature']).toBe(docfloSignature(sent?.rawBody ?? '', secret));
     expect(await page.getByTestId('secret').textContent()).not.toContain(secret);
+    // The endpoint's own log shows the test delivery by itself (it refreshes; nothing is reloaded).
+    await expect(page.locator('tr[data-delivery] .badge-succeeded')).toHaveCountSoon(1, 15_000);
     await expectAccessible(page);
     await screenshot(page, 'endpoint');
 
@@ -133,40 +136,56 @@ describe('the tenant portal', () => {
     await context.close();
   });
 
-  test('pausing holds retrying deliveries with the reason; resuming delivers them without a reload', async () => {
+  test('as the README shows: a retrying delivery waits with its reason while paused, and is sent on resume without a reload', async () => {
     const tenant = await api.tenant();
-    let healthy = false;
-    const r = await receiver(() => (healthy ? { status: 200 } : { status: 503, body: 'busy' }));
-    const w = await webhookFor(tenant, r.url, { retrySchedule: [4, 4, 4, 4, 4] });
-    await publish(tenant.tenantId);
-    await publish(tenant.tenantId);
-    await r.waitForRequests(2);
+    const r = await receiver();
+    const nowhere = `https://127.0.0.1:${await findFreePort()}/hooks`;
+    const w = await webhookFor(tenant, nowhere, { retrySchedule: [3, 3, 3, 3, 3, 3, 3, 3] });
+    const skippedBefore = await publish(tenant.tenantId);
     const { context, page } = await openPortal(browser, await portalLink(api, tenant));
     await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
-    await page.getByRole('link', { name: r.url }).click();
-    await page.getByRole('button', { name: 'Pause' }).click();
-    await expect(page.getByTestId('health')).toContainTextSoon('Paused');
-
     await navigate(page, 'Deliveries');
-    await expect(page.locator('tr[data-delivery] .badge-paused')).toHaveCountSoon(2, 30_000);
+    await page.locator('tr[data-delivery] a').first().click();
+    await expect(page.getByTestId('reason')).toContainTextSoon(
+      /^retrying: connection at 127\.0\.0\.1:\d+, attempt \d of 9, next at/,
+    );
+
+    await page.getByRole('link', { name: nowhere }).click();
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await expect(page.getByTestId('health')).toContainTextSoon('Paused: new events are skipped');
+    // Published while paused: recorded as skipped, not sent.
+    await publish(tenant.tenantId);
+    await navigate(page, 'Deliveries');
+    await expect(page.locator('tr[data-delivery] .badge-skipped')).toHaveCountSoon(1);
+    await expect(page.locator('tr[data-delivery] .badge-paused')).toHaveCountSoon(1, 20_000);
     await expectAccessible(page);
     await screenshot(page, 'deliveries');
-    await page.locator('tr[data-delivery] a').first().click();
+    await page
+      .locator('tr[data-delivery]', { has: page.locator('.badge-paused') })
+      .locator('a')
+      .click();
     await expect(page.getByTestId('reason')).toContainTextSoon(/^paused: webhook inactive since \d\d:\d\dZ/);
-    await page.locator('.attempt summary').first().click();
-    await expect(page.getByTestId('response-body')).toHaveTextSoon('busy');
+    expect(await page.getByRole('button', { name: 'Redeliver now' }).count()).toBe(0);
     await expectAccessible(page);
-    const heldAt = r.requests.length;
 
-    healthy = true;
-    await page.getByRole('link', { name: r.url }).click();
+    await page.getByRole('link', { name: nowhere }).click();
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByLabel('Endpoint URL').fill(r.url);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect(page.getByTestId('health')).toContainTextSoon('Paused');
     await page.getByRole('button', { name: 'Resume' }).click();
-    await expect(page.locator('tr[data-delivery] .badge-succeeded')).toHaveCountSoon(2, 30_000);
-    expect(r.requests.length).toBe(heldAt + 2);
+    await navigate(page, 'Deliveries');
+    await page
+      .locator('tr[data-delivery]', { has: page.locator('.badge-paused, .badge-retrying, .badge-succeeded') })
+      .locator('a')
+      .click();
+    await expect(page.getByTestId('reason')).toContainTextSoon('succeeded', 30_000);
+    expect(r.requests).toHaveLength(1);
     expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
     expect((await api.call(`GET`, `/v1/webhooks/${w.id}`, { key: tenant.key })).body).toMatchObject({
       status: 'active',
     });
+    expect(skippedBefore).toMatch(/^evt/);
     await context.close();
   });
 
@@ -181,6 +200,10 @@ describe('the tenant portal', () => {
     await expect(page.getByTestId('secret')).toHaveTextSoon(oldSecret);
     await page.getByLabel('Keep signing with the old secret for').selectOption('3600');
     await page.getByRole('button', { name: 'Rotate secret' }).click();
+    await expect(page.getByRole('dialog')).toContainTextSoon('signed with both secrets for 1 hour');
+    await expectAccessible(page);
+    await page.getByRole('button', { name: 'Rotate now' }).click();
+    await expect(page.getByTestId('new-secret')).toBeVisibleSoon();
     const newSecret = (await page.getByTestId('new-secret').textContent()) ?? '';
     expect(newSecret).toMatch(/^whsec_/);
     await expect(page.getByTestId('grace')).toContainTextSoon('also signed with the previous secret');
@@ -209,7 +232,7 @@ describe('the tenant portal', () => {
     await expect(page.locator('tr[data-delivery]')).toHaveCountSoon(3, 30_000);
     await navigate(page, 'Endpoints');
     await expect(page.locator('td .badge')).toHaveTextSoon('failing');
-    await expect(page.locator('td .small')).toContainTextSoon(/^Failing since .*: 3 deliveries failed \(HTTP 500\)/);
+    await expect(page.locator('td .small')).toContainTextSoon(/^Failing since .*: \d deliveries failed \(HTTP 500\)/);
     await page.goBack();
     await page.locator('tr[data-delivery] a').first().click();
     await page.locator('.attempt summary').first().click();
@@ -248,6 +271,9 @@ describe('the tenant portal', () => {
       expect(await page.getByRole('button', { name }).count()).toBe(0);
     }
     expect(await page.getByRole('link', { name: 'Edit' }).count()).toBe(0);
+    await page.goto(`${api.url}/portal/#/endpoints/new`);
+    await expect(page.getByText('This session is read only')).toBeVisibleSoon();
+    await page.goto(`${api.url}/portal/#/endpoints/${w.id}`);
     await page.locator('tr[data-delivery] a').first().click();
     await expect(page.getByTestId('reason')).toContainTextSoon('succeeded');
     expect(await page.getByRole('button', { name: 'Redeliver now' }).count()).toBe(0);
@@ -501,7 +527,7 @@ describe('the tenant portal', () => {
   test('works at 375 px wide and with the keyboard alone', async () => {
     const tenant = await api.tenant();
     const r = await receiver();
-    await webhookFor(tenant, r.url);
+    await webhookFor(tenant, r.url, { signingSecret: `whsec_${Buffer.from('k'.repeat(32)).toString('base64')}` });
     await publish(tenant.tenantId);
     await r.waitForRequests(1);
     const { context, page } = await openPortal(browser, await portalLink(api, tenant), { width: 375, height: 800 });
@@ -524,6 +550,9 @@ describe('the tenant portal', () => {
     await navigate(page, 'Endpoints');
     await page.getByRole('link', { name: r.url }).click();
     await expect(page.getByTestId('health')).toBeVisibleSoon();
+    await page.getByRole('button', { name: 'Reveal' }).click();
+    await expect(page.getByTestId('secret')).toContainTextSoon('whsec_');
+    await expect(page.locator('tr[data-delivery]')).toHaveCountSoon(1);
     expect(await fits()).toBe(true);
     await screenshot(page, 'mobile-endpoint');
 

@@ -17,7 +17,11 @@ export function endpointHealth(w: Webhook): { word: string; tone: string; detail
       detail: `Disabled ${when(w.disabledReason.at)}: ${w.disabledReason.reason}`,
     };
   if (w.status === 'inactive')
-    return { word: 'paused', tone: 'paused', detail: 'Paused: deliveries wait until it is resumed' };
+    return {
+      word: 'paused',
+      tone: 'paused',
+      detail: 'Paused: new events are skipped (Recover re-sends them); deliveries in retry wait until it is resumed',
+    };
   if (w.failing)
     return {
       word: 'failing',

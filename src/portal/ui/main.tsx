@@ -66,6 +66,28 @@ function Signed({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
     if (first.current) first.current = false;
     else document.getElementById('main')?.focus();
   }, [where]);
+  const page = (section: string, id?: string, sub?: string) => {
+    const managing = (id === 'new' && !sub) || sub === 'edit';
+    if (section === 'endpoints' && managing && !canManage)
+      return <Missing text="This session is read only: it cannot add or change endpoints." />;
+    if (section === 'endpoints' && !id) return <EndpointsPage canManage={canManage} />;
+    if (section === 'endpoints' && id === 'new' && !sub) return <EndpointForm />;
+    if (section === 'endpoints' && id && sub === 'edit') return <EditEndpoint id={id} />;
+    if (section === 'endpoints' && id && !sub)
+      return (
+        <EndpointDetail
+          key={id}
+          id={id}
+          canManage={canManage}
+          canViewSecrets={canViewSecrets}
+          created={params.has('created')}
+        />
+      );
+    if (section === 'deliveries' && !id) return <DeliveriesPage params={params} />;
+    if (section === 'deliveries' && id && !sub) return <DeliveryDetail key={id} id={id} canManage={canManage} />;
+    if (section === 'event-types' && !id) return <EventTypesPage canManage={canManage} />;
+    return <Missing text="There is no such page." />;
+  };
   return (
     <>
       <a
@@ -104,23 +126,21 @@ function Signed({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
         </div>
       </header>
       <main id="main" tabIndex={-1}>
-        {section === 'endpoints' && !id && <EndpointsPage canManage={canManage} />}
-        {section === 'endpoints' && id === 'new' && canManage && <EndpointForm />}
-        {section === 'endpoints' && id && id !== 'new' && sub === 'edit' && canManage && <EditEndpoint id={id} />}
-        {section === 'endpoints' && id && id !== 'new' && !sub && (
-          <EndpointDetail
-            key={id}
-            id={id}
-            canManage={canManage}
-            canViewSecrets={canViewSecrets}
-            created={params.has('created')}
-          />
-        )}
-        {section === 'deliveries' && !id && <DeliveriesPage params={params} />}
-        {section === 'deliveries' && id && <DeliveryDetail key={id} id={id} canManage={canManage} />}
-        {section === 'event-types' && <EventTypesPage canManage={canManage} />}
+        {page(section, id, sub)}
       </main>
     </>
+  );
+}
+
+function Missing({ text }: { text: string }) {
+  return (
+    <section>
+      <h1>Not here</h1>
+      <p>{text}</p>
+      <p>
+        <a href="#/endpoints">Back to the endpoints</a>
+      </p>
+    </section>
   );
 }
 

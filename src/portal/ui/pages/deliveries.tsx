@@ -17,18 +17,28 @@ export interface DeliveryFilter {
 }
 
 const REFRESH_OPEN_MS = 2_000;
-const REFRESH_IDLE_MS = 10_000;
+const REFRESH_IDLE_MS = 5_000;
 
-export function DeliveryTable({ filter, endpoints }: { filter: DeliveryFilter; endpoints?: Webhook[] }) {
+/** `endpoints`: to show each delivery's endpoint URL; none when the table is one endpoint's own. */
+/** `version`: bumped by the page when it has just made a delivery (a test event, a recovery), to show it now. */
+export function DeliveryTable({
+  filter,
+  endpoints,
+  version = 0,
+}: {
+  filter: DeliveryFilter;
+  endpoints?: Webhook[];
+  version?: number;
+}) {
   const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors[cursors.length - 1];
   const path = `/v1/deliveries${query({ ...filter, limit: '25', cursor })}`;
   const page = useLoad(
     () => api<Page<Delivery>>('GET', path),
-    path,
+    `${path}#${version}`,
     (p) => (p.data.some((d) => OPEN_STATUSES.includes(d.status)) ? REFRESH_OPEN_MS : REFRESH_IDLE_MS),
   );
-  const urlOf = (id: string) => endpoints?.find((w) => w.id === id)?.url ?? id;
+  const urlOf = (id: string) => endpoints?.find((w) => w.id === id)?.url ?? `${id} (deleted)`;
   return (
     <div>
       <ErrorNotice error={page.error} />
@@ -40,7 +50,7 @@ export function DeliveryTable({ filter, endpoints }: { filter: DeliveryFilter; e
               <tr>
                 <th scope="col">Status</th>
                 <th scope="col">Event</th>
-                <th scope="col">Endpoint</th>
+                {endpoints && <th scope="col">Endpoint</th>}
                 <th scope="col">Attempts</th>
                 <th scope="col">Created</th>
               </tr>
@@ -49,15 +59,15 @@ export function DeliveryTable({ filter, endpoints }: { filter: DeliveryFilter; e
               {page.data.data.map((d) => (
                 <tr key={d.id} data-delivery={d.id}>
                   <td>
-                    <a href={`#/deliveries/${encodeURIComponent(d.id)}`} aria-label={`Delivery ${d.id}: ${d.status}`}>
-                      <StatusBadge status={d.status} />
-                    </a>
+                    <StatusBadge status={d.status} />
                   </td>
                   <td>
-                    <code>{d.event}</code>
+                    <a href={`#/deliveries/${encodeURIComponent(d.id)}`}>
+                      <code>{d.event}</code>
+                    </a>
                     {d.documentId && <div class="muted small">{d.documentId}</div>}
                   </td>
-                  <td class="url-cell">{urlOf(d.webhookId)}</td>
+                  {endpoints && <td class="url-cell">{urlOf(d.webhookId)}</td>}
                   <td>
                     {d.attemptCount}
                     {d.lastStatusCode !== null && <span class="muted small"> · HTTP {d.lastStatusCode}</span>}
@@ -174,7 +184,7 @@ export function DeliveriesPage({ params }: { params: URLSearchParams }) {
           />
         </div>
       </form>
-      <DeliveryTable key={JSON.stringify(filter)} filter={filter} endpoints={endpoints.data?.data} />
+      <DeliveryTable key={JSON.stringify(filter)} filter={filter} endpoints={endpoints.data?.data ?? []} />
     </section>
   );
 }

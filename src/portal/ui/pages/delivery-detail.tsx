@@ -17,7 +17,11 @@ export function DeliveryDetail({ id, canManage }: { id: string; canManage: boole
   );
   const d = delivery.data;
   const webhookPath = d ? `/v1/webhooks/${encodeURIComponent(d.webhookId)}` : '';
-  const endpoint = useLoad(() => (d ? api<Webhook>('GET', webhookPath) : Promise.resolve(undefined)), webhookPath);
+  // The endpoint may have been deleted since (a 404): the delivery stays readable, and cannot be redelivered.
+  const endpoint = useLoad(
+    () => (d ? api<Webhook>('GET', webhookPath).catch(() => null) : Promise.resolve(undefined)),
+    webhookPath,
+  );
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const redeliver = useAction(async () => {
     setOutcome(await api<Outcome>('POST', `${path}/redeliver`));
@@ -48,7 +52,11 @@ export function DeliveryDetail({ id, canManage }: { id: string; canManage: boole
         </dd>
         <dt>Endpoint</dt>
         <dd>
-          <a href={`#/endpoints/${encodeURIComponent(d.webhookId)}`}>{endpoint.data?.url ?? d.webhookId}</a>
+          {endpoint.data === null ? (
+            `${d.webhookId} (deleted)`
+          ) : (
+            <a href={`#/endpoints/${encodeURIComponent(d.webhookId)}`}>{endpoint.data?.url ?? d.webhookId}</a>
+          )}
         </dd>
         <dt>Event</dt>
         <dd>
@@ -64,7 +72,7 @@ export function DeliveryDetail({ id, canManage }: { id: string; canManage: boole
         <dd>
           <Time at={d.createdAt} />
         </dd>
-        {d.nextAttemptAt && (
+        {d.nextAttemptAt && d.status !== 'paused' && (
           <>
             <dt>Next attempt</dt>
             <dd>
@@ -73,7 +81,10 @@ export function DeliveryDetail({ id, canManage }: { id: string; canManage: boole
           </>
         )}
       </dl>
-      {canManage && (
+      {canManage && endpoint.data?.status === 'inactive' && (
+        <p class="hint">The endpoint is paused: resume it to redeliver.</p>
+      )}
+      {canManage && endpoint.data?.status === 'active' && (
         <div class="actions">
           <button type="button" class="button" disabled={redeliver.busy} onClick={() => void redeliver.run()}>
             {redeliver.busy ? 'Sending…' : 'Redeliver now'}

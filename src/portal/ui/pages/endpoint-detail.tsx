@@ -47,6 +47,8 @@ export function EndpointDetail({ id, canManage, canViewSecrets, created }: Props
     () => 5_000,
   );
   const w = endpoint.data;
+  const [version, setVersion] = useState(0);
+  const changed = () => setVersion((v) => v + 1);
   if (endpoint.error) return <ErrorNotice error={endpoint.error} />;
   if (!w) return <p class="loading">Loading…</p>;
   const health = endpointHealth(w);
@@ -80,10 +82,10 @@ export function EndpointDetail({ id, canManage, canViewSecrets, created }: Props
       </dl>
       {canManage && <EndpointActions webhook={w} reload={endpoint.reload} />}
       <SecretPanel webhook={w} canManage={canManage} canViewSecrets={canViewSecrets} reload={endpoint.reload} />
-      {canManage && <TestEventPanel webhook={w} />}
-      {canManage && <RecoverPanel webhook={w} />}
+      {canManage && <TestEventPanel webhook={w} onSent={changed} />}
+      {canManage && <RecoverPanel webhook={w} onQueued={changed} />}
       <h2>Recent deliveries</h2>
-      <DeliveryTable filter={{ webhookId: w.id }} endpoints={[w]} />
+      <DeliveryTable filter={{ webhookId: w.id }} version={version} />
     </section>
   );
 }
@@ -150,6 +152,7 @@ function SecretPanel({
   const [shown, setShown] = useState<string | null>(null);
   const [grace, setGrace] = useState(86_400);
   const [rotated, setRotated] = useState<{ secret: string; until: string | null } | null>(null);
+  const [confirming, setConfirming] = useState(false);
   const path = `/v1/webhooks/${encodeURIComponent(w.id)}/secret`;
   const reveal = useAction(async () => {
     setShown((await api<{ signingSecret: string | null }>('GET', path)).signingSecret);
@@ -160,6 +163,7 @@ function SecretPanel({
       `${path}/rotate`,
       { gracePeriodSeconds: grace },
     );
+    setConfirming(false);
     setRotated({ secret: answer.signingSecret, until: answer.previousSecretExpiresAt });
     setShown(null);
     reload();
@@ -192,11 +196,26 @@ function SecretPanel({
               </option>
             ))}
           </select>
-          <button type="button" class="button" disabled={rotate.busy} onClick={() => void rotate.run()}>
+          <button type="button" class="button" onClick={() => setConfirming(true)}>
             Rotate secret
           </button>
         </div>
       )}
+      <Dialog title="Rotate the signing secret?" open={confirming} onClose={() => setConfirming(false)}>
+        <p>
+          {grace === 0
+            ? 'From now on, deliveries are signed with the new secret only: a receiver that still checks the old one refuses them until you update it.'
+            : `Deliveries are signed with both secrets for ${GRACE_CHOICES.find(([s]) => s === grace)?.[1] ?? ''}: update your receiver to the new one within that time.`}
+        </p>
+        <div class="actions">
+          <button type="button" class="button" disabled={rotate.busy} onClick={() => void rotate.run()}>
+            Rotate now
+          </button>
+          <button type="button" class="button-secondary" onClick={() => setConfirming(false)}>
+            Cancel
+          </button>
+        </div>
+      </Dialog>
       {rotated && (
         <Notice tone="success">
           New secret: <code data-testid="new-secret">{rotated.secret}</code> <CopyButton text={rotated.secret} />
@@ -208,11 +227,20 @@ function SecretPanel({
   );
 }
 
-export function TestEventPanel({ webhook: w, compact = false }: { webhook: Webhook; compact?: boolean }) {
+export function TestEventPanel({
+  webhook: w,
+  compact = false,
+  onSent,
+}: {
+  webhook: Webhook;
+  compact?: boolean;
+  onSent?: () => void;
+}) {
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const send = useAction(async () => {
     setOutcome(null);
     setOutcome(await api<Outcome>('POST', `/v1/webhooks/${encodeURIComponent(w.id)}/test`));
+    onSent?.();
   });
   return (
     <section class={compact ? 'compact' : 'panel'} aria-label={`Test event to ${w.url}`}>
@@ -251,7 +279,7 @@ export function TestEventPanel({ webhook: w, compact = false }: { webhook: Webho
   );
 }
 
-function RecoverPanel({ webhook: w }: { webhook: Webhook }) {
+function RecoverPanel({ webhook: w, onQueued }: { webhook: Webhook; onQueued: () => void }) {
   const [since, setSince] = useState(toLocal(new Date(Date.now() - 86_400_000).toISOString()));
   const [until, setUntil] = useState('');
   const [preview, setPreview] = useState<number | null>(null);
@@ -264,6 +292,7 @@ function RecoverPanel({ webhook: w }: { webhook: Webhook }) {
   });
   const confirm = useAction(async () => {
     setQueued((await api<{ queued: number }>('POST', path, body(false))).queued);
+    onQueued();
     setPreview(null);
   });
   return (

@@ -44,7 +44,8 @@ export function EndpointsPage({ canManage }: { canManage: boolean }) {
                     <code>{w.event}</code>
                   </td>
                   <td>
-                    <HealthBadge webhook={w} /> <span class="muted small">{endpointHealth(w).detail}</span>
+                    <HealthBadge webhook={w} />{' '}
+                    {endpointHealth(w).word !== 'active' && <span class="muted small">{endpointHealth(w).detail}</span>}
                   </td>
                 </tr>
               ))}
