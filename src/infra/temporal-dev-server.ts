@@ -30,28 +30,7 @@ const DEFAULT_READY_TIMEOUT_MS = 120_000;
 export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<RunningTemporal> {
   fs.mkdirSync(options.dataDir, { recursive: true });
   const address = `127.0.0.1:${options.port}`;
-  const args = [
-    'server',
-    'start-dev',
-    '--ip',
-    '127.0.0.1',
-    '--port',
-    String(options.port),
-    '--db-filename',
-    path.join(options.dataDir, 'temporal.sqlite'),
-    '--namespace',
-    options.namespace,
-    '--log-level',
-    'warn',
-    // WAL lets readers (visibility queries, the UI) proceed while history is written.
-    '--sqlite-pragma',
-    'journal_mode=wal',
-    '--sqlite-pragma',
-    'synchronous=normal',
-    ...searchAttributeFlags(),
-  ];
-  if (options.uiPort === undefined) args.push('--headless');
-  else args.push('--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1');
+  const args = devServerArgs(options);
 
   const proc = startSupervised({
     name: 'temporal dev server',
@@ -92,4 +71,36 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     uiUrl: options.uiPort === undefined ? undefined : `http://127.0.0.1:${options.uiPort}`,
     process: proc,
   };
+}
+
+/** The dev server's command line: loopback only, SQLite in dataDir, and nothing that calls out. */
+export function devServerArgs(
+  options: Pick<TemporalDevServerOptions, 'port' | 'dataDir' | 'namespace' | 'uiPort'>,
+): string[] {
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.port),
+    '--db-filename',
+    path.join(options.dataDir, 'temporal.sqlite'),
+    '--namespace',
+    options.namespace,
+    '--log-level',
+    'warn',
+    // WAL lets readers (visibility queries, the UI) proceed while history is written.
+    '--sqlite-pragma',
+    'journal_mode=wal',
+    '--sqlite-pragma',
+    'synchronous=normal',
+    ...searchAttributeFlags(),
+    // The frontend otherwise asks version-info.temporal.io for new releases (a DNS lookup at every start).
+    '--dynamic-config-value',
+    'frontend.enableServerVersionCheck=false',
+  ];
+  if (options.uiPort === undefined) args.push('--headless');
+  else args.push('--ui-port', String(options.uiPort), '--ui-ip', '127.0.0.1');
+  return args;
 }

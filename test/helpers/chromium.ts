@@ -41,5 +41,7 @@ export const OFFLINE_CHROMIUM_ARGS = [
   '--disable-domain-reliability',
   '--disable-client-side-phishing-detection',
   '--metrics-recording-only',
+  '--dns-prefetch-disable',
+  '--disable-features=DnsOverHttps,NetworkTimeServiceQuerying,OptimizationHints,MediaRouter,Translate,AutofillServerCommunication',
   '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
 ];
