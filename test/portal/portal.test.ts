@@ -136,18 +136,19 @@ describe('the tenant portal', () => {
     await context.close();
   });
 
-  test('as the README shows: a retrying delivery waits with its reason while paused, and is sent on resume without a reload', async () => {
+  test('as the README shows: a retrying delivery waits with its reason while paused, resumes its schedule, and Redeliver now sends it, all without a reload', async () => {
     const tenant = await api.tenant();
     const r = await receiver();
     const nowhere = `https://127.0.0.1:${await findFreePort()}/hooks`;
-    const w = await webhookFor(tenant, nowhere, { retrySchedule: [3, 3, 3, 3, 3, 3, 3, 3] });
+    // A long retry: resuming picks the schedule up where it was, and Redeliver now sends at once.
+    const w = await webhookFor(tenant, nowhere, { retrySchedule: [600, 600] });
     const skippedBefore = await publish(tenant.tenantId);
     const { context, page } = await openPortal(browser, await portalLink(api, tenant));
     await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
     await navigate(page, 'Deliveries');
     await page.locator('tr[data-delivery] a').first().click();
     await expect(page.getByTestId('reason')).toContainTextSoon(
-      /^retrying: connection at 127\.0\.0\.1:\d+, attempt \d of 9, next at/,
+      /^retrying: connection at 127\.0\.0\.1:\d+, attempt 1 of 3, next at/,
     );
 
     await page.getByRole('link', { name: nowhere }).click();
@@ -176,9 +177,12 @@ describe('the tenant portal', () => {
     await page.getByRole('button', { name: 'Resume' }).click();
     await navigate(page, 'Deliveries');
     await page
-      .locator('tr[data-delivery]', { has: page.locator('.badge-paused, .badge-retrying, .badge-succeeded') })
+      .locator('tr[data-delivery]', { has: page.locator('.badge-paused, .badge-retrying') })
       .locator('a')
       .click();
+    await expect(page.getByTestId('reason')).toContainTextSoon(/^retrying: .*, next at/);
+    expect(r.requests).toHaveLength(0);
+    await page.getByRole('button', { name: 'Redeliver now' }).click();
     await expect(page.getByTestId('reason')).toContainTextSoon('succeeded', 30_000);
     expect(r.requests).toHaveLength(1);
     expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);

@@ -20,7 +20,8 @@ export function DeliveryDetail({ id, canManage }: { id: string; canManage: boole
   // The endpoint may have been deleted since (a 404): the delivery stays readable, and cannot be redelivered.
   const endpoint = useLoad(
     () => (d ? api<Webhook>('GET', webhookPath).catch(() => null) : Promise.resolve(undefined)),
-    webhookPath,
+    // Read again as the delivery moves on: the endpoint may have been edited, paused or resumed meanwhile.
+    d ? `${webhookPath}#${d.status}#${d.attemptCount}` : '',
   );
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const redeliver = useAction(async () => {
