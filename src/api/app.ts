@@ -2,7 +2,7 @@
 import express from 'express';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
-import { identifyCaller } from './auth';
+import { identifyCaller, type Caller } from './auth';
 import { FailedAuthLimiter } from './auth-failures';
 import type { ApiDeps } from './deps';
 import { errorHandler, notFoundHandler, requireJsonBody } from './errors';
@@ -70,6 +70,13 @@ export function createApp(deps: ApiDeps): express.Express {
     pinoHttp({
       logger: deps.logger.child({ module: 'api' }),
       autoLogging: { ignore: (req) => /^\/(healthz|readyz|metrics)(\?|$)/.test(req.url ?? '') },
+      // An open portal polls every few seconds: its successful reads are debug lines, so they do not bury the rest.
+      customLogLevel: (req, res, err) => {
+        if (err || res.statusCode >= 500) return 'error';
+        const caller = (res as typeof res & { locals?: { caller?: Caller } }).locals?.caller;
+        const portalRead = caller?.role === 'tenant' && caller.portal !== undefined && req.method === 'GET';
+        return portalRead && res.statusCode < 400 ? 'debug' : 'info';
+      },
       // Requests are logged by method, path and status: no headers, no body, no query string (a client may
       // put its key in ?api_key=), and a tenant key pasted into the path is masked.
       serializers: {
