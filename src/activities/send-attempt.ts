@@ -29,6 +29,7 @@ import {
   recordedOutcome,
   type ClassifiedOutcome,
 } from '../delivery/outcome';
+import { activeHold, endpointHoldOf } from '../delivery/endpoint-hold';
 import { buildDeliveryHeaders, redactHeaders } from '../delivery/request';
 import { attemptId, type AttemptOutcomeFields } from '../store/delivery-repository';
 import type { AttemptRecord, WebhookRecord } from '../store/model';
@@ -241,6 +242,7 @@ export function createSendAttempt(
     const finishedAt = now();
     const outcome = classifyOutcome(sent, finishedAt);
     log.info(attemptLogFields(input.deliveryId, input.attempt, outcome), 'delivery attempt');
+    await holdOrRelease(loaded.webhook, outcome, finishedAt);
     const recorded = await record(input, attemptTry, leaseUntil, {
       requestHeaders: redactHeaders(headers, loaded.webhook.auth),
       ...recordedOutcome(sent, outcome),
@@ -268,6 +270,8 @@ export function createSendAttempt(
     deps.streaklessWebhooks?.observe(webhook);
     const stopped = stoppedBy(input, webhook);
     if (stopped) return stopped;
+    const held = heldBy(input, webhook);
+    if (held) return held;
     // Only a just-published event's first attempt may send from memory: an erasure waits for those to end.
     const cached = input.justPublished ? deps.bodies?.get(input.eventKey) : undefined;
     if (cached !== undefined) return { webhook, body: cached };
@@ -278,6 +282,33 @@ export function createSendAttempt(
     }
     deps.bodies?.set(input.eventKey, event.body);
     return { webhook, body: event.body };
+  }
+
+  /** The endpoint's hold, for an automatic attempt (a person's redelivery and a test event go anyway). */
+  function heldBy(input: SendAttemptInput, webhook: WebhookRecord): AttemptFacts | undefined {
+    if (input.trigger !== 'automatic' || isTestEventKey(input.eventKey)) return undefined;
+    const hold = activeHold(webhook.hold, now());
+    if (!hold) return undefined;
+    deps.outcomes?.attemptHeld();
+    return { kind: 'endpoint_held', until: hold.until.getTime(), reason: hold.reason, askedSeconds: hold.askedSeconds };
+  }
+
+  /**
+   * What an answer asks of the whole endpoint: a 429 (or a 503 with Retry-After) holds its other deliveries; the
+   * first success after a hold lets them through. Best effort: the attempt's own outcome is recorded either way.
+   */
+  async function holdOrRelease(webhook: WebhookRecord, outcome: ClassifiedOutcome, at: Date): Promise<void> {
+    try {
+      const hold = endpointHoldOf(outcome, deps.retryPolicy, at);
+      if (hold && (await deps.store.webhooks.holdEndpoint(webhook._id, hold))) {
+        log.info({ webhookId: webhook._id, until: hold.until, reason: hold.reason }, 'endpoint held');
+        deps.outcomes?.endpointHeld(hold.reason);
+      } else if (outcome.delivered && webhook.hold) {
+        await deps.store.webhooks.releaseEndpoint(webhook._id, webhook.hold);
+      }
+    } catch (err) {
+      log.warn({ err, webhookId: webhook._id }, 'the endpoint hold could not be stored');
+    }
   }
 
   /** Why this attempt may not be sent to the webhook as it is now, if it may not. */

@@ -56,6 +56,14 @@ export function webhookView(webhook: WebhookRecord, box: SecretBox, disableAfter
           disableAt: new Date(streak.since.getTime() + disableAfterSeconds * 1000).toISOString(),
         }
       : null,
+    hold:
+      webhook.hold && webhook.hold.until > new Date()
+        ? {
+            until: webhook.hold.until.toISOString(),
+            reason: webhook.hold.reason,
+            askedSeconds: webhook.hold.askedSeconds,
+          }
+        : null,
     createdAt: webhook.createdAt.toISOString(),
     updatedAt: webhook.updatedAt.toISOString(),
   };

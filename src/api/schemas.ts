@@ -43,6 +43,10 @@ export const webhookSchema = z
         description:
           'Failed deliveries in a row with no success in between, and when the webhook will be disabled if that goes on (and enough fail)',
       }),
+    hold: z.object({ until: z.string(), reason: z.string(), askedSeconds: z.number() }).nullable().meta({
+      description:
+        'The endpoint asked to be left alone (a 429, or a 503 with Retry-After): no automatic attempt of any of its deliveries starts before `until` (at most an hour after the answer)',
+    }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })

@@ -22,7 +22,16 @@ export type AttemptFacts =
   | { kind: 'webhook_inactive'; statusVersion: number }
   | { kind: 'webhook_deleted' }
   /** The event's payload was erased (DELETE /v1/events/{id}/payload): nothing sent, nothing ever will be. */
-  | { kind: 'payload_erased' };
+  | { kind: 'payload_erased' }
+  /** The endpoint asked every sender to wait (429, or 503 with Retry-After) until `until` (ms): nothing sent. */
+  | ({ kind: 'endpoint_held' } & HeldBy);
+
+/** Why an automatic attempt waits for its endpoint: until when (ms), what asked, and for how long. */
+export interface HeldBy {
+  until: number;
+  reason: string;
+  askedSeconds: number;
+}
 
 export interface SentFacts {
   attempt: number;
@@ -88,6 +97,8 @@ export interface Fate {
   test?: boolean;
   /** Its event's payload was erased: no attempt is ever made again (an open delivery ended `failed`). */
   erased?: boolean;
+  /** Its next automatic attempt waits for the endpoint's hold (cleared when an attempt is sent). */
+  heldBy?: HeldBy;
 }
 
 export type Message =
@@ -285,6 +296,7 @@ function attempted(f: Fate, attempt: number, facts: AttemptFacts, env: FateEnv, 
     const read = { type: 'webhook', status: 'inactive', version: facts.statusVersion, source: 'read' } as const;
     return webhookStatus(next, read, env);
   }
+  if (facts.kind === 'endpoint_held') return endpointHeld(next, facts, env, out);
   next.attempts = Math.max(next.attempts, facts.attempt);
   next.last = { ...facts, at: facts.at ?? env.now };
   if (flight.requestId) answer(next, flight.requestId, answerOf(facts), out);
@@ -296,6 +308,20 @@ function attempted(f: Fate, attempt: number, facts: AttemptFacts, env: FateEnv, 
   if (next.erased && !isTerminal(next.status)) return erase(next, out);
   if (next.cancelAsked) next = cancel({ ...next }, next.cancelAsked);
   return next;
+}
+
+/**
+ * The endpoint holds every automatic attempt: nothing was sent, so no attempt number or retry step is used; the
+ * delivery tries again once the hold ends, spread over up to a tenth of it (5 s at most) so the held ones do
+ * not all arrive in the same instant.
+ */
+function endpointHeld(f: Fate, held: HeldBy, env: FateEnv, out: Command[]): Fate {
+  if (f.erased) return erase(f, out);
+  const next = f.cancelAsked ? cancel(f, f.cancelAsked) : f;
+  if (isTerminal(next.status)) return next;
+  const spreadMs = Math.min(5_000, Math.max(0, held.until - env.now) / 10) * env.random();
+  const heldBy = { until: held.until, reason: held.reason, askedSeconds: held.askedSeconds };
+  return { ...next, heldBy, nextAttemptAt: Math.max(env.now, held.until) + Math.round(spreadMs) };
 }
 
 /** The one place a retry is decided: the schedule, whether the failure is retryable, Retry-After, the floor. */
@@ -364,7 +390,7 @@ function advance(f: Fate, env: FateEnv, out: Command[]): Fate {
 
 function send(f: Fate, flight: InFlight, out: Command[]): Fate {
   out.push({ type: 'send', ...flight });
-  return { ...f, inFlight: flight, queued: f.queued.filter((id) => id !== flight.requestId) };
+  return { ...f, inFlight: flight, heldBy: undefined, queued: f.queued.filter((id) => id !== flight.requestId) };
 }
 
 /** Paused: record it, and re-read the webhook when the re-check is due (a lost resume costs minutes, never forever). */

@@ -49,11 +49,17 @@ export interface DetailsInput {
   reason?: string;
   nextAttemptAt?: Date;
   pausedSince?: Date;
+  /** The endpoint's hold its next attempt waits for. */
+  heldBy?: { reason: string; askedSeconds: number };
   now: Date;
 }
 
 export function deliveryDetails(d: DetailsInput): string {
   const attempt = `attempt ${d.attempts} of ${d.maxAttempts}`;
+  if (d.heldBy && (d.status === 'pending' || d.status === 'retrying')) {
+    const next = d.nextAttemptAt ? `, next at ${shortTime(d.nextAttemptAt, d.now)}` : '';
+    return `waiting: endpoint asked to retry after ${d.heldBy.askedSeconds} s (${d.heldBy.reason})${next}`;
+  }
   switch (d.status) {
     case 'retrying':
       return `retrying: ${failureReason(d.last, d.host)}, ${attempt}${d.nextAttemptAt ? `, next at ${shortTime(d.nextAttemptAt, d.now)}` : ''}`;

@@ -78,6 +78,17 @@ export function createWorkerMetrics(registry: Registry = new Registry()) {
       labelNames: ['status'] as const,
       registers,
     }),
+    endpointHolds: new Counter({
+      name: 'docflo_endpoint_holds_total',
+      help: 'Endpoints held by their own answer (a 429, or a 503 with Retry-After), by that answer',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    attemptsHeld: new Counter({
+      name: 'docflo_delivery_attempts_held_total',
+      help: 'Automatic attempts put off, nothing sent, because their endpoint was held',
+      registers,
+    }),
     webhooksAutoDisabled: new Counter({
       name: 'docflo_webhooks_auto_disabled_total',
       help: 'Webhooks set inactive automatically after failing for WEBHOOK_DISABLE_AFTER',

@@ -104,7 +104,17 @@ export function createDeliveryOutcomes(deps: DeliveryOutcomesDeps) {
     );
   }
 
-  return { attemptRecorded, stateRecorded };
+  /** An endpoint's answer held it (`reason`: `HTTP 429`, `HTTP 503`). */
+  function endpointHeld(reason: string): void {
+    deps.metrics?.endpointHolds.inc({ reason });
+  }
+
+  /** An automatic attempt found its endpoint held and sent nothing. */
+  function attemptHeld(): void {
+    deps.metrics?.attemptsHeld.inc();
+  }
+
+  return { attemptRecorded, stateRecorded, endpointHeld, attemptHeld };
 }
 
 export type DeliveryOutcomes = ReturnType<typeof createDeliveryOutcomes>;

@@ -66,8 +66,21 @@ export interface WebhookRecord {
   failureStreak?: FailureStreak;
   /** Why the engine set the webhook inactive by itself (`auto: <last error>`); cleared when it is set active. */
   disabledReason?: { reason: string; at: Date };
+  /**
+   * The endpoint asked every sender to wait (a 429, or a 503 with Retry-After): no automatic attempt of any
+   * of its deliveries starts before `until`. Only ever moved later; the first success after it removes it.
+   */
+  hold?: EndpointHold;
   createdAt: Date;
   updatedAt: Date;
+}
+
+export interface EndpointHold {
+  until: Date;
+  /** What asked for it: `HTTP 429`, `HTTP 503`. */
+  reason: string;
+  /** How long the endpoint asked for (its Retry-After, or the throttle floor), before the ceiling. */
+  askedSeconds: number;
 }
 
 export interface FailureStreak {

@@ -1,6 +1,6 @@
 /** Webhooks: tenants' subscriptions. Every read is scoped to a tenant unless it is by the engine itself. */
 import type { Collection, Filter, UpdateFilter } from 'mongodb';
-import type { FailureStreak, PlatformEvent, WebhookRecord, WebhookStatus } from './model';
+import type { EndpointHold, FailureStreak, PlatformEvent, WebhookRecord, WebhookStatus } from './model';
 
 export interface WebhookListFilter {
   event?: PlatformEvent;
@@ -17,6 +17,20 @@ export class WebhookRepository {
   }
 
   /** The engine's own lookup by ID (activities load what they need by ID). */
+  /** Holds the endpoint until `hold.until`, unless a hold that ends later is already there (one write). */
+  async holdEndpoint(id: string, hold: EndpointHold): Promise<boolean> {
+    const result = await this.webhooks.updateOne(
+      { _id: id, $or: [{ hold: { $exists: false } }, { 'hold.until': { $lt: hold.until } }] },
+      { $set: { hold } },
+    );
+    return result.modifiedCount === 1;
+  }
+
+  /** A delivery succeeded after a hold: the endpoint takes attempts again (a hold set since then stays). */
+  async releaseEndpoint(id: string, hold: EndpointHold): Promise<void> {
+    await this.webhooks.updateOne({ _id: id, 'hold.until': hold.until }, { $unset: { hold: '' } });
+  }
+
   async findById(id: string): Promise<WebhookRecord | null> {
     return this.webhooks.findOne({ _id: id });
   }

@@ -334,6 +334,7 @@ export class DeliveryRun {
         reason: f.reason,
         nextAttemptAt: f.nextAttemptAt === undefined ? undefined : new Date(f.nextAttemptAt),
         pausedSince: f.pausedSince === undefined ? undefined : new Date(f.pausedSince),
+        heldBy: f.heldBy,
         now: new Date(),
       }),
     );

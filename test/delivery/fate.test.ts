@@ -48,6 +48,53 @@ function run(start: Fate, messages: [Message, number][], schedule?: number[]) {
 }
 
 describe('examples', () => {
+  test("an endpoint's hold puts the next attempt off until it ends, with no attempt number or retry step used", () => {
+    const start = run(fresh(), [
+      [{ type: 'tick' }, 0],
+      [{ type: 'attempted', attempt: 1, facts: sent(1, false) }, 10],
+    ]);
+    expect(start.fate).toMatchObject({ status: 'retrying', attempts: 1, scheduleStep: 1, nextAttemptAt: 5_010 });
+    const held = run(start.fate, [
+      [{ type: 'tick' }, 5_010],
+      [
+        {
+          type: 'attempted',
+          attempt: 2,
+          facts: { kind: 'endpoint_held', until: 25_000, reason: 'HTTP 429', askedSeconds: 20 },
+        },
+        5_020,
+      ],
+    ]);
+    expect(held.fate).toMatchObject({
+      status: 'retrying',
+      attempts: 1,
+      scheduleStep: 1,
+      nextAttemptAt: 25_000,
+      heldBy: { until: 25_000, reason: 'HTTP 429', askedSeconds: 20 },
+      inFlight: undefined,
+    });
+    expect(held.commands).toEqual([{ type: 'send', attempt: 2, trigger: 'automatic' }, { type: 'record' }]);
+    expect(wakeAt(held.fate)).toBe(25_000);
+    // When it ends, the same number is tried again, and the hold is forgotten.
+    const after = run(held.fate, [[{ type: 'tick' }, 25_000]]);
+    expect(after.commands).toEqual([{ type: 'send', attempt: 2, trigger: 'automatic' }]);
+    expect(after.fate.heldBy).toBeUndefined();
+  });
+
+  test('a hold ends no earlier than it says, and spreads the held ones over a tenth of it (5 s at most)', () => {
+    const late = step(
+      { ...fresh(), inFlight: { attempt: 1, trigger: 'automatic' } },
+      {
+        type: 'attempted',
+        attempt: 1,
+        facts: { kind: 'endpoint_held', until: 100_000, reason: 'HTTP 503', askedSeconds: 100 },
+      },
+      { ...env(0), random: () => 0.999 },
+    );
+    expect(late.fate.nextAttemptAt).toBeGreaterThanOrEqual(100_000);
+    expect(late.fate.nextAttemptAt).toBeLessThanOrEqual(105_000);
+  });
+
   test('a fresh delivery sends attempt 1 at once; a success settles it', () => {
     const { fate, commands } = run(fresh(), [
       [{ type: 'tick' }, 0],
@@ -224,6 +271,7 @@ describe('properties', () => {
     | { kind: 'finish'; delivered: boolean; retryable: boolean; code: number; retryAfter?: number }
     | { kind: 'finish_inactive' }
     | { kind: 'finish_deleted' }
+    | { kind: 'finish_held'; holdMs: number }
     | { kind: 'status'; active: boolean; version: number; read: boolean }
     | { kind: 'retry_now' }
     | { kind: 'redeliver'; key: string }
@@ -242,6 +290,7 @@ describe('properties', () => {
     }),
     fc.constant({ kind: 'finish_inactive' as const }),
     fc.constant({ kind: 'finish_deleted' as const }),
+    fc.record({ kind: fc.constant('finish_held' as const), holdMs: fc.nat(60_000) }),
     fc.record({ kind: fc.constant('status' as const), active: fc.boolean(), version: fc.nat(8), read: fc.boolean() }),
     fc.constant({ kind: 'retry_now' as const }),
     fc.record({ kind: fc.constant('redeliver' as const), key: fc.constantFrom('a', 'b', 'c') }),
@@ -302,6 +351,16 @@ describe('properties', () => {
     feed({ type: 'tick' });
     for (const s of steps) {
       switch (s.kind) {
+        case 'finish_held': {
+          // The activity holds automatic attempts only (a person's redelivery goes anyway).
+          if (flight?.trigger !== 'automatic') break;
+          const f = flight;
+          flight = undefined;
+          const until = now + s.holdMs;
+          const facts = { kind: 'endpoint_held', until, reason: 'HTTP 429', askedSeconds: s.holdMs / 1000 } as const;
+          feed({ type: 'attempted', attempt: f.attempt, facts });
+          break;
+        }
         case 'finish':
         case 'finish_inactive':
         case 'finish_deleted': {

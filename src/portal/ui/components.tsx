@@ -22,6 +22,12 @@ export function endpointHealth(w: Webhook): { word: string; tone: string; detail
       tone: 'paused',
       detail: 'Paused: new events are skipped (Recover re-sends them); deliveries in retry wait until it is resumed',
     };
+  if (w.hold)
+    return {
+      word: 'waiting',
+      tone: 'retrying',
+      detail: `Waiting: the endpoint asked to retry after ${w.hold.askedSeconds} s (${w.hold.reason}); deliveries resume ${when(w.hold.until)}`,
+    };
   if (w.failing)
     return {
       word: 'failing',

@@ -27,6 +27,7 @@ export interface Webhook {
   retrySchedule: number[] | null;
   disabledReason: { reason: string; at: string } | null;
   failing: { since: string; failedDeliveries: number; lastError: string; disableAt: string } | null;
+  hold: { until: string; reason: string; askedSeconds: number } | null;
   createdAt: string;
   updatedAt: string;
 }
