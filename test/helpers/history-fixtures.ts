@@ -68,6 +68,7 @@ export const SCENARIOS = [
   'long-pause',
   'continue-as-new',
   'recovery',
+  'endpoint-hold',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 

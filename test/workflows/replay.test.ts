@@ -11,6 +11,7 @@ import {
   closingEvent,
   HISTORIES_DIR,
   historyFromJSON,
+  historyToJSON,
   listHistoryFiles,
   loadHistory,
   scenarioOf,
@@ -92,6 +93,8 @@ describe('the fixture set', () => {
     expect(chain.filter(continued).length).toBeGreaterThanOrEqual(2);
     expect(chain.some((h) => !continued(h))).toBe(true); // and the run that completed the event
     expect(ofType('recovery', 'recoverWebhookWorkflow').length).toBeGreaterThan(0);
+    const held = (h: History) => searchableText(historyToJSON(h)).includes('endpoint_held');
+    expect(ofType('endpoint-hold', 'deliveryWorkflow').some((h) => held(h) && timersFired(h) >= 1)).toBe(true);
   });
 
   test('one baseline: no run carries a patch marker (a change from here on is guarded, docs/operations.md)', () => {
