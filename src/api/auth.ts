@@ -7,7 +7,7 @@ import type { RequestHandler } from 'express';
 import { hashApiKey, type TenantRepository } from '../store/tenant-repository';
 import { HttpError } from '../errors';
 import { clientAddressKey, type FailedAuthLimiter } from './auth-failures';
-import type { PortalCapability, PortalSessionRepository } from '../store/portal-session-repository';
+import type { PortalCapability, PortalSessionRepository, PortalTheme } from '../store/portal-session-repository';
 import { portalSessionToken, sameOriginStateChange } from '../portal/session-cookie';
 
 export type Role = 'admin' | 'platform' | 'tenant';
@@ -21,6 +21,10 @@ export type Caller =
 export interface PortalCaller {
   sessionId: string;
   capabilities: PortalCapability[];
+  theme: PortalTheme;
+  /** The token its page sends back on every change (checked before the route runs). */
+  csrfToken: string;
+  expiresAt: Date;
 }
 
 export interface AuthDeps {
@@ -132,7 +136,13 @@ function identifyPortalSession(
         role: 'tenant',
         tenantId: session.tenantId,
         keyId: `portal:${session._id}`,
-        portal: { sessionId: session._id, capabilities: session.capabilities },
+        portal: {
+          sessionId: session._id,
+          capabilities: session.capabilities,
+          theme: session.theme,
+          csrfToken: session.csrfToken ?? '',
+          expiresAt: session.expiresAt ?? new Date(0),
+        },
       } satisfies Caller;
       next();
     },

@@ -3,10 +3,10 @@
  * over HTTPS it is Secure with the __Host- prefix (bound to this host, path /). A state change made with it
  * must carry the session's CSRF token in X-CSRF-Token and, where the browser says, come from this origin.
  */
-import crypto from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Request, Response } from 'express';
 import { parseCookie, stringifySetCookie } from 'cookie';
+import { sameText } from '../crypto/same-text';
 
 const PLAIN_NAME = 'docflo_portal';
 const HOST_NAME = '__Host-docflo_portal';
@@ -84,10 +84,4 @@ function hostOf(origin: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function sameText(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && b.length > 0 && crypto.timingSafeEqual(x, y);
 }

@@ -2,22 +2,19 @@
 import type { ObjectId } from 'mongodb';
 import type { EncryptedValue } from '../crypto/secret-box';
 
-/** What the Docflo platform may publish (POST /v1/events). */
-export const PLATFORM_EVENTS = [
-  'document.created',
-  'document.processed',
-  'document.approved',
-  'document.rejected',
-  'document.status_changed',
-] as const;
-export type PublishableEvent = (typeof PLATFORM_EVENTS)[number];
-
-/** What the engine itself publishes about a tenant's webhooks (auto-disable): subscribable, never publishable. */
-export const OPERATIONAL_EVENTS = ['webhook.failing', 'webhook.disabled'] as const;
-export type OperationalEvent = (typeof OPERATIONAL_EVENTS)[number];
-
-/** Every event type a webhook may subscribe to. */
-export const SUBSCRIBABLE_EVENTS = [...PLATFORM_EVENTS, ...OPERATIONAL_EVENTS] as const;
+export {
+  DELIVERY_STATUSES,
+  ERASED_REASON,
+  OPEN_DELIVERY_STATUSES,
+  OPERATIONAL_EVENTS,
+  PLATFORM_EVENTS,
+  SUBSCRIBABLE_EVENTS,
+  TERMINAL_DELIVERY_STATUSES,
+  type DeliveryStatus,
+  type OperationalEvent,
+  type PublishableEvent,
+} from './vocabulary';
+import { OPERATIONAL_EVENTS, type DeliveryStatus, type OperationalEvent, type SUBSCRIBABLE_EVENTS } from './vocabulary';
 
 /**
  * Any event type a webhook subscribes to, an event record holds and a delivery carries: the platform's and
@@ -113,23 +110,6 @@ export interface EventRecord {
   createdAt: Date;
   updatedAt: Date;
 }
-
-export const DELIVERY_STATUSES = [
-  'pending',
-  'delivering',
-  'retrying',
-  'paused',
-  'succeeded',
-  'failed',
-  'skipped',
-  'cancelled',
-] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
-/** Why a delivery ended `failed` when its event's payload was erased (its record's lastError). */
-export const ERASED_REASON = 'erased';
-export const OPEN_DELIVERY_STATUSES: DeliveryStatus[] = ['pending', 'delivering', 'retrying', 'paused'];
-/** A delivery in one of these has ended: nothing more is sent unless it is redelivered or recovered. */
-export const TERMINAL_DELIVERY_STATUSES: readonly DeliveryStatus[] = ['succeeded', 'failed', 'skipped', 'cancelled'];
 
 export interface DeliveryRecord {
   _id: string;

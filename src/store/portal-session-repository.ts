@@ -5,6 +5,7 @@
  */
 import crypto from 'node:crypto';
 import type { Collection } from 'mongodb';
+import { sameText } from '../crypto/same-text';
 
 export const PORTAL_CAPABILITIES = ['manage_endpoints', 'view_secrets'] as const;
 export type PortalCapability = (typeof PORTAL_CAPABILITIES)[number];
@@ -38,10 +39,6 @@ export interface PortalSessionRecord {
 
 const sha256 = (text: string): string => crypto.createHash('sha256').update(text).digest('hex');
 const secret = (): string => crypto.randomBytes(32).toString('base64url');
-
-function sameHash(a: string, b: string): boolean {
-  return a.length === b.length && crypto.timingSafeEqual(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'));
-}
 
 /** `ps_<hex>.<secret>` split in two; undefined for anything else. */
 export function splitToken(token: string): { id: string; secret: string } | undefined {
@@ -90,7 +87,7 @@ export class PortalSessionRepository {
     const parts = splitToken(linkToken);
     if (!parts) return { ok: false };
     const found = await this.sessions.findOne({ _id: parts.id });
-    if (!found || !sameHash(found.linkHash, sha256(parts.secret))) return { ok: false };
+    if (!found || !sameText(found.linkHash, sha256(parts.secret))) return { ok: false };
     const sessionSecret = secret();
     const spent = await this.sessions.findOneAndUpdate(
       {
@@ -119,12 +116,8 @@ export class PortalSessionRepository {
     if (!parts) return null;
     const found = await this.sessions.findOne({ _id: parts.id });
     if (!found?.sessionHash || !found.expiresAt || found.revokedAt) return null;
-    if (found.expiresAt <= now || !sameHash(found.sessionHash, sha256(parts.secret))) return null;
+    if (found.expiresAt <= now || !sameText(found.sessionHash, sha256(parts.secret))) return null;
     return found;
-  }
-
-  async findById(id: string): Promise<PortalSessionRecord | null> {
-    return this.sessions.findOne({ _id: id });
   }
 
   async revoke(tenantId: string, sessionId: string, now: Date): Promise<boolean> {

@@ -349,12 +349,33 @@ describe('the tenant portal', () => {
     await expect(refused.page.getByText('This link was already used, has expired or was revoked')).toBeVisibleSoon();
     await refused.context.close();
 
+    // The tenant's open sessions are listed (the used link's among them, opened), the revoked one is not.
+    const open = await api.call<{ data: { id: string; openedAt: string | null }[] }>(
+      'GET',
+      `/v1/tenants/${tenant.tenantId}/portal-sessions`,
+      { key: tenant.key },
+    );
+    expect(open.body.data.find((x) => x.id === used.id)?.openedAt).toEqual(expect.any(String));
+    expect(open.body.data.map((x) => x.id)).not.toContain(revoked.id);
+
+    // A session past its end is refused at its next request.
+    const lapsing = await portalLink(api, tenant);
+    const lapsed = await openPortal(browser, lapsing);
+    await expect(lapsed.page.getByRole('heading', { name: 'Endpoints' })).toBeVisibleSoon();
+    await t.db.collection('portal_sessions').updateOne({ _id: lapsing.id } as never, {
+      $set: { expiresAt: new Date(Date.now() - 1000) },
+    });
+    // Its next request (a poll, or this move) is refused and the page says so.
+    await lapsed.page.evaluate(() => (location.hash = '#/deliveries'));
+    await expect(lapsed.page.getByText('Your session has ended')).toBeVisibleSoon();
+    await lapsed.context.close();
+
     // Every session of the tenant revoked: the open portal ends at its next request.
     const all = await api.call<{ revoked: number }>('DELETE', `/v1/tenants/${tenant.tenantId}/portal-sessions`, {
       key: tenant.key,
     });
     expect(all.body.revoked).toBeGreaterThanOrEqual(1);
-    await navigate(first.page, 'Deliveries');
+    await first.page.evaluate(() => (location.hash = '#/deliveries'));
     await expect(first.page.getByText('Your session has ended')).toBeVisibleSoon();
     await first.context.close();
   });

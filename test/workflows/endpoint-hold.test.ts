@@ -5,6 +5,7 @@
 import { startTestEngine, uniqueId, eventually, type TestEngine } from '../helpers/engine';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { scrape } from '../helpers/prometheus';
+import { webhookView } from '../../src/api/presenters';
 
 let t: TestEngine;
 let receiver: Receiver | undefined;
@@ -39,6 +40,9 @@ test('a 429 with Retry-After: 20 holds every delivery of the endpoint for 20 s, 
   const askedAt = first?.receivedAt ?? 0;
   const held = await eventually(async () => (await t.store.webhooks.findById(webhook._id))?.hold);
   expect(held).toMatchObject({ reason: 'HTTP 429', askedSeconds: 20 });
+  // GET /v1/webhooks/{id} shows it, as the record says.
+  const shown = webhookView((await t.store.webhooks.findById(webhook._id)) ?? webhook, t.secrets);
+  expect(shown.hold).toEqual({ until: held?.until.toISOString(), reason: 'HTTP 429', askedSeconds: 20 });
 
   // Two more events while the endpoint is held: they wait, and say why.
   const second = await publish();

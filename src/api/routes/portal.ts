@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import type { ApiDeps } from '../deps';
-import type { Caller } from '../auth';
+import type { Caller, PortalCaller } from '../auth';
+import type { TenantRecord } from '../../store/tenant-repository';
 import { HttpError } from '../../errors';
 import { route } from '../route';
 import { idSchema } from '../../client/schemas';
@@ -91,6 +92,21 @@ const meSchema = z
     csrfToken: z.string().meta({ description: 'Send it back as X-CSRF-Token on every change' }),
   })
   .meta({ id: 'PortalMe' });
+
+/** What the portal's page knows of its session (and the token it sends back on every change). */
+function meView(
+  tenant: Pick<TenantRecord, '_id' | 'name'>,
+  session: Pick<PortalCaller, 'capabilities' | 'theme' | 'csrfToken' | 'expiresAt'>,
+) {
+  return {
+    tenantId: tenant._id,
+    tenantName: tenant.name,
+    capabilities: session.capabilities,
+    theme: session.theme,
+    expiresAt: session.expiresAt.toISOString(),
+    csrfToken: session.csrfToken,
+  };
+}
 
 const tenantParams = z.object({ tenantId: idSchema });
 
@@ -215,14 +231,7 @@ export function portalRoutes(deps: ApiDeps) {
           throw new HttpError(401, 'link_invalid', 'This portal link is no longer valid');
         const expiresAt = record.expiresAt ?? new Date();
         setSessionCookie(res, settings.cookie, spent.sessionToken, expiresAt);
-        return {
-          tenantId: tenant._id,
-          tenantName: tenant.name,
-          capabilities: record.capabilities,
-          theme: record.theme,
-          expiresAt: expiresAt.toISOString(),
-          csrfToken: record.csrfToken ?? '',
-        };
+        return meView(tenant, { ...record, csrfToken: record.csrfToken ?? '', expiresAt });
       },
     }),
     route({
@@ -235,17 +244,9 @@ export function portalRoutes(deps: ApiDeps) {
       errors: [401],
       handler: async ({ caller }) => {
         if (caller.role !== 'tenant' || !caller.portal) throw new HttpError(404, 'not_found', 'no portal session');
-        const session = await deps.store.portalSessions.findById(caller.portal.sessionId);
         const tenant = await deps.store.tenants.findById(caller.tenantId);
-        if (!session?.expiresAt || !tenant) throw new HttpError(401, 'session_expired', 'The portal session has ended');
-        return {
-          tenantId: tenant._id,
-          tenantName: tenant.name,
-          capabilities: session.capabilities,
-          theme: session.theme,
-          expiresAt: session.expiresAt.toISOString(),
-          csrfToken: session.csrfToken ?? '',
-        };
+        if (!tenant) throw new HttpError(401, 'session_expired', 'The portal session has ended');
+        return meView(tenant, caller.portal);
       },
     }),
     route({

@@ -49,7 +49,7 @@ function applyTheme(theme: Me['theme']): void {
   const accent = luminance(theme.accentColor);
   root.style.setProperty('--accent', theme.accentColor);
   root.style.setProperty('--on-accent', contrast(accent, 0) > contrast(accent, 1) ? '#0b0b0b' : '#ffffff');
-  const dark = theme.mode ? theme.mode === 'dark' : matchMedia('(prefers-color-scheme: dark)').matches;
+  const dark = root.dataset.theme === 'dark';
   const background = luminance(dark ? '#121417' : '#ffffff');
   if (contrast(accent, background) >= 4.5) root.style.setProperty('--link', theme.accentColor);
 }
@@ -188,5 +188,7 @@ function App() {
   return <Signed me={me} onSignOut={signOut} />;
 }
 
+// The browser's preference until (and unless) the session chooses a theme.
+document.documentElement.dataset.theme = matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
 const root = document.getElementById('app');
 if (root) render(<App />, root);

@@ -1,4 +1,5 @@
 /** What the portal reads from the admin API (the OpenAPI document at /openapi.json is the full contract). */
+import { DELIVERY_STATUSES, OPEN_DELIVERY_STATUSES, SUBSCRIBABLE_EVENTS } from '../../store/vocabulary';
 export type Capability = 'manage_endpoints' | 'view_secrets';
 
 export interface Me {
@@ -32,16 +33,6 @@ export interface Webhook {
   updatedAt: string;
 }
 
-export const DELIVERY_STATUSES = [
-  'pending',
-  'delivering',
-  'retrying',
-  'paused',
-  'succeeded',
-  'failed',
-  'skipped',
-  'cancelled',
-] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 export interface Delivery {
@@ -103,14 +94,8 @@ export interface EventType {
   example: Record<string, unknown>;
 }
 
-export const EVENT_TYPES = [
-  'document.created',
-  'document.processed',
-  'document.approved',
-  'document.rejected',
-  'document.status_changed',
-  'webhook.failing',
-  'webhook.disabled',
-] as const;
+/** The engine's own lists (src/store/vocabulary.ts), the ones the API validates against. */
+export const EVENT_TYPES = SUBSCRIBABLE_EVENTS;
+export { DELIVERY_STATUSES };
 
-export const OPEN_STATUSES: DeliveryStatus[] = ['pending', 'delivering', 'retrying', 'paused'];
+export const OPEN_STATUSES: readonly DeliveryStatus[] = OPEN_DELIVERY_STATUSES;
