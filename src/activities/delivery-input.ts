@@ -1,7 +1,7 @@
 /** The input of a delivery workflow: a fresh one (dispatch, a test event) or one that goes on from its record. */
 import { ERASED_REASON, initialFate, type Fate } from '../delivery/fate';
 import { endpointTarget } from '../delivery/summary';
-import type { DeliveryRecord, PlatformEvent, WebhookRecord } from '../store/model';
+import { flowSettingsOf, type DeliveryRecord, type PlatformEvent, type WebhookRecord } from '../store/model';
 import type { DeliveryWorkflowInput } from '../workflows/contracts';
 import type { ActivityDeps } from './deps';
 
@@ -17,6 +17,7 @@ export interface DeliveryIdentity {
   eventId: string;
   event: PlatformEvent;
   eventAcceptedAt?: Date;
+  documentId?: string;
 }
 
 /** A delivery due now, to a webhook that is active at its current status version. */
@@ -39,6 +40,8 @@ export function freshDeliveryInput(
     historyLimit: deps.historyLimit,
     target: endpointTarget(webhook.url),
     ...(d.eventAcceptedAt ? { eventAcceptedAt: d.eventAcceptedAt.toISOString() } : {}),
+    ...(d.documentId ? { documentId: d.documentId } : {}),
+    ...(flowSettingsOf(webhook) ? { gated: true } : {}),
   };
 }
 
@@ -71,6 +74,7 @@ export function fateOfRecord(d: DeliveryRecord, webhook: WebhookRecord, now: Dat
     webhook: { status: webhook.status, version: webhook.statusVersion ?? 0 },
     reason: d.status === 'cancelled' || erased ? d.lastError : undefined,
     erased,
+    gated: flowSettingsOf(webhook) ? true : undefined,
   });
 }
 

@@ -7,6 +7,7 @@ import { createDispatchActivities } from './dispatch';
 import { createRecoverPage } from './recover';
 import { createPurgeActivities } from './purge';
 import { createErasureActivities } from './erasure';
+import { createGateActivities } from './gate';
 
 export type { ActivityDeps } from './deps';
 import type { WorkflowActivities } from '../workflows/contracts';
@@ -23,5 +24,6 @@ export function createActivities(deps: ActivityDeps): WorkflowActivities {
     recoverPage: createRecoverPage(deps),
     ...createPurgeActivities(deps),
     ...createErasureActivities(deps),
+    ...createGateActivities(deps),
   };
 }

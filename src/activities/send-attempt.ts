@@ -32,7 +32,7 @@ import {
 import { activeHold, endpointHoldOf } from '../delivery/endpoint-hold';
 import { buildDeliveryHeaders, redactHeaders } from '../delivery/request';
 import { attemptId, type AttemptOutcomeFields } from '../store/delivery-repository';
-import type { AttemptRecord, WebhookRecord } from '../store/model';
+import { flowSettingsOf, type AttemptRecord, type WebhookRecord } from '../store/model';
 import { liveSigningSecrets, openAuth } from '../webhooks/webhook-secrets';
 import {
   deliveredState,
@@ -228,6 +228,12 @@ export function createSendAttempt(
     headers: Record<string, string>,
     leaseUntil: Date,
   ): Promise<AttemptFacts | undefined> {
+    const late = await awaitPermit(input, loaded.webhook);
+    if (late) {
+      await deps.store.deliveries.withdrawAttempt(input.deliveryId, input.attempt, attemptTry.claimId);
+      log.info({ deliveryId: input.deliveryId, attempt: input.attempt, lateMs: late }, 'permit late: not sent');
+      return { kind: 'permit_late' };
+    }
     const sent = await deps.sender.send({
       url: loaded.webhook.url,
       headers,
@@ -272,6 +278,10 @@ export function createSendAttempt(
     if (stopped) return stopped;
     const held = heldBy(input, webhook);
     if (held) return held;
+    // A webhook with flow settings: an automatic attempt goes only with its gate's permit.
+    if (input.trigger === 'automatic' && !input.permit && !isTestEventKey(input.eventKey) && flowSettingsOf(webhook)) {
+      return { kind: 'gated' };
+    }
     // Only a just-published event's first attempt may send from memory: an erasure waits for those to end.
     const cached = input.justPublished ? deps.bodies?.get(input.eventKey) : undefined;
     if (cached !== undefined) return { webhook, body: cached };
@@ -309,6 +319,21 @@ export function createSendAttempt(
     } catch (err) {
       log.warn({ err, webhookId: webhook._id }, 'the endpoint hold could not be stored');
     }
+  }
+
+  /**
+   * A permit's POST waits for its instant, here, after the claim: nothing slow stands between it and the
+   * request. Late by more than half the rate's interval (250 ms at most), it is not sent (ms late answered):
+   * POSTs stay within that of their instants, so no one-second window holds more than the rate plus its burst.
+   */
+  async function awaitPermit(input: SendAttemptInput, webhook: WebhookRecord): Promise<number | undefined> {
+    if (!input.permit) return undefined;
+    const wait = input.permit.notBefore - now().getTime();
+    if (wait > 0) await sleep(wait);
+    const rate = webhook.rateLimit;
+    if (!rate) return undefined;
+    const lateMs = now().getTime() - input.permit.notBefore;
+    return lateMs > Math.min(250, 500 / rate.perSecond) ? lateMs : undefined;
   }
 
   /** Why this attempt may not be sent to the webhook as it is now, if it may not. */

@@ -45,6 +45,9 @@ export function webhookView(webhook: WebhookRecord, box: SecretBox, disableAfter
     status: webhook.status,
     statusVersion: webhook.statusVersion ?? 0,
     retrySchedule: webhook.retrySchedule ?? null,
+    rateLimit: webhook.rateLimit ? { perSecond: webhook.rateLimit.perSecond, burst: webhook.rateLimit.burst } : null,
+    maxInFlight: webhook.maxInFlight ?? null,
+    ordering: webhook.ordering ?? 'none',
     disabledReason: webhook.disabledReason
       ? { reason: webhook.disabledReason.reason, at: webhook.disabledReason.at.toISOString() }
       : null,

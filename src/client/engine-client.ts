@@ -4,7 +4,13 @@
  */
 import { WorkflowIdConflictPolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Store } from '../store';
-import { isOperationalEvent, type DeliveryRecord, type WebhookRecord, type WebhookStatus } from '../store/model';
+import {
+  flowSettingsOf,
+  isOperationalEvent,
+  type DeliveryRecord,
+  type WebhookRecord,
+  type WebhookStatus,
+} from '../store/model';
 import { setWebhookStatus as setWebhookStatusOf } from './webhook-control';
 import type { RedeliveryAnswer } from '../workflows/contracts';
 import type { deliveryWorkflow, recoverWebhookWorkflow } from '../workflows';
@@ -18,7 +24,9 @@ import { sampleOperationalBody } from '../operations/operational-events';
 import { answerOf } from '../delivery/fate';
 import { deliveryIdFor, testEventId } from '../ids';
 import { eventKey } from '../store/event-repository';
-import { deliveryWorkflowId } from '../workflows/ids';
+import { deliveryWorkflowId, gateWorkflowId } from '../workflows/ids';
+import { gateSettingsSignal } from '../workflows/gate-messages';
+import { NO_FLOW } from '../delivery/gate';
 import { cancelSignal, retryNowSignal } from '../workflows/messages';
 import { deliverySearchAttributes, TenantIdKey, WebhookIdKey } from '../workflows/search-attribute-keys';
 import { createEventPublisher, type PublishedEvent } from '../events/publish-event';
@@ -69,6 +77,19 @@ export function createEngineClient(deps: EngineClientDeps) {
   /** PATCH status: stored with a new version and handed to the running deliveries (see webhook-control). */
   function setWebhookStatus(tenantId: string, webhookId: string, status: WebhookStatus) {
     return setWebhookStatusOf(deps, tenantId, webhookId, status);
+  }
+
+  /** New flow settings, to the webhook's gate if one runs: deliveries already waiting go by them at once. */
+  async function flowSettingsChanged(webhook: WebhookRecord): Promise<void> {
+    const settings = flowSettingsOf(webhook) ?? NO_FLOW;
+    try {
+      await deps.temporal.workflow
+        .getHandle(gateWorkflowId(webhook._id))
+        .signal(gateSettingsSignal, { settings, version: webhook.updatedAt.getTime() });
+    } catch (err) {
+      // No gate runs: nothing waits, and the next ask carries the settings as stored.
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
   }
 
   /** Signals every delivery of the webhook a workflow may still be working on; returns how many were running. */
@@ -274,6 +295,7 @@ export function createEngineClient(deps: EngineClientDeps) {
     publishEvent,
     currentDetails,
     setWebhookStatus,
+    flowSettingsChanged,
     deleteWebhook,
     sendTestEvent,
     recoverWebhook,

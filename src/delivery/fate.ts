@@ -24,7 +24,11 @@ export type AttemptFacts =
   /** The event's payload was erased (DELETE /v1/events/{id}/payload): nothing sent, nothing ever will be. */
   | { kind: 'payload_erased' }
   /** The endpoint asked every sender to wait (429, or 503 with Retry-After) until `until` (ms): nothing sent. */
-  | ({ kind: 'endpoint_held' } & HeldBy);
+  | ({ kind: 'endpoint_held' } & HeldBy)
+  /** The webhook has flow settings and the attempt had no permit from its gate: nothing sent. */
+  | { kind: 'gated' }
+  /** The permit's instant had passed by more than the rate allows when the POST could go: nothing sent. */
+  | { kind: 'permit_late' };
 
 /** Why an automatic attempt waits for its endpoint: until when (ms), what asked, and for how long. */
 export interface HeldBy {
@@ -63,6 +67,14 @@ export interface InFlight {
   attempt: number;
   trigger: Trigger;
   requestId?: string;
+  /** The gate's permit it was sent under, given back when it ends. */
+  permitId?: string;
+}
+
+/** A permit from the webhook's gate, not yet used. */
+export interface HeldPermit {
+  id: string;
+  notBefore: number;
 }
 
 /** Everything a run knows of its delivery: serializable, carried through continue-as-new. */
@@ -99,7 +111,17 @@ export interface Fate {
   erased?: boolean;
   /** Its next automatic attempt waits for the endpoint's hold (cleared when an attempt is sent). */
   heldBy?: HeldBy;
+  /** Its webhook has flow settings: every automatic attempt needs a permit from the webhook's gate. */
+  gated?: boolean;
+  /** ms: when it last asked the gate (a permit is being waited for); asked again after REASK_MS. */
+  askedAt?: number;
+  permit?: HeldPermit;
+  /** It told the gate it finished (its ordering key is free); reset when it is re-opened. */
+  gateDone?: boolean;
 }
+
+/** A delivery that asked its gate and heard nothing for this long asks again (a lost signal, a gate restarted). */
+export const REASK_MS = 60_000;
 
 export type Message =
   | { type: 'tick' }
@@ -113,10 +135,17 @@ export type Message =
   | { type: 'recover' }
   | { type: 'cancel'; reason: string }
   /** The event's payload was erased: end an open delivery `failed` (`erased`) and never send again. */
-  | { type: 'erase' };
+  | { type: 'erase' }
+  /** The gate's permit for the next automatic attempt (`ungated`: the webhook has no flow settings now). */
+  | { type: 'permit'; permitId: string; notBefore: number; ungated?: boolean }
+  /** The ask reached the gate, or found the webhook without flow settings (`ungated`: send without a permit). */
+  | { type: 'gate_asked'; ungated: boolean };
 
 export type Command =
-  | { type: 'send'; attempt: number; trigger: Trigger; requestId?: string }
+  | { type: 'send'; attempt: number; trigger: Trigger; requestId?: string; permit?: HeldPermit }
+  | { type: 'ask_gate' }
+  /** Give a permit back (the attempt ended, or it came when it could not be used); `done`: free the key. */
+  | { type: 'release_gate'; permitId?: string; done: boolean }
   | { type: 'read_webhook' }
   | { type: 'answer'; requestId: string; answer: RedeliveryAnswer }
   /** What the record shows changed: write it (the workflow is its only writer). */
@@ -157,6 +186,7 @@ export function initialFate(from: Partial<Fate> & { now: number }): Fate {
     reason: from.reason,
     test: from.test,
     erased: from.erased,
+    gated: from.gated,
   };
 }
 
@@ -174,6 +204,8 @@ export function isHeld(f: Fate): boolean {
 export function wakeAt(f: Fate): number | undefined {
   if (f.inFlight || f.reading || isTerminal(f.status)) return undefined;
   if (isHeld(f)) return f.recheckAt;
+  // Due, and waiting for the gate's permit: only the permit (or the re-ask) wakes it.
+  if (f.askedAt !== undefined && !f.permit) return f.askedAt + REASK_MS;
   return f.nextAttemptAt;
 }
 
@@ -196,6 +228,7 @@ export function step(fate: Fate, message: Message, env: FateEnv): { fate: Fate; 
   const commands: Command[] = [];
   let f = apply({ ...fate, queued: [...fate.queued], answered: [...fate.answered] }, message, env, commands);
   f = advance(f, env, commands);
+  f = tellGate(f, commands);
   if (JSON.stringify(recordOf(f)) !== before) commands.push({ type: 'record' });
   return { fate: f, commands };
 }
@@ -225,7 +258,37 @@ function apply(f: Fate, m: Message, env: FateEnv, out: Command[]): Fate {
       return cancel(f, m.reason);
     case 'erase':
       return erase(f, out);
+    case 'permit':
+      return permitted(f, m, env, out);
+    case 'gate_asked':
+      return m.ungated ? { ...f, gated: false, askedAt: undefined } : f;
   }
+}
+
+/** A permit is used by the automatic attempt that is due and asked for it; any other is given back at once. */
+function permitted(f: Fate, m: Extract<Message, { type: 'permit' }>, env: FateEnv, out: Command[]): Fate {
+  const next = m.ungated ? { ...f, gated: false } : f;
+  const due = next.nextAttemptAt !== undefined && next.nextAttemptAt <= env.now;
+  if (next.askedAt === undefined || next.permit || next.inFlight || isTerminal(next.status) || isHeld(next) || !due) {
+    out.push({ type: 'release_gate', permitId: m.permitId, done: false });
+    return isHeld(next) ? { ...next, askedAt: undefined } : next;
+  }
+  return { ...next, askedAt: undefined, permit: { id: m.permitId, notBefore: m.notBefore } };
+}
+
+/**
+ * A gated delivery that has finished tells its gate once (its ordering key goes to the next), and again after
+ * it is re-opened and finishes again. A permit it still holds goes back with it.
+ */
+function tellGate(f: Fate, out: Command[]): Fate {
+  if (!f.gated && !f.permit) return f;
+  const finished = isTerminal(f.status) && !f.inFlight;
+  if (!finished) return f.gateDone ? { ...f, gateDone: false } : f;
+  if (f.gateDone) return f;
+  const ending = out.find((c): c is Extract<Command, { type: 'release_gate' }> => c.type === 'release_gate');
+  if (ending) ending.done = true;
+  else out.push({ type: 'release_gate', permitId: f.permit?.id, done: true });
+  return { ...f, gateDone: true, permit: undefined, askedAt: undefined };
 }
 
 /**
@@ -295,6 +358,16 @@ function attempted(f: Fate, attempt: number, facts: AttemptFacts, env: FateEnv, 
     if (facts.kind === 'webhook_deleted') return apply(next, { type: 'webhook_deleted' }, env, out);
     const read = { type: 'webhook', status: 'inactive', version: facts.statusVersion, source: 'read' } as const;
     return webhookStatus(next, read, env);
+  }
+  // A permit's attempt gives it back whatever it found (a late one is dropped by the gate on the next ask).
+  if (flight.permitId && facts.kind !== 'permit_late') {
+    out.push({ type: 'release_gate', permitId: flight.permitId, done: false });
+  }
+  if (facts.kind === 'gated' || facts.kind === 'permit_late') {
+    // Nothing was sent: ask the gate (again); a cancel or an erasure asked meanwhile applies now.
+    next = { ...next, gated: true, askedAt: undefined };
+    if (next.erased) return erase(next, out);
+    return next.cancelAsked ? cancel(next, next.cancelAsked) : next;
   }
   if (facts.kind === 'endpoint_held') return endpointHeld(next, facts, env, out);
   next.attempts = Math.max(next.attempts, facts.attempt);
@@ -383,7 +456,17 @@ function advance(f: Fate, env: FateEnv, out: Command[]): Fate {
     next = { ...next, status: next.attempts === 0 ? 'pending' : 'retrying', pausedSince: undefined };
   }
   if (next.nextAttemptAt !== undefined && next.nextAttemptAt <= env.now) {
-    return send(next, { attempt: next.attempts + 1, trigger: 'automatic' }, out);
+    if (next.test || !next.gated) return send(next, { attempt: next.attempts + 1, trigger: 'automatic' }, out);
+    const permit = next.permit;
+    if (permit) {
+      const flight = { attempt: next.attempts + 1, trigger: 'automatic', permitId: permit.id } as const;
+      out.push({ type: 'send', attempt: flight.attempt, trigger: 'automatic', permit });
+      return { ...next, permit: undefined, inFlight: flight, heldBy: undefined };
+    }
+    if (next.askedAt === undefined || next.askedAt + REASK_MS <= env.now) {
+      out.push({ type: 'ask_gate' });
+      return { ...next, askedAt: env.now };
+    }
   }
   return next;
 }

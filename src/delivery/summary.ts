@@ -51,6 +51,8 @@ export interface DetailsInput {
   pausedSince?: Date;
   /** The endpoint's hold its next attempt waits for. */
   heldBy?: { reason: string; askedSeconds: number };
+  /** Since when it waits for its turn at the webhook's gate (rate, concurrency or order). */
+  waitingForTurnSince?: Date;
   now: Date;
 }
 
@@ -59,6 +61,9 @@ export function deliveryDetails(d: DetailsInput): string {
   if (d.heldBy && (d.status === 'pending' || d.status === 'retrying')) {
     const next = d.nextAttemptAt ? `, next at ${shortTime(d.nextAttemptAt, d.now)}` : '';
     return `waiting: endpoint asked to retry after ${d.heldBy.askedSeconds} s (${d.heldBy.reason})${next}`;
+  }
+  if (d.waitingForTurnSince && (d.status === 'pending' || d.status === 'retrying')) {
+    return `waiting: its turn at the endpoint's limits (rate, concurrency or order) since ${shortTime(d.waitingForTurnSince, d.now)}`;
   }
   switch (d.status) {
     case 'retrying':

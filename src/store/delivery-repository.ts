@@ -2,7 +2,7 @@
 import { MongoBulkWriteError, MongoServerError, type Collection, type Filter, type WriteError } from 'mongodb';
 import { GuardedWrites } from './guarded-writes';
 import { eventKey } from './event-repository';
-import { newestFirstAfter, timeRange, type NewestFirstFilter } from './listing';
+import { newestFirstAfter, publishedBefore, timeRange, type NewestFirstFilter } from './listing';
 import {
   ERASED_REASON,
   OPEN_DELIVERY_STATUSES,
@@ -96,6 +96,20 @@ export class DeliveryRepository {
   /** Deliveries of a webhook that a workflow may still be working on: the ones to pause or resume. */
   async listOpenForWebhook(webhookId: string): Promise<DeliveryRecord[]> {
     return this.deliveries.find({ webhookId, status: { $in: OPEN_DELIVERY_STATUSES } }).toArray();
+  }
+
+  /**
+   * The workflow IDs of a webhook's open deliveries published before `before` (its event's accept time, then
+   * event ID), of one document when given: an ordered delivery's predecessors.
+   */
+  async openPublishedBefore(webhookId: string, documentId: string | undefined, before: [Date, string]) {
+    const filter = { webhookId, status: { $in: OPEN_DELIVERY_STATUSES }, ...(documentId ? { documentId } : {}) };
+    const open = await this.deliveries
+      .find(filter, { projection: { workflowId: 1, eventAcceptedAt: 1, eventId: 1, createdAt: 1 } })
+      .toArray();
+    return open
+      .filter((d) => publishedBefore(d.eventAcceptedAt ?? d.createdAt, d.eventId, before))
+      .map((d) => d.workflowId);
   }
 
   async listForEvent(eventKey: string): Promise<DeliveryRecord[]> {

@@ -1,6 +1,6 @@
 /** Platform events and the exact body bytes built for them. */
 import { MongoServerError, type Collection, type Filter } from 'mongodb';
-import { newestFirstAfter, timeRange, type NewestFirstFilter } from './listing';
+import { newestFirstAfter, publishedBefore, timeRange, type NewestFirstFilter } from './listing';
 import type { EventRecord, PlatformEvent } from './model';
 
 /** What a tenant's events can be listed by (each served by an index). */
@@ -47,6 +47,18 @@ export class EventRepository {
       .sort({ createdAt: -1, _id: -1 })
       .limit(limit)
       .toArray();
+  }
+
+  /** Whether an event of the tenant (of one document, when given) published before `before` is not yet dispatched. */
+  async anyUndispatchedBefore(tenantId: string, documentId: string | undefined, before: [Date, string]) {
+    const filter = {
+      tenantId,
+      status: 'pending' as const,
+      createdAt: { $lte: before[0] },
+      ...(documentId ? { documentId } : {}),
+    };
+    const pending = await this.events.find(filter, { projection: { createdAt: 1, eventId: 1 } }).toArray();
+    return pending.some((e) => publishedBefore(e.createdAt, e.eventId, before));
   }
 
   async findByKey(key: string): Promise<EventRecord | null> {

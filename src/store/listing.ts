@@ -26,3 +26,8 @@ export function newestFirstAfter(filter: NewestFirstFilter): { $or?: object[] } 
   const { createdAt, id } = filter.before;
   return { $or: [{ createdAt: { $lt: createdAt } }, { createdAt, _id: { $lt: id } }] };
 }
+
+/** Publish order: accept time, then event ID. */
+export function publishedBefore(at: Date, eventId: string, before: [Date, string]): boolean {
+  return at.getTime() < before[0].getTime() || (at.getTime() === before[0].getTime() && eventId < before[1]);
+}

@@ -6,6 +6,8 @@ export {
   DELIVERY_STATUSES,
   ERASED_REASON,
   OPEN_DELIVERY_STATUSES,
+  ORDERINGS,
+  type Ordering,
   OPERATIONAL_EVENTS,
   PLATFORM_EVENTS,
   SUBSCRIBABLE_EVENTS,
@@ -14,7 +16,13 @@ export {
   type OperationalEvent,
   type PublishableEvent,
 } from './vocabulary';
-import { OPERATIONAL_EVENTS, type DeliveryStatus, type OperationalEvent, type SUBSCRIBABLE_EVENTS } from './vocabulary';
+import {
+  OPERATIONAL_EVENTS,
+  type DeliveryStatus,
+  type OperationalEvent,
+  type Ordering,
+  type SUBSCRIBABLE_EVENTS,
+} from './vocabulary';
 
 /**
  * Any event type a webhook subscribes to, an event record holds and a delivery carries: the platform's and
@@ -68,8 +76,35 @@ export interface WebhookRecord {
    * of its deliveries starts before `until`. Only ever moved later; the first success after it removes it.
    */
   hold?: EndpointHold;
+  /** Flow control (src/delivery/gate.ts): deliveries per second with a burst, concurrent attempts, order. */
+  rateLimit?: RateLimit;
+  maxInFlight?: number;
+  ordering?: Ordering;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** At most `perSecond` attempts a second on average, `burst` of them at once (a token bucket). */
+export interface RateLimit {
+  perSecond: number;
+  burst: number;
+}
+
+/** A webhook's flow settings, as the gate applies them. */
+export interface FlowSettings {
+  rateLimit?: RateLimit;
+  maxInFlight?: number;
+  ordering: Ordering;
+}
+
+/** The flow settings a webhook has; undefined when it has none (its deliveries never ask a gate). */
+export function flowSettingsOf(webhook: Pick<WebhookRecord, 'rateLimit' | 'maxInFlight' | 'ordering'>) {
+  const ordering = webhook.ordering ?? 'none';
+  if (!webhook.rateLimit && webhook.maxInFlight === undefined && ordering === 'none') return undefined;
+  const flow: FlowSettings = { ordering };
+  if (webhook.rateLimit) flow.rateLimit = { perSecond: webhook.rateLimit.perSecond, burst: webhook.rateLimit.burst };
+  if (webhook.maxInFlight !== undefined) flow.maxInFlight = webhook.maxInFlight;
+  return flow;
 }
 
 export interface EndpointHold {

@@ -35,3 +35,10 @@ export const ERASED_REASON = 'erased';
 export const OPEN_DELIVERY_STATUSES: DeliveryStatus[] = ['pending', 'delivering', 'retrying', 'paused'];
 /** A delivery in one of these has ended: nothing more is sent unless it is redelivered or recovered. */
 export const TERMINAL_DELIVERY_STATUSES: readonly DeliveryStatus[] = ['succeeded', 'failed', 'skipped', 'cancelled'];
+
+/**
+ * Per-webhook delivery order: `none` (any order), `document` (the events of one document in publish order,
+ * documents in parallel), `webhook` (one at a time, in publish order, for the whole endpoint).
+ */
+export const ORDERINGS = ['none', 'document', 'webhook'] as const;
+export type Ordering = (typeof ORDERINGS)[number];

@@ -1,4 +1,7 @@
 /** Webhooks: tenants' subscriptions. Every read is scoped to a tenant unless it is by the engine itself. */
+/** Optional settings a PATCH may remove. */
+export type UnsettableWebhookField = 'signingSecret' | 'retrySchedule' | 'rateLimit' | 'maxInFlight' | 'ordering';
+
 import type { Collection, Filter, UpdateFilter } from 'mongodb';
 import type { EndpointHold, FailureStreak, PlatformEvent, WebhookRecord, WebhookStatus } from './model';
 
@@ -99,7 +102,7 @@ export class WebhookRepository {
     tenantId: string,
     id: string,
     set: Partial<Omit<WebhookRecord, '_id' | 'tenantId' | 'createdAt'>>,
-    unset: ('signingSecret' | 'retrySchedule')[],
+    unset: UnsettableWebhookField[],
   ): Promise<WebhookRecord | null> {
     const update: UpdateFilter<WebhookRecord> = { $set: set };
     if (unset.length > 0) update.$unset = Object.fromEntries(unset.map((f) => [f, '' as const]));

@@ -6,6 +6,7 @@ import net from 'node:net';
 import { z } from 'zod';
 import 'zod-openapi';
 import { subscribableEventSchema } from '../client/schemas';
+import { ORDERINGS } from '../store/vocabulary';
 
 /** Headers the engine sets itself; an API-key header may not use them. */
 export const RESERVED_HEADERS = new Set([
@@ -235,6 +236,40 @@ export const retryScheduleSchema = z
 
 export const webhookStatusSchema = z.enum(['active', 'inactive']);
 
+export const rateLimitSchema = z
+  .object({
+    perSecond: z
+      .number()
+      .positive()
+      .max(1000, 'must be at most 1000')
+      .meta({ description: 'Attempts per second, on average' }),
+    burst: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000, 'must be at most 1000')
+      .default(1)
+      .meta({ description: 'How many may go at once after a quiet spell (1: evenly spaced)' }),
+  })
+  .strict()
+  .meta({
+    id: 'RateLimit',
+    description:
+      'At most perSecond automatic attempts a second, burst at once; in any second, perSecond + burst at most',
+  });
+
+export const maxInFlightSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(1000, 'must be at most 1000')
+  .meta({ description: 'Automatic attempts open at once (a slow endpoint is never sent a third while two wait)' });
+
+export const orderingSchema = z.enum(ORDERINGS).meta({
+  description:
+    'none: any order. document: the events of one document in the order they were published (documents in parallel). webhook: one delivery at a time, in publish order',
+});
+
 export const createWebhookSchema = z
   .object({
     url: webhookUrlSchema,
@@ -243,6 +278,9 @@ export const createWebhookSchema = z
     signingSecret: signingSecretSchema.optional(),
     status: webhookStatusSchema.default('active'),
     retrySchedule: retryScheduleSchema.optional(),
+    rateLimit: rateLimitSchema.optional(),
+    maxInFlight: maxInFlightSchema.optional(),
+    ordering: orderingSchema.default('none'),
   })
   .strict()
   .meta({ id: 'CreateWebhook' });
@@ -255,6 +293,9 @@ export const updateWebhookSchema = z
     signingSecret: signingSecretSchema.nullable().optional(),
     status: webhookStatusSchema.optional(),
     retrySchedule: retryScheduleSchema.nullable().optional(),
+    rateLimit: rateLimitSchema.nullable().optional(),
+    maxInFlight: maxInFlightSchema.nullable().optional(),
+    ordering: orderingSchema.optional(),
   })
   .strict()
   .refine((v) => Object.keys(v).length > 0, 'at least one field must be given')

@@ -10,6 +10,7 @@ import type { SecretBox } from '../crypto/secret-box';
 import { newId } from '../ids';
 import type { Store } from '../store';
 import type { WebhookRecord } from '../store/model';
+import type { UnsettableWebhookField } from '../store/webhook-repository';
 import { sealAuth } from './webhook-secrets';
 
 export type CreateWebhookInput = z.output<typeof createWebhookSchema>;
@@ -18,7 +19,7 @@ export type UpdateWebhookInput = z.output<typeof updateWebhookSchema>;
 export interface WebhookServiceDeps {
   store: Store;
   secrets: SecretBox;
-  engine: Pick<EngineClient, 'setWebhookStatus'>;
+  engine: Pick<EngineClient, 'setWebhookStatus' | 'flowSettingsChanged'>;
   maxWebhooksPerTenant: number;
   /** DELIVERY_ALLOWED_CIDRS: private ranges this deployment may deliver to. */
   allowedCidrs?: ReturnType<typeof parseCidrs>;
@@ -62,6 +63,9 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     };
     if (input.signingSecret) record.signingSecret = deps.secrets.seal(input.signingSecret);
     if (input.retrySchedule) record.retrySchedule = input.retrySchedule;
+    if (input.rateLimit) record.rateLimit = input.rateLimit;
+    if (input.maxInFlight !== undefined) record.maxInFlight = input.maxInFlight;
+    if (input.ordering !== 'none') record.ordering = input.ordering;
     await deps.store.webhooks.insert(record);
     return record;
   }
@@ -74,7 +78,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     const existing = await deps.store.webhooks.findForTenant(tenantId, id);
     if (!existing) throw new NotFoundError('webhook');
     const set: Partial<WebhookRecord> = { updatedAt: new Date() };
-    const unset: ('signingSecret' | 'retrySchedule')[] = [];
+    const unset: UnsettableWebhookField[] = [];
     if (patch.url !== undefined) {
       checkDestination(patch.url, deps.allowedCidrs);
       set.url = patch.url;
@@ -85,8 +89,17 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     else if (patch.signingSecret !== undefined) set.signingSecret = deps.secrets.seal(patch.signingSecret);
     if (patch.retrySchedule === null) unset.push('retrySchedule');
     else if (patch.retrySchedule !== undefined) set.retrySchedule = patch.retrySchedule;
+    if (patch.rateLimit === null) unset.push('rateLimit');
+    else if (patch.rateLimit !== undefined) set.rateLimit = patch.rateLimit;
+    if (patch.maxInFlight === null) unset.push('maxInFlight');
+    else if (patch.maxInFlight !== undefined) set.maxInFlight = patch.maxInFlight;
+    if (patch.ordering === 'none') unset.push('ordering');
+    else if (patch.ordering !== undefined) set.ordering = patch.ordering;
     let webhook = await deps.store.webhooks.update(tenantId, id, set, unset);
     if (!webhook) throw new NotFoundError('webhook');
+    const flowChanged = ['rateLimit', 'maxInFlight', 'ordering'].some((f) => f in patch);
+    // Deliveries already waiting at the gate get the new settings now, not at their next ask.
+    if (flowChanged) await deps.engine.flowSettingsChanged(webhook);
     let handedTo = 0;
     if (patch.status !== undefined) {
       const changed = await deps.engine.setWebhookStatus(tenantId, id, patch.status);

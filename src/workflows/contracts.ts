@@ -3,6 +3,7 @@
  * no secret, credential, document field or response body ever appears here.
  */
 import type { AttemptFacts, Fate, InFlight, SentFacts, Trigger } from '../delivery/fate';
+import type { PredecessorCheck } from '../delivery/gate';
 import type { RetryPolicy } from '../delivery/retry-policy';
 import type { DeliveryStatus, PlatformEvent, WebhookStatus } from '../store/model';
 
@@ -60,6 +61,10 @@ export interface DeliveryWorkflowInput {
   resume?: Fate;
   /** A test event: one attempt, sent whatever the webhook's status, never retried. */
   test?: boolean;
+  /** The document the event is about: an ordered webhook's key. */
+  documentId?: string;
+  /** The webhook had flow settings at dispatch: the first attempt asks its gate for a permit. */
+  gated?: boolean;
   /** Continue as new once the history holds this many events (DELIVERY_HISTORY_LIMIT; DEFAULT_HISTORY_LIMIT). */
   historyLimit?: number;
 }
@@ -92,6 +97,8 @@ export interface SendAttemptInput {
    * comes to is this one.
    */
   recordOnDelivery?: PreparedDeliveryState;
+  /** The gate's permit for this automatic attempt: its POST waits for `notBefore` and is not made late. */
+  permit?: { id: string; notBefore: number };
   /**
    * The first attempt of a run dispatch just started: the only attempt that may take the body from the
    * worker's cache (every other reads the store, so an erased payload is never sent from memory).
@@ -231,6 +238,32 @@ export interface DeliveryActivities {
   recordDeliveryState: (input: RecordDeliveryStateInput) => Promise<boolean>;
   /** The webhook's status and version now; null once it is deleted. */
   readWebhookStatus: (webhookId: string) => Promise<WebhookStatusChange | null>;
+  /** Asks the webhook's gate for a permit (signal-with-start); `ungated` when the webhook has no flow settings. */
+  askGate: (input: AskGateInput) => Promise<{ ungated: boolean }>;
+}
+
+export interface AskGateInput {
+  webhookId: string;
+  tenantId: string;
+  /** The delivery's workflow ID: where the permit is signalled. */
+  delivery: string;
+  documentId: string;
+  /** Its event's publish time (ms) and ID: the order an ordered webhook keeps. */
+  order: [number, string];
+}
+
+export interface CheckPredecessorsInput {
+  webhookId: string;
+  tenantId: string;
+  delivery: string;
+  /** Only this document's deliveries and events (ordering: document); all of the webhook's when absent. */
+  documentId?: string;
+  order: [number, string];
+}
+
+export interface GateActivities {
+  /** What the store says of an ordered delivery's predecessors (src/delivery/gate.ts). */
+  checkOrderPredecessors: (input: CheckPredecessorsInput) => Promise<PredecessorCheck>;
 }
 
 export interface EventActivities {
@@ -341,6 +374,7 @@ export interface ErasureActivities {
 }
 
 export type WorkflowActivities = DeliveryActivities &
+  GateActivities &
   PurgeActivities &
   ErasureActivities &
   EventActivities &

@@ -31,4 +31,5 @@ export const deliveryActivities: DeliveryActivities = {
   sendFirstAttempt: local.sendFirstAttempt,
   recordDeliveryState: local.recordDeliveryState,
   readWebhookStatus: local.readWebhookStatus,
+  askGate: local.askGate,
 };

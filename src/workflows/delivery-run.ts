@@ -9,6 +9,7 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   isCancellation,
   setCurrentDetails,
   upsertSearchAttributes,
@@ -40,6 +41,8 @@ import {
   type RecordDeliveryStateInput,
 } from './contracts';
 import type { DeliveryActivities } from './delivery-activities';
+import { gateReleaseSignal, type GateReleaseMessage, type PermitMessage } from './gate-messages';
+import { gateWorkflowId } from './ids';
 import { AttemptCountKey, DeliveryStatusKey, NextAttemptAtKey } from './search-attribute-keys';
 
 /** Events a run's history may hold before it continues as new (a paused delivery's re-check writes about 6). */
@@ -63,6 +66,10 @@ export class DeliveryRun {
   private writtenByAttempt: RecordDeliveryStateInput | undefined;
   private readDue = false;
   private sends = 0;
+  /** An askGate activity is under way. */
+  private asking = false;
+  /** Signals to the gate not yet confirmed. */
+  private signalling = 0;
   /** The time a timer that fired was set for: a tick's time is never earlier (the timer is what says it is due). */
   private notBefore = 0;
   private failure: Error | undefined;
@@ -79,6 +86,7 @@ export class DeliveryRun {
         now: Date.now(),
         webhook: { status: 'active', version: input.webhookStatusVersion ?? -1 },
         test: input.test,
+        gated: input.gated,
       });
     // A fresh run's record says what dispatch (or the resumed record) wrote: nothing to write until it changes.
     this.recorded = JSON.stringify(recordOf(this.fate));
@@ -95,7 +103,9 @@ export class DeliveryRun {
     onErase: (fn: () => void) => void;
     onRedeliver: (fn: (requestId: string) => Promise<RedeliveryAnswer>) => void;
     onQuery: (fn: () => DeliveryState) => void;
+    onPermit: (fn: (permit: PermitMessage) => void) => void;
   }): void {
+    handlers.onPermit((p) => this.inbox.push({ type: 'permit', ...p }));
     handlers.onStatus((change) => this.inbox.push({ type: 'webhook', ...change, source: 'signal' }));
     handlers.onCancel((reason) => this.inbox.push({ type: 'cancel', reason: reason ?? 'webhook was deleted' }));
     handlers.onRetryNow(() => this.inbox.push({ type: 'retry_now' }));
@@ -135,10 +145,10 @@ export class DeliveryRun {
       this.drain();
       await CancellationScope.nonCancellable(() => this.flush());
       if (this.inbox.length > 0) continue;
-      if (isSettled(this.fate) && allHandlersFinished()) return;
+      if (this.done()) return;
       if (this.historyFull() && this.quiet()) await this.continueAsNew();
       const wake = wakeAt(this.fate);
-      const ready = () => this.inbox.length > 0 || (isSettled(this.fate) && allHandlersFinished());
+      const ready = () => this.inbox.length > 0 || this.done();
       const woke =
         wake === undefined ? (await condition(ready), true) : await condition(ready, Math.max(1, wake - Date.now()));
       if (!woke && wake !== undefined) {
@@ -146,6 +156,10 @@ export class DeliveryRun {
         this.inbox.push({ type: 'tick' });
       }
     }
+  }
+
+  private done(): boolean {
+    return isSettled(this.fate) && allHandlersFinished() && this.signalling === 0;
   }
 
   private drain(): void {
@@ -173,7 +187,48 @@ export class DeliveryRun {
       case 'answer':
         (this.waiters.get(c.requestId) ?? []).forEach((resolve) => resolve(c.answer));
         this.waiters.delete(c.requestId);
+        return;
+      case 'ask_gate':
+        this.askGate();
+        return;
+      case 'release_gate': {
+        const release: GateReleaseMessage = { delivery: workflowInfo().workflowId, done: c.done };
+        if (c.permitId) release.permitId = c.permitId;
+        // Best effort: a gate that has ended holds nothing of ours, and a lease frees a permit never given back.
+        // The run does not end before the signal is sent: a run that completes drops the signals it initiated.
+        this.signalling++;
+        getExternalWorkflowHandle(gateWorkflowId(this.input.webhookId))
+          .signal(gateReleaseSignal, release)
+          .catch(() => undefined)
+          .finally(() => {
+            this.signalling--;
+            this.inbox.push({ type: 'tick' });
+          });
+      }
     }
+  }
+
+  /** Asks the gate beside the loop; the permit comes back as a signal, the answer says whether one is needed. */
+  private askGate(): void {
+    const acceptedAt = this.input.eventAcceptedAt ? Date.parse(this.input.eventAcceptedAt) : 0;
+    this.asking = true;
+    CancellationScope.nonCancellable(() =>
+      this.activities.askGate({
+        webhookId: this.input.webhookId,
+        tenantId: this.input.tenantId,
+        delivery: workflowInfo().workflowId,
+        documentId: this.input.documentId ?? this.input.eventId,
+        order: [acceptedAt, this.input.eventId],
+      }),
+    )
+      .then(
+        (answer) => this.inbox.push({ type: 'gate_asked', ungated: answer.ungated }),
+        (err: unknown) => {
+          this.failure = err instanceof Error ? err : new Error(String(err));
+          this.inbox.push({ type: 'tick' });
+        },
+      )
+      .finally(() => (this.asking = false));
   }
 
   /** The attempt runs beside the loop (signals and updates go on arriving); its facts come back as a message. */
@@ -186,6 +241,7 @@ export class DeliveryRun {
       attempt: c.attempt,
       trigger: c.trigger,
       requestId: c.requestId,
+      permit: c.permit,
     };
     const local = this.sends++ === 0 && c.trigger === 'automatic';
     const { sendAttempt, sendFirstAttempt, awaitAttempt } = this.activities;
@@ -299,7 +355,15 @@ export class DeliveryRun {
   }
 
   private quiet(): boolean {
-    return !this.fate.inFlight && !this.fate.reading && this.inbox.length === 0 && allHandlersFinished();
+    // Not while asking the gate: the ask's answer would be lost with this run.
+    return (
+      !this.fate.inFlight &&
+      !this.fate.reading &&
+      !this.asking &&
+      this.signalling === 0 &&
+      this.inbox.length === 0 &&
+      allHandlersFinished()
+    );
   }
 
   private async continueAsNew(): Promise<never> {
@@ -335,6 +399,7 @@ export class DeliveryRun {
         nextAttemptAt: f.nextAttemptAt === undefined ? undefined : new Date(f.nextAttemptAt),
         pausedSince: f.pausedSince === undefined ? undefined : new Date(f.pausedSince),
         heldBy: f.heldBy,
+        waitingForTurnSince: f.askedAt === undefined ? undefined : new Date(f.askedAt),
         now: new Date(),
       }),
     );

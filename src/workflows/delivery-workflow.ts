@@ -11,6 +11,7 @@ import { setHandler } from '@temporalio/workflow';
 import type { DeliveryWorkflowInput, DeliveryWorkflowResult } from './contracts';
 import { deliveryActivities } from './delivery-activities';
 import { DeliveryRun } from './delivery-run';
+import { permitSignal } from './gate-messages';
 import {
   cancelSignal,
   deliveryStateQuery,
@@ -31,6 +32,7 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
     onErase: (fn) => setHandler(erasePayloadSignal, fn),
     onRedeliver: (fn) => setHandler(redeliverUpdate, fn),
     onQuery: (fn) => setHandler(deliveryStateQuery, fn),
+    onPermit: (fn) => setHandler(permitSignal, fn),
   });
   return run.drive();
 }

@@ -6,3 +6,8 @@ export function eventWorkflowId(tenantId: string, eventId: string): string {
 export function deliveryWorkflowId(webhookId: string, eventId: string): string {
   return `delivery:${webhookId}:${eventId}`;
 }
+
+/** One gate per webhook with flow settings (src/delivery/gate.ts). */
+export function gateWorkflowId(webhookId: string): string {
+  return `gate:${webhookId}`;
+}

@@ -6,3 +6,4 @@ export { webhookControlWorkflow } from './webhook-control-workflow';
 export { reconcileDeliveriesWorkflow } from './reconcile-workflow';
 export { purgeWorkflow } from './purge-workflow';
 export { tenantErasureWorkflow } from './tenant-erasure-workflow';
+export { endpointGateWorkflow } from './endpoint-gate-workflow';

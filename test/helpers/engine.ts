@@ -72,6 +72,8 @@ export interface TestWebhookInput {
   signingSecret?: string;
   status?: WebhookStatus;
   retrySchedule?: number[];
+  /** Flow settings (src/delivery/gate.ts). */
+  flow?: Pick<WebhookRecord, 'rateLimit' | 'maxInFlight' | 'ordering'>;
 }
 
 export function uniqueId(prefix: string): string {
@@ -179,6 +181,7 @@ export async function startTestEngine(options: TestEngineOptions = {}): Promise<
         signingSecret: input.signingSecret ? secrets.seal(input.signingSecret) : undefined,
         status: input.status ?? 'active',
         retrySchedule: input.retrySchedule,
+        ...input.flow,
         createdAt: now,
         updatedAt: now,
       };

@@ -1,0 +1,233 @@
+/**
+ * A webhook's gate as one pure state machine: which delivery may make its next automatic attempt, and when.
+ * `stepGate(state, message, env)` → the next state and the commands the gate workflow carries out (grant a
+ * permit by signal, check an ordered delivery's predecessors in the store). No I/O, no clock of its own.
+ *
+ * - **Rate** (`rateLimit`): permits are spaced by GCRA (a token bucket kept as one time): at most `perSecond`
+ *   a second on average and `burst` at once. A permit names the instant its POST may go (`notBefore`); it is
+ *   granted up to `leadMs` before it, so the delivery has time to start its attempt, which waits in memory for
+ *   the instant and gives the permit back unused if it is late (src/activities/send-attempt.ts).
+ * - **Concurrency** (`maxInFlight`): a permit is held until the attempt ends or its lease runs out.
+ * - **Order** (`ordering`): a delivery takes its key (its document, or the whole webhook) with its first
+ *   permit and keeps it, through its retries, until it has finished for good; the next of the key waits. A
+ *   free key goes to the earliest published delivery of the key that asks, once the store has shown no earlier
+ *   one is still open and every earlier event was dispatched (a later event's delivery can ask first).
+ */
+import type { FlowSettings } from '../store/model';
+
+/** A delivery asking for its next attempt's permit; `order` is its event's publish time and ID. */
+export interface GateAsk {
+  delivery: string;
+  documentId: string;
+  order: [number, string];
+  askedAt: number;
+}
+
+export interface Permit {
+  id: string;
+  delivery: string;
+  /** ms: when the POST may go (never earlier); a later start gives it back unused. */
+  notBefore: number;
+  /** ms: past this the permit no longer counts against maxInFlight (its delivery stopped answering). */
+  leaseUntil: number;
+}
+
+/** What the store said of an ordered delivery's predecessors. */
+export interface PredecessorCheck {
+  /** Deliveries of the same key, published earlier, still open (workflow IDs). */
+  open: string[];
+  /** An earlier event of the same key is not yet dispatched (its deliveries may not exist yet). */
+  undispatched: boolean;
+}
+
+export interface GateState {
+  settings: FlowSettings;
+  /** Settings version (the webhook's updatedAt, ms): newer settings replace older ones. */
+  version: number;
+  waiting: GateAsk[];
+  permits: Permit[];
+  /** Ordering keys and the delivery holding each. */
+  locks: Record<string, string>;
+  /** ms: the GCRA's theoretical arrival time. */
+  tat: number;
+  /** Ordered deliveries the store has cleared to take a free key (nothing earlier can come). */
+  cleared: string[];
+  /** A predecessor check asked for (delivery), and when a failed one may be asked again. */
+  checking?: string;
+  recheckAt?: Record<string, number>;
+  /** ms: when the rate lets the next waiting ask have its permit (set only while one waits for it). */
+  rateWakeAt?: number;
+  /** Permits granted so far: the next permit's ID. */
+  granted: number;
+}
+
+export type GateMessage =
+  | { type: 'tick' }
+  | { type: 'ask'; ask: GateAsk; settings: FlowSettings; version: number }
+  /** An attempt ended (permit given back), or the delivery finished for good (`done`: its key is free). */
+  | { type: 'release'; delivery: string; permitId?: string; done: boolean }
+  | { type: 'settings'; settings: FlowSettings; version: number }
+  | { type: 'checked'; delivery: string; check: PredecessorCheck };
+
+export type GateCommand =
+  { type: 'grant'; permit: Permit } | { type: 'check'; delivery: string; documentId: string; order: [number, string] };
+
+export interface GateEnv {
+  now: number;
+  /** How long before its instant a permit is handed out. */
+  leadMs: number;
+  /** How long a permit counts against maxInFlight after its instant, if never given back. */
+  leaseMs: number;
+  /** How long after a check that found open predecessors outside the gate it is made again. */
+  recheckMs: number;
+}
+
+export const NO_FLOW: FlowSettings = { ordering: 'none' };
+
+export function initialGate(): GateState {
+  return { settings: NO_FLOW, version: -1, waiting: [], permits: [], locks: {}, tat: 0, cleared: [], granted: 0 };
+}
+
+/** Nothing asked, held or locked: the gate may end (the next ask starts it again). */
+export function isIdle(s: GateState): boolean {
+  return s.waiting.length === 0 && s.permits.length === 0 && Object.keys(s.locks).length === 0 && !s.checking;
+}
+
+/** The ordering key a delivery's document maps to under these settings (undefined: no order kept). */
+export function orderKey(settings: FlowSettings, documentId: string): string | undefined {
+  if (settings.ordering === 'webhook') return '*';
+  if (settings.ordering === 'document') return `doc:${documentId}`;
+  return undefined;
+}
+
+export function stepGate(
+  state: GateState,
+  m: GateMessage,
+  env: GateEnv,
+): { state: GateState; commands: GateCommand[] } {
+  const s: GateState = {
+    ...state,
+    waiting: [...state.waiting],
+    permits: state.permits.filter((p) => p.leaseUntil > env.now),
+    locks: { ...state.locks },
+    cleared: [...state.cleared],
+    recheckAt: { ...(state.recheckAt ?? {}) },
+  };
+  const commands: GateCommand[] = [];
+  apply(s, m, env);
+  grant(s, env, commands);
+  // A re-check that came due was made (or its ask is no longer the first of its key, and will be checked
+  // when it is): only future ones wake the gate.
+  const waiting = new Set(s.waiting.map((a) => a.delivery));
+  s.recheckAt = Object.fromEntries(
+    Object.entries(s.recheckAt ?? {}).filter(([d, at]) => at > env.now && waiting.has(d)),
+  );
+  return { state: s, commands };
+}
+
+function apply(s: GateState, m: GateMessage, env: GateEnv): void {
+  switch (m.type) {
+    case 'tick':
+      return;
+    case 'settings':
+      adopt(s, m.settings, m.version);
+      return;
+    case 'ask': {
+      adopt(s, m.settings, m.version);
+      // The same delivery asking again (a lost permit, a re-ask after a timeout) replaces its ask; a permit it
+      // still holds is given back: a delivery asks only when it holds none.
+      s.waiting = s.waiting.filter((a) => a.delivery !== m.ask.delivery);
+      s.permits = s.permits.filter((p) => p.delivery !== m.ask.delivery);
+      s.waiting.push(m.ask);
+      return;
+    }
+    case 'release':
+      s.permits = s.permits.filter((p) => (m.permitId ? p.id !== m.permitId : p.delivery !== m.delivery));
+      if (!m.done) return;
+      s.waiting = s.waiting.filter((a) => a.delivery !== m.delivery);
+      for (const [key, holder] of Object.entries(s.locks)) if (holder === m.delivery) delete s.locks[key];
+      s.cleared = s.cleared.filter((d) => d !== m.delivery);
+      return;
+    case 'checked':
+      if (s.checking === m.delivery) s.checking = undefined;
+      if (m.check.open.length === 0 && !m.check.undispatched) s.cleared.push(m.delivery);
+      // Something earlier is still to come (or to finish outside the gate): ask the store again later.
+      else s.recheckAt = { ...s.recheckAt, [m.delivery]: env.now + env.recheckMs };
+      return;
+  }
+}
+
+function adopt(s: GateState, settings: FlowSettings, version: number): void {
+  if (version < s.version) return;
+  s.settings = settings;
+  s.version = version;
+}
+
+/** Rate spacing (ms between permits) and how far ahead of the bucket a burst may go. */
+function spacing(settings: FlowSettings): { intervalMs: number; toleranceMs: number } | undefined {
+  const rate = settings.rateLimit;
+  if (!rate) return undefined;
+  const intervalMs = 1000 / rate.perSecond;
+  return { intervalMs, toleranceMs: (Math.max(1, rate.burst) - 1) * intervalMs };
+}
+
+/** Hands out every permit the settings allow now, in publish order; asks the store where order needs it. */
+function grant(s: GateState, env: GateEnv, out: GateCommand[]): void {
+  const byOrder = [...s.waiting].sort((a, b) => a.order[0] - b.order[0] || a.order[1].localeCompare(b.order[1]));
+  const blockedKeys = new Set<string>();
+  const rate = spacing(s.settings);
+  s.rateWakeAt = undefined;
+  for (const ask of byOrder) {
+    const key = orderKey(s.settings, ask.documentId);
+    if (key !== undefined) {
+      const holder = s.locks[key];
+      if (blockedKeys.has(key) || (holder !== undefined && holder !== ask.delivery)) {
+        blockedKeys.add(key);
+        continue;
+      }
+      if (holder === undefined && !s.cleared.includes(ask.delivery)) {
+        blockedKeys.add(key);
+        askStore(s, ask, env, out);
+        continue;
+      }
+    }
+    if (s.settings.maxInFlight !== undefined && s.permits.length >= s.settings.maxInFlight) return;
+    let notBefore = env.now;
+    if (rate) {
+      notBefore = Math.max(env.now, s.tat - rate.toleranceMs);
+      if (notBefore > env.now + env.leadMs) {
+        s.rateWakeAt = notBefore - env.leadMs;
+        return;
+      }
+      s.tat = Math.max(s.tat, notBefore) + rate.intervalMs;
+    }
+    const permit: Permit = {
+      id: `p${++s.granted}`,
+      delivery: ask.delivery,
+      notBefore,
+      leaseUntil: notBefore + env.leaseMs,
+    };
+    s.permits.push(permit);
+    s.waiting = s.waiting.filter((a) => a !== ask);
+    if (key !== undefined) s.locks[key] = ask.delivery;
+    out.push({ type: 'grant', permit });
+  }
+}
+
+/** One predecessor check at a time, and a failed one again only after recheckMs. */
+function askStore(s: GateState, ask: GateAsk, env: GateEnv, out: GateCommand[]): void {
+  if (s.checking !== undefined) return;
+  const again = s.recheckAt?.[ask.delivery];
+  if (again !== undefined && again > env.now) return;
+  s.checking = ask.delivery;
+  const { [ask.delivery]: _done, ...rest } = s.recheckAt ?? {};
+  s.recheckAt = rest;
+  out.push({ type: 'check', delivery: ask.delivery, documentId: ask.documentId, order: ask.order });
+}
+
+/** When the gate must wake with a tick if no message comes first. */
+export function gateWakeAt(s: GateState): number | undefined {
+  const times: number[] = [...s.permits.map((p) => p.leaseUntil), ...Object.values(s.recheckAt ?? {})];
+  if (s.rateWakeAt !== undefined) times.push(s.rateWakeAt);
+  return times.length === 0 ? undefined : Math.min(...times);
+}

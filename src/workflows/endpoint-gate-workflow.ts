@@ -1,0 +1,134 @@
+/**
+ * endpointGateWorkflow (`gate:<webhookId>`): the one place a webhook's flow settings are applied. Deliveries
+ * ask it by signal (signal-with-start, so it runs only while someone needs it) and get a permit by signal; the
+ * pure state machine (src/delivery/gate.ts) decides, this loop carries out its commands. It ends after a quiet
+ * minute and continues as new, carrying its state, before its history grows long.
+ */
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  proxyLocalActivities,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  gateWakeAt,
+  initialGate,
+  isIdle,
+  stepGate,
+  type GateCommand,
+  type GateEnv,
+  type GateMessage,
+  type GateState,
+} from '../delivery/gate';
+import { INFRASTRUCTURE_RETRY } from './activity-options';
+import type { GateActivities } from './contracts';
+import {
+  gateAskSignal,
+  gateReleaseSignal,
+  gateSettingsSignal,
+  gateStateQuery,
+  permitSignal,
+  type PermitMessage,
+} from './gate-messages';
+
+export interface EndpointGateInput {
+  webhookId: string;
+  tenantId: string;
+  resume?: GateState;
+  /** Tests only: continue as new past this many history events. */
+  historyLimit?: number;
+}
+
+const { checkOrderPredecessors } = proxyLocalActivities<GateActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: INFRASTRUCTURE_RETRY,
+});
+
+/** How long before its instant a permit is sent: time for the delivery to start its attempt. */
+const LEAD_MS = 1_000;
+/** A permit never given back stops counting after this (an attempt's send deadline and its record, with room). */
+const LEASE_MS = 3 * 60_000;
+const RECHECK_MS = 2_000;
+const IDLE_MS = 60_000;
+const HISTORY_LIMIT = 5_000;
+
+export async function endpointGateWorkflow(input: EndpointGateInput): Promise<void> {
+  let state = input.resume ?? initialGate();
+  const inbox: GateMessage[] = [];
+  setHandler(gateAskSignal, (m) => void inbox.push({ type: 'ask', ...m }));
+  setHandler(gateReleaseSignal, (m) => void inbox.push({ type: 'release', ...m }));
+  setHandler(gateSettingsSignal, (m) => void inbox.push({ type: 'settings', ...m }));
+  setHandler(gateStateQuery, () => state);
+  /** Permits being signalled and predecessor checks under way: the run continues as new only without them. */
+  let pending = 0;
+  let idleSince = Date.now();
+
+  const env = (): GateEnv => ({ now: Date.now(), leadMs: LEAD_MS, leaseMs: LEASE_MS, recheckMs: RECHECK_MS });
+  const execute = (c: GateCommand): void => {
+    if (c.type === 'grant') {
+      const message: PermitMessage = { permitId: c.permit.id, notBefore: c.permit.notBefore };
+      if (isUngated(state)) message.ungated = true;
+      pending++;
+      // A delivery that has ended (or never was) cannot take it: its permit and its key go back.
+      getExternalWorkflowHandle(c.permit.delivery)
+        .signal(permitSignal, message)
+        .catch(() => inbox.push({ type: 'release', delivery: c.permit.delivery, done: true }))
+        .finally(() => pending--);
+      return;
+    }
+    pending++;
+    checkOrderPredecessors({
+      webhookId: input.webhookId,
+      tenantId: input.tenantId,
+      delivery: c.delivery,
+      documentId: state.settings.ordering === 'document' ? c.documentId : undefined,
+      order: c.order,
+    })
+      .then(
+        (check) => inbox.push({ type: 'checked', delivery: c.delivery, check }),
+        () => inbox.push({ type: 'checked', delivery: c.delivery, check: { open: [], undispatched: true } }),
+      )
+      .finally(() => pending--);
+  };
+
+  for (;;) {
+    for (let m = inbox.shift(); m; m = inbox.shift()) {
+      const { state: next, commands } = stepGate(state, m, env());
+      state = next;
+      commands.forEach(execute);
+    }
+    showDetails(state);
+    if (!isIdle(state)) idleSince = Date.now();
+    const quiet = inbox.length === 0 && pending === 0 && allHandlersFinished();
+    if (quiet && isIdle(state) && Date.now() - idleSince >= IDLE_MS) return;
+    const info = workflowInfo();
+    if (quiet && (info.continueAsNewSuggested || info.historyLength >= (input.historyLimit ?? HISTORY_LIMIT))) {
+      await continueAsNew<typeof endpointGateWorkflow>({ ...input, resume: state });
+    }
+    const wake = gateWakeAt(state) ?? (isIdle(state) ? idleSince + IDLE_MS : undefined);
+    const ready = () => inbox.length > 0;
+    const woke =
+      wake === undefined ? (await condition(ready), true) : await condition(ready, Math.max(1, wake - Date.now()));
+    if (!woke) inbox.push({ type: 'tick' });
+  }
+}
+
+function isUngated(s: GateState): boolean {
+  return !s.settings.rateLimit && s.settings.maxInFlight === undefined && s.settings.ordering === 'none';
+}
+
+function showDetails(s: GateState): void {
+  const limits = [
+    s.settings.rateLimit ? `${s.settings.rateLimit.perSecond}/s (burst ${s.settings.rateLimit.burst})` : undefined,
+    s.settings.maxInFlight !== undefined ? `${s.settings.maxInFlight} in flight` : undefined,
+    s.settings.ordering !== 'none' ? `ordered by ${s.settings.ordering}` : undefined,
+  ].filter(Boolean);
+  setCurrentDetails(
+    `${limits.join(', ') || 'no limits'} · ${s.waiting.length} waiting, ${s.permits.length} in flight, ` +
+      `${Object.keys(s.locks).length} keys held`,
+  );
+}

@@ -1,0 +1,155 @@
+/** The gate's rules as a pure state machine (src/delivery/gate.ts): rate, concurrency, order. */
+import {
+  gateWakeAt,
+  initialGate,
+  isIdle,
+  stepGate,
+  type GateAsk,
+  type GateCommand,
+  type GateEnv,
+  type GateMessage,
+  type GateState,
+} from '../../src/delivery/gate';
+import type { FlowSettings } from '../../src/store/model';
+
+const env = (now: number): GateEnv => ({ now, leadMs: 1000, leaseMs: 180_000, recheckMs: 2000 });
+const ask = (delivery: string, order: number, documentId = 'doc'): GateAsk => ({
+  delivery,
+  documentId,
+  order: [order, delivery],
+  askedAt: order,
+});
+
+/** Feeds messages at times; answers the state and every command. */
+function run(steps: [number, GateMessage | ((s: GateState) => GateMessage)][]) {
+  let state = initialGate();
+  const commands: { at: number; c: GateCommand }[] = [];
+  for (const [at, m] of steps) {
+    const message = typeof m === 'function' ? m(state) : m;
+    const next = stepGate(state, message, env(at));
+    state = next.state;
+    next.commands.forEach((c) => commands.push({ at, c }));
+  }
+  return { state, commands };
+}
+const asked = (a: GateAsk, settings: FlowSettings): GateMessage => ({ type: 'ask', ask: a, settings, version: 1 });
+const grants = (cs: { c: GateCommand }[]) =>
+  cs.flatMap(({ c }) => (c.type === 'grant' ? [{ delivery: c.permit.delivery, notBefore: c.permit.notBefore }] : []));
+
+test('a rate of 10/s with burst 1 spaces the permits 100 ms apart, handed out up to the lead ahead', () => {
+  const settings: FlowSettings = { ordering: 'none', rateLimit: { perSecond: 10, burst: 1 } };
+  const steps: [number, GateMessage][] = Array.from({ length: 30 }, (_, i) => [0, asked(ask(`d${i}`, i), settings)]);
+  const { state, commands } = run(steps);
+  const given = grants(commands);
+  // At 0 with a 1 s lead: the permits for 0, 100, ..., 1000 ms.
+  expect(given.map((g) => g.notBefore)).toEqual(Array.from({ length: 11 }, (_, i) => i * 100));
+  expect(given.map((g) => g.delivery)).toEqual(Array.from({ length: 11 }, (_, i) => `d${i}`));
+  // The next permit is for 1100 ms: the gate wakes at 100 ms to hand it out.
+  expect(gateWakeAt(state)).toBe(100);
+  const later = stepGate(state, { type: 'tick' }, env(100));
+  expect(grants(later.commands.map((c) => ({ c })))).toEqual([{ delivery: 'd11', notBefore: 1100 }]);
+});
+
+test('a burst lets that many go at once after a quiet spell, then the rate', () => {
+  const settings: FlowSettings = { ordering: 'none', rateLimit: { perSecond: 2, burst: 3 } };
+  const steps: [number, GateMessage][] = Array.from({ length: 6 }, (_, i) => [
+    10_000,
+    asked(ask(`d${i}`, i), settings),
+  ]);
+  const given = grants(run(steps).commands).map((g) => g.notBefore - 10_000);
+  expect(given).toEqual([0, 0, 0, 500, 1000]);
+});
+
+test('maxInFlight holds the rest until a permit is given back; a lease frees one never given back', () => {
+  const settings: FlowSettings = { ordering: 'none', maxInFlight: 2 };
+  const { state, commands } = run([
+    [0, asked(ask('a', 1), settings)],
+    [0, asked(ask('b', 2), settings)],
+    [0, asked(ask('c', 3), settings)],
+  ]);
+  expect(grants(commands).map((g) => g.delivery)).toEqual(['a', 'b']);
+  const permitOfA = state.permits.find((p) => p.delivery === 'a')?.id;
+  const released = stepGate(state, { type: 'release', delivery: 'a', permitId: permitOfA, done: true }, env(500));
+  expect(grants(released.commands.map((c) => ({ c })))).toEqual([{ delivery: 'c', notBefore: 500 }]);
+  // b never gives its permit back: at its lease's end it no longer counts.
+  const d = stepGate(released.state, asked(ask('d', 4), settings), env(1000));
+  expect(d.commands).toEqual([]);
+  expect(gateWakeAt(d.state)).toBe(180_000);
+  const expired = stepGate(d.state, { type: 'tick' }, env(180_001));
+  expect(grants(expired.commands.map((c) => ({ c }))).map((g) => g.delivery)).toEqual(['d']);
+});
+
+test('ordering by document: a key goes to the earliest published once the store clears it, and is kept until done', () => {
+  const settings: FlowSettings = { ordering: 'document' };
+  // The later event of doc x asks first; the store says an earlier one is still open.
+  let s = initialGate();
+  const feed = (m: GateMessage, now = 0) => {
+    const next = stepGate(s, m, env(now));
+    s = next.state;
+    return next.commands;
+  };
+  expect(feed(asked(ask('x2', 2, 'x'), settings))).toEqual([
+    { type: 'check', delivery: 'x2', documentId: 'x', order: [2, 'x2'] },
+  ]);
+  expect(feed({ type: 'checked', delivery: 'x2', check: { open: ['x1'], undispatched: false } })).toEqual([]);
+  // x1 asks: earlier, so it is checked and cleared, and takes the key; another document goes in parallel.
+  expect(feed(asked(ask('x1', 1, 'x'), settings))).toEqual([
+    { type: 'check', delivery: 'x1', documentId: 'x', order: [1, 'x1'] },
+  ]);
+  const afterCheck = feed({ type: 'checked', delivery: 'x1', check: { open: [], undispatched: false } });
+  expect(afterCheck.map((c) => c.type === 'grant' && c.permit.delivery)).toEqual(['x1']);
+  feed(asked(ask('y1', 3, 'y'), settings));
+  feed({ type: 'checked', delivery: 'y1', check: { open: [], undispatched: false } });
+  expect(s.locks).toEqual({ 'doc:x': 'x1', 'doc:y': 'y1' });
+  // x1's attempt failed (its permit back, not done): it keeps the key; x2 still waits.
+  const permit = s.permits.find((p) => p.delivery === 'x1')?.id;
+  expect(feed({ type: 'release', delivery: 'x1', permitId: permit, done: false }, 10)).toEqual([]);
+  // x1 retries: it holds the key, so it gets a permit at once.
+  expect(feed(asked(ask('x1', 1, 'x'), settings), 20).map((c) => c.type === 'grant' && c.permit.delivery)).toEqual([
+    'x1',
+  ]);
+  // Done: the key goes to x2 (cleared before, once x1 is no longer open it is the earliest).
+  const next = feed({ type: 'release', delivery: 'x1', done: true }, 30);
+  expect(next).toEqual([]);
+  expect(s.locks['doc:x']).toBeUndefined();
+  // x2's earlier check found x1 open: it is checked again after recheckMs.
+  expect(gateWakeAt(s)).toBe(2000);
+  const rechecked = feed({ type: 'tick' }, 2000);
+  expect(rechecked).toEqual([{ type: 'check', delivery: 'x2', documentId: 'x', order: [2, 'x2'] }]);
+  const granted = feed({ type: 'checked', delivery: 'x2', check: { open: [], undispatched: false } }, 2001);
+  expect(granted.map((c) => c.type === 'grant' && c.permit.delivery)).toEqual(['x2']);
+});
+
+test('an undispatched earlier event keeps a free key from a later delivery', () => {
+  const settings: FlowSettings = { ordering: 'webhook' };
+  let s = initialGate();
+  s = stepGate(s, asked(ask('b', 2, 'p'), settings), env(0)).state;
+  const r = stepGate(s, { type: 'checked', delivery: 'b', check: { open: [], undispatched: true } }, env(1));
+  expect(r.commands).toEqual([]);
+  expect(r.state.locks).toEqual({});
+});
+
+test('ordering by webhook: one key for all documents', () => {
+  const settings: FlowSettings = { ordering: 'webhook' };
+  let s = initialGate();
+  s = stepGate(s, asked(ask('a', 1, 'p'), settings), env(0)).state;
+  s = stepGate(s, { type: 'checked', delivery: 'a', check: { open: [], undispatched: false } }, env(0)).state;
+  const b = stepGate(s, asked(ask('b', 2, 'q'), settings), env(0));
+  expect(b.commands).toEqual([]);
+  expect(b.state.locks).toEqual({ '*': 'a' });
+});
+
+test('settings removed: everyone waiting gets a permit at once; idle once all are back', () => {
+  const limited: FlowSettings = { ordering: 'none', maxInFlight: 1 };
+  let s = initialGate();
+  for (const d of ['a', 'b', 'c']) s = stepGate(s, asked(ask(d, d.charCodeAt(0)), limited), env(0)).state;
+  const freed = stepGate(s, { type: 'settings', settings: { ordering: 'none' }, version: 2 }, env(5));
+  expect(grants(freed.commands.map((c) => ({ c }))).map((g) => g.delivery)).toEqual(['b', 'c']);
+  // Older settings never replace newer ones.
+  const stale = stepGate(freed.state, { type: 'settings', settings: limited, version: 1 }, env(6));
+  expect(stale.state.settings).toEqual({ ordering: 'none' });
+  let idle = freed.state;
+  for (const p of idle.permits)
+    idle = stepGate(idle, { type: 'release', delivery: p.delivery, permitId: p.id, done: true }, env(7)).state;
+  expect(isIdle(idle)).toBe(true);
+});

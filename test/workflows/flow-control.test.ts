@@ -1,0 +1,149 @@
+/**
+ * Flow control per endpoint on the real servers: a rate limit, a cap on attempts in flight and ordering by
+ * document, each applied by the webhook's gate workflow (src/delivery/gate.ts) to every automatic attempt.
+ */
+import { startTestEngine, uniqueId, eventually, type TestEngine, type TestWebhookInput } from '../helpers/engine';
+import { startReceiver, type ReceivedRequest, type Receiver } from '../helpers/receiver';
+
+let t: TestEngine;
+const receivers: Receiver[] = [];
+beforeAll(async () => {
+  t = await startTestEngine({ retrySchedule: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1], retryPolicy: { jitter: 0 } });
+});
+afterAll(async () => {
+  await Promise.all(receivers.map((r) => r.close()));
+  await t.dispose();
+});
+
+async function receiver(reply?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
+  const r = await startReceiver(reply);
+  receivers.push(r);
+  return r;
+}
+
+/** Publishes one event per entry (`concurrency` at a time), in order within each worker of the pool. */
+async function publishAll(tenantId: string, docs: string[], concurrency: number): Promise<string[]> {
+  const ids = docs.map(() => uniqueId('evt'));
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < docs.length; i = next++) {
+      await t.engine.publishEvent({
+        eventId: ids[i] ?? '',
+        tenantId,
+        event: 'document.status_changed',
+        documentId: docs[i] ?? '',
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return ids;
+}
+
+/** The most requests in any one-second window (sliding, from each request). */
+function busiestSecond(requests: ReceivedRequest[]): number {
+  const times = requests.map((r) => r.receivedAt).sort((a, b) => a - b);
+  let most = 0;
+  let j = 0;
+  for (let i = 0; i < times.length; i++) {
+    while ((times[j] ?? Infinity) <= (times[i] ?? 0) - 1000) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}
+
+async function webhookWith(tenantId: string, url: string, flow: TestWebhookInput['flow']) {
+  return t.addWebhook({ tenantId, url, event: 'document.status_changed', flow });
+}
+
+test('600 deliveries to an endpoint limited to 10/s: never more than 11 in a second, and all arrive', async () => {
+  const r = await receiver();
+  const tenantId = uniqueId('tenant');
+  await webhookWith(tenantId, r.url, { rateLimit: { perSecond: 10, burst: 1 } });
+  const doc = String((await t.addDocument(tenantId))._id);
+  const started = Date.now();
+  await publishAll(
+    tenantId,
+    Array.from({ length: 600 }, () => doc),
+    20,
+  );
+  const all = await r.waitForRequests(600, 150_000);
+  expect(new Set(all.map((q) => q.headers['x-docflo-delivery'])).size).toBe(600);
+  expect(busiestSecond(all)).toBeLessThanOrEqual(11);
+  // Spread over a minute at least: 599 gaps of 100 ms.
+  const times = all.map((q) => q.receivedAt);
+  expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(59_000);
+  console.log(`rate: 600 in ${Date.now() - started} ms, busiest second ${busiestSecond(all)}`);
+}, 240_000);
+
+test('maxInFlight 2 with a slow receiver: never a third request open, and all arrive', async () => {
+  let open = 0;
+  let most = 0;
+  const r = await receiver(() => {
+    open++;
+    most = Math.max(most, open);
+    setTimeout(() => open--, 800).unref();
+    return { status: 200, delayMs: 800 };
+  });
+  const tenantId = uniqueId('tenant');
+  await webhookWith(tenantId, r.url, { maxInFlight: 2 });
+  const doc = String((await t.addDocument(tenantId))._id);
+  await publishAll(
+    tenantId,
+    Array.from({ length: 12 }, () => doc),
+    12,
+  );
+  await r.waitForRequests(12, 60_000);
+  expect(most).toBe(2);
+}, 90_000);
+
+test('ordering: document: each document in publish order through 503s and retries; documents interleave', async () => {
+  let index = 0;
+  // Every third answer is a 503 (no Retry-After: no endpoint-wide hold), so deliveries retry.
+  const r = await receiver(() => (index++ % 3 === 1 ? { status: 503 } : { status: 200 }));
+  const tenantId = uniqueId('tenant');
+  const webhook = await webhookWith(tenantId, r.url, { ordering: 'document' });
+  const docs = await Promise.all(Array.from({ length: 5 }, async () => String((await t.addDocument(tenantId))._id)));
+  // Each document's 4 changes published one after another; the documents at the same time.
+  const published = new Map<string, { doc: string; seq: number }>();
+  await Promise.all(
+    docs.map(async (doc) => {
+      for (let seq = 0; seq < 4; seq++) {
+        const [eventId = ''] = await publishAll(tenantId, [doc], 1);
+        published.set(eventId, { doc, seq });
+      }
+    }),
+  );
+  await eventually(
+    async () => {
+      const delivered = await t.store.deliveries.listOpenForWebhook(webhook._id);
+      const succeeded = r.requests.filter((_q, i) => i % 3 !== 1).length;
+      return delivered.length === 0 && succeeded >= 20 ? true : undefined;
+    },
+    120_000,
+    'all 20 delivered',
+  );
+  const byDelivery = new Map<string, { doc: string; seq: number }>();
+  for (const [eventId, at] of published) {
+    const [d] = await t.store.deliveries.listForEvent(`${tenantId}:${eventId}`);
+    if (d) byDelivery.set(d._id, at);
+  }
+  // Per document: requests never go back to an earlier change, and the next starts only after a 2xx.
+  const seen = new Map<string, { seq: number; delivered: boolean }>();
+  const docOrder: string[] = [];
+  r.requests.forEach((q, i) => {
+    const at = byDelivery.get(q.headers['x-docflo-delivery'] ?? '');
+    expect(at).toBeDefined();
+    if (!at) return;
+    docOrder.push(at.doc);
+    const before = seen.get(at.doc) ?? { seq: -1, delivered: true };
+    if (at.seq !== before.seq) {
+      expect(before.delivered).toBe(true);
+      expect(at.seq).toBe(before.seq + 1);
+    }
+    seen.set(at.doc, { seq: at.seq, delivered: i % 3 !== 1 });
+  });
+  for (const doc of docs) expect(seen.get(doc)).toEqual({ seq: 3, delivered: true });
+  // Documents interleave: the requests switch document more often than once per document.
+  const switches = docOrder.filter((d, i) => i > 0 && d !== docOrder[i - 1]).length;
+  expect(switches).toBeGreaterThan(docs.length);
+}, 180_000);
