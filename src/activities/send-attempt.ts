@@ -30,6 +30,7 @@ import {
   type ClassifiedOutcome,
 } from '../delivery/outcome';
 import { activeHold, endpointHoldOf } from '../delivery/endpoint-hold';
+import { lateToleranceMs } from '../delivery/gate';
 import { buildDeliveryHeaders, redactHeaders } from '../delivery/request';
 import { attemptId, type AttemptOutcomeFields } from '../store/delivery-repository';
 import { flowSettingsOf, type AttemptRecord, type WebhookRecord } from '../store/model';
@@ -323,8 +324,8 @@ export function createSendAttempt(
 
   /**
    * A permit's POST waits for its instant, here, after the claim: nothing slow stands between it and the
-   * request. Late by more than half the rate's interval (250 ms at most), it is not sent (ms late answered):
-   * POSTs stay within that of their instants, so no one-second window holds more than the rate plus its burst.
+   * request. Later than the rate allows (lateToleranceMs), it is not sent (ms late answered), so no one-second
+   * window at the receiver holds more than perSecond + burst.
    */
   async function awaitPermit(input: SendAttemptInput, webhook: WebhookRecord): Promise<number | undefined> {
     if (!input.permit) return undefined;
@@ -333,7 +334,7 @@ export function createSendAttempt(
     const rate = webhook.rateLimit;
     if (!rate) return undefined;
     const lateMs = now().getTime() - input.permit.notBefore;
-    return lateMs > Math.min(250, 500 / rate.perSecond) ? lateMs : undefined;
+    return lateMs > lateToleranceMs(rate) ? lateMs : undefined;
   }
 
   /** Why this attempt may not be sent to the webhook as it is now, if it may not. */

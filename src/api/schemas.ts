@@ -2,6 +2,7 @@
  * Every request and response shape of the admin API. The same zod schemas validate input and generate the
  * OpenAPI document, so the docs cannot drift from what the server accepts.
  */
+import { ORDERINGS } from '../store/vocabulary';
 import { z } from 'zod';
 import 'zod-openapi';
 import { idSchema, platformEventSchema, subscribableEventSchema } from '../client/schemas';
@@ -33,6 +34,14 @@ export const webhookSchema = z
     status: webhookStatusSchema,
     statusVersion: z.number().meta({ description: 'Bumped on every status change; deliveries apply only the newest' }),
     retrySchedule: z.array(z.number()).nullable(),
+    rateLimit: z
+      .object({ perSecond: z.number(), burst: z.number() })
+      .nullable()
+      .meta({ description: 'At most perSecond automatic attempts a second, burst at once; null: no limit' }),
+    maxInFlight: z.number().nullable().meta({ description: 'Automatic attempts open at once; null: no limit' }),
+    ordering: z.enum(ORDERINGS).meta({
+      description: 'none, document (each document in publish order) or webhook (the whole endpoint in publish order)',
+    }),
     disabledReason: z.object({ reason: z.string(), at: z.string() }).nullable().meta({
       description: 'Set when the engine disabled the webhook itself (`auto: <last error>`); cleared when set active',
     }),

@@ -3,8 +3,8 @@
  * `stepGate(state, message, env)` → the next state and the commands the gate workflow carries out (grant a
  * permit by signal, check an ordered delivery's predecessors in the store). No I/O, no clock of its own.
  *
- * - **Rate** (`rateLimit`): permits are spaced by GCRA (a token bucket kept as one time): at most `perSecond`
- *   a second on average and `burst` at once. A permit names the instant its POST may go (`notBefore`); it is
+ * - **Rate** (`rateLimit`): permits are spaced by GCRA (a token bucket kept as one time) at 90 % of
+ *   `perSecond` (RATE_HEADROOM) and `burst` at once. A permit names the instant its POST may go (`notBefore`); it is
  *   granted up to `leadMs` before it, so the delivery has time to start its attempt, which waits in memory for
  *   the instant and gives the permit back unused if it is late (src/activities/send-attempt.ts).
  * - **Concurrency** (`maxInFlight`): a permit is held until the attempt ends or its lease runs out.
@@ -167,8 +167,25 @@ function adopt(s: GateState, settings: FlowSettings, version: number): void {
 function spacing(settings: FlowSettings): { intervalMs: number; toleranceMs: number } | undefined {
   const rate = settings.rateLimit;
   if (!rate) return undefined;
-  const intervalMs = 1000 / rate.perSecond;
+  const intervalMs = 1000 / (rate.perSecond * RATE_HEADROOM);
   return { intervalMs, toleranceMs: (Math.max(1, rate.burst) - 1) * intervalMs };
+}
+
+/**
+ * Permits are spaced for this share of the rate: the rest is room for a POST that leaves a little after its
+ * instant (a busy event loop, a TLS handshake) without a second at the receiver ever holding more than
+ * perSecond + burst.
+ */
+export const RATE_HEADROOM = 0.9;
+
+/**
+ * How late after its instant a permit's POST may still start. With permits spaced T = 1/(0.9·perSecond), any
+ * second holds at most perSecond + burst of POSTs that each left within δ = (perSecond + 1)·T − 1 s of their
+ * instants: half of δ is given to the start, half left to the network (250 ms at most).
+ */
+export function lateToleranceMs(rate: { perSecond: number }): number {
+  const spacingMs = 1000 / (rate.perSecond * RATE_HEADROOM);
+  return Math.min(250, ((rate.perSecond + 1) * spacingMs - 1000) / 2);
 }
 
 /** Hands out every permit the settings allow now, in publish order; asks the store where order needs it. */

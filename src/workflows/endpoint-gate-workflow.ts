@@ -48,8 +48,8 @@ const { checkOrderPredecessors } = proxyLocalActivities<GateActivities>({
   retry: INFRASTRUCTURE_RETRY,
 });
 
-/** How long before its instant a permit is sent: time for the delivery to start its attempt. */
-const LEAD_MS = 1_000;
+/** How long before its instant a permit is sent: time for the delivery to start its attempt under load. */
+const LEAD_MS = 3_000;
 /** A permit never given back stops counting after this (an attempt's send deadline and its record, with room). */
 const LEASE_MS = 3 * 60_000;
 const RECHECK_MS = 2_000;

@@ -213,6 +213,10 @@ describe('validation: a 400 naming the field and reason, and nothing changes', (
     ['a negative retry delay', { ...valid, retrySchedule: [-1] }, 'body.retrySchedule.0', /./],
     ['an unknown status', { ...valid, status: 'paused' }, 'body.status', /./],
     ['an unknown field', { ...valid, colour: 'blue' }, 'body', /colour/],
+    ['a rate of zero', { ...valid, rateLimit: { perSecond: 0 } }, 'body.rateLimit.perSecond', /./],
+    ['a fractional burst', { ...valid, rateLimit: { perSecond: 5, burst: 1.5 } }, 'body.rateLimit.burst', /./],
+    ['maxInFlight 0', { ...valid, maxInFlight: 0 }, 'body.maxInFlight', /./],
+    ['an unknown ordering', { ...valid, ordering: 'fifo' }, 'body.ordering', /./],
   ];
 
   test.each(cases)('%s', async (_name, body, field, reason) => {
@@ -228,6 +232,31 @@ describe('validation: a 400 naming the field and reason, and nothing changes', (
     expect(res.text).not.toMatch(/at .*\.ts:\d+/); // never a stack trace
     const list = await api.call<{ data: unknown[] }>('GET', '/v1/webhooks', { key });
     expect(list.body.data).toHaveLength(0);
+  });
+
+  test('flow settings: set at creation, shown by GET, changed and removed by PATCH', async () => {
+    const { key } = await api.tenant();
+    const created = await api.call<WebhookBody & Record<string, unknown>>('POST', '/v1/webhooks', {
+      key,
+      body: { ...valid, rateLimit: { perSecond: 2.5 }, ordering: 'document' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      rateLimit: { perSecond: 2.5, burst: 1 },
+      maxInFlight: null,
+      ordering: 'document',
+    });
+    const id = created.body.id;
+    const patched = await api.call('PATCH', `/v1/webhooks/${id}`, {
+      key,
+      body: { rateLimit: null, maxInFlight: 3, ordering: 'none' },
+    });
+    expect(patched.status).toBe(200);
+    const shown = await api.call<Record<string, unknown>>('GET', `/v1/webhooks/${id}`, { key });
+    expect(shown.body).toMatchObject({ rateLimit: null, maxInFlight: 3, ordering: 'none' });
+    const stored = await t.store.webhooks.findById(id);
+    expect(stored?.rateLimit).toBeUndefined();
+    expect(stored?.ordering).toBeUndefined();
   });
 
   test('a bad PATCH changes nothing', async () => {

@@ -3,6 +3,8 @@ import {
   gateWakeAt,
   initialGate,
   isIdle,
+  lateToleranceMs,
+  RATE_HEADROOM,
   stepGate,
   type GateAsk,
   type GateCommand,
@@ -36,18 +38,22 @@ const asked = (a: GateAsk, settings: FlowSettings): GateMessage => ({ type: 'ask
 const grants = (cs: { c: GateCommand }[]) =>
   cs.flatMap(({ c }) => (c.type === 'grant' ? [{ delivery: c.permit.delivery, notBefore: c.permit.notBefore }] : []));
 
-test('a rate of 10/s with burst 1 spaces the permits 100 ms apart, handed out up to the lead ahead', () => {
+test('a rate of 10/s with burst 1 spaces the permits evenly, handed out up to the lead ahead', () => {
   const settings: FlowSettings = { ordering: 'none', rateLimit: { perSecond: 10, burst: 1 } };
   const steps: [number, GateMessage][] = Array.from({ length: 30 }, (_, i) => [0, asked(ask(`d${i}`, i), settings)]);
   const { state, commands } = run(steps);
   const given = grants(commands);
-  // At 0 with a 1 s lead: the permits for 0, 100, ..., 1000 ms.
-  expect(given.map((g) => g.notBefore)).toEqual(Array.from({ length: 11 }, (_, i) => i * 100));
-  expect(given.map((g) => g.delivery)).toEqual(Array.from({ length: 11 }, (_, i) => `d${i}`));
-  // The next permit is for 1100 ms: the gate wakes at 100 ms to hand it out.
-  expect(gateWakeAt(state)).toBe(100);
-  const later = stepGate(state, { type: 'tick' }, env(100));
-  expect(grants(later.commands.map((c) => ({ c })))).toEqual([{ delivery: 'd11', notBefore: 1100 }]);
+  // Spaced for 90 % of the rate (room for a POST that leaves a little late), handed out a second ahead.
+  const spacing = 1000 / (10 * RATE_HEADROOM);
+  expect(given).toHaveLength(10);
+  given.forEach((g, i) => expect(g.notBefore).toBeCloseTo(i * spacing));
+  expect(given.map((g) => g.delivery)).toEqual(Array.from({ length: 10 }, (_, i) => `d${i}`));
+  // The next permit is for 10 spacings: the gate wakes a second before it to hand it out.
+  expect(gateWakeAt(state)).toBeCloseTo(10 * spacing - 1000);
+  const later = stepGate(state, { type: 'tick' }, env(10 * spacing - 1000));
+  const [next] = grants(later.commands.map((c) => ({ c })));
+  expect(next?.delivery).toBe('d10');
+  expect(next?.notBefore).toBeCloseTo(10 * spacing);
 });
 
 test('a burst lets that many go at once after a quiet spell, then the rate', () => {
@@ -57,7 +63,9 @@ test('a burst lets that many go at once after a quiet spell, then the rate', () 
     asked(ask(`d${i}`, i), settings),
   ]);
   const given = grants(run(steps).commands).map((g) => g.notBefore - 10_000);
-  expect(given).toEqual([0, 0, 0, 500, 1000]);
+  expect(given.slice(0, 3)).toEqual([0, 0, 0]);
+  expect(given).toHaveLength(4);
+  expect(given[3]).toBeCloseTo(1000 / (2 * RATE_HEADROOM));
 });
 
 test('maxInFlight holds the rest until a permit is given back; a lease frees one never given back', () => {
@@ -152,4 +160,15 @@ test('settings removed: everyone waiting gets a permit at once; idle once all ar
   for (const p of idle.permits)
     idle = stepGate(idle, { type: 'release', delivery: p.delivery, permitId: p.id, done: true }, env(7)).state;
   expect(isIdle(idle)).toBe(true);
+});
+
+test('a POST may start late by half the room the headroom leaves: any second still holds perSecond + burst', () => {
+  for (const perSecond of [0.5, 1, 10, 50, 100]) {
+    const spacing = 1000 / (perSecond * RATE_HEADROOM);
+    const late = lateToleranceMs({ perSecond });
+    // A second [a, a + 1 s) at the receiver holds the POSTs whose instants are in [a − δ, a + 1 s), δ being
+    // the start's lateness and the network's (as much again): spaced instants, at most ceil(length / spacing).
+    const instantsInWindow = Math.ceil((1000 + 2 * late) / spacing - 1e-9);
+    expect(instantsInWindow).toBeLessThanOrEqual(Math.floor(perSecond + 1));
+  }
 });

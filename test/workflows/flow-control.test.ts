@@ -66,13 +66,18 @@ test('600 deliveries to an endpoint limited to 10/s: never more than 11 in a sec
     Array.from({ length: 600 }, () => doc),
     20,
   );
+  const publishedAt = Date.now();
   const all = await r.waitForRequests(600, 150_000);
   expect(new Set(all.map((q) => q.headers['x-docflo-delivery'])).size).toBe(600);
   expect(busiestSecond(all)).toBeLessThanOrEqual(11);
   // Spread over a minute at least: 599 gaps of 100 ms.
   const times = all.map((q) => q.receivedAt);
   expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(59_000);
-  console.log(`rate: 600 in ${Date.now() - started} ms, busiest second ${busiestSecond(all)}`);
+  // The limit held a backlog back: the last arrived well after the last was published.
+  expect(Math.max(...times) - publishedAt).toBeGreaterThan(10_000);
+  console.log(
+    `rate: published in ${publishedAt - started} ms, all arrived after ${Date.now() - started} ms, busiest second ${busiestSecond(all)}`,
+  );
 }, 240_000);
 
 test('maxInFlight 2 with a slow receiver: never a third request open, and all arrive', async () => {
@@ -146,4 +151,36 @@ test('ordering: document: each document in publish order through 503s and retrie
   // Documents interleave: the requests switch document more often than once per document.
   const switches = docOrder.filter((d, i) => i > 0 && d !== docOrder[i - 1]).length;
   expect(switches).toBeGreaterThan(docs.length);
+}, 180_000);
+
+test('ordering: webhook: one delivery at a time, in publish order, through 503s', async () => {
+  let index = 0;
+  const r = await receiver(() => (index++ % 3 === 1 ? { status: 503, delayMs: 50 } : { status: 200, delayMs: 50 }));
+  const tenantId = uniqueId('tenant');
+  const webhook = await webhookWith(tenantId, r.url, { ordering: 'webhook' });
+  const docs = await Promise.all(Array.from({ length: 3 }, async () => String((await t.addDocument(tenantId))._id)));
+  // Published one after another, alternating documents: the order to keep is this one.
+  const order: string[] = [];
+  for (let i = 0; i < 12; i++) order.push(...(await publishAll(tenantId, [docs[i % 3] ?? ''], 1)));
+  await eventually(
+    async () => ((await t.store.deliveries.listOpenForWebhook(webhook._id)).length === 0 ? true : undefined),
+    120_000,
+    'all delivered',
+  );
+  const deliveryOf = new Map<string, number>();
+  for (const [i, eventId] of order.entries()) {
+    const [d] = await t.store.deliveries.listForEvent(`${tenantId}:${eventId}`);
+    if (d) deliveryOf.set(d._id, i);
+  }
+  const sequence = r.requests.map((q) => deliveryOf.get(q.headers['x-docflo-delivery'] ?? ''));
+  // Attempts go 0, (0 again after a 503), 1, ...: never back, never ahead by more than one.
+  sequence.forEach((n, i) => {
+    const before = i === 0 ? 0 : (sequence[i - 1] ?? 0);
+    expect(n === before || n === before + 1).toBe(true);
+  });
+  expect(sequence[sequence.length - 1]).toBe(11);
+  // One at a time: each request arrived after the one before it was answered.
+  for (let i = 1; i < r.requests.length; i++) {
+    expect((r.requests[i]?.receivedAt ?? 0) - (r.requests[i - 1]?.receivedAt ?? 0)).toBeGreaterThanOrEqual(50);
+  }
 }, 180_000);

@@ -26,6 +26,9 @@ export interface Webhook {
   previousSecretsExpireAt: string[];
   status: 'active' | 'inactive';
   retrySchedule: number[] | null;
+  rateLimit: { perSecond: number; burst: number } | null;
+  maxInFlight: number | null;
+  ordering: 'none' | 'document' | 'webhook';
   disabledReason: { reason: string; at: string } | null;
   failing: { since: string; failedDeliveries: number; lastError: string; disableAt: string } | null;
   hold: { until: string; reason: string; askedSeconds: number } | null;

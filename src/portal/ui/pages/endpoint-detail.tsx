@@ -75,6 +75,8 @@ export function EndpointDetail({ id, canManage, canViewSecrets, created }: Props
         <dd>{authText(w)}</dd>
         <dt>Retry schedule</dt>
         <dd>{w.retrySchedule ? `${w.retrySchedule.join(', ')} s` : 'Default'}</dd>
+        <dt>Limits</dt>
+        <dd data-testid="limits">{limitsText(w)}</dd>
         <dt>Created</dt>
         <dd>
           <Time at={w.createdAt} />
@@ -342,4 +344,18 @@ function RecoverPanel({ webhook: w, onQueued }: { webhook: Webhook; onQueued: ()
       <ErrorNotice error={count.error ?? confirm.error} />
     </section>
   );
+}
+
+/** Flow settings in words (set through the API). */
+function limitsText(w: Webhook): string {
+  const parts = [
+    w.rateLimit ? `${w.rateLimit.perSecond}/s (burst ${w.rateLimit.burst})` : undefined,
+    w.maxInFlight !== null ? `${w.maxInFlight} at once` : undefined,
+    w.ordering === 'document'
+      ? 'each document in order'
+      : w.ordering === 'webhook'
+        ? 'one at a time, in order'
+        : undefined,
+  ].filter(Boolean);
+  return parts.length > 0 ? parts.join(', ') : 'None';
 }
