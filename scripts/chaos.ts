@@ -1,6 +1,7 @@
 /**
  * npm run chaos: the full fault-injection run (flags: --events 60 --webhooks 3 --kills 20 --workers 1
- * --store sqlite|postgresql|auto). With --workers N, each worker fault SIGKILLs one of N workers at random.
+ * --store sqlite|postgresql|auto --ordered-documents 10). With --workers N, each worker fault SIGKILLs one of N
+ * workers at random. The last webhook keeps each document's order (`ordering: document`; 0 turns it off).
  */
 import { parseArgs } from 'node:util';
 import { chaosTable, runChaos } from './lib/chaos-run';
@@ -13,6 +14,7 @@ const { values } = parseArgs({
     kills: { type: 'string', default: '20' },
     workers: { type: 'string', default: '1' },
     store: { type: 'string', default: 'sqlite' },
+    'ordered-documents': { type: 'string', default: '10' },
   },
 });
 
@@ -22,6 +24,7 @@ runChaos({
   workerKills: Number(values.kills),
   workers: Number(values.workers),
   store: parseStoreChoice(values.store),
+  orderedDocuments: Number(values['ordered-documents']),
   restartTemporal: true,
   restartStore: true,
   receiverDownMs: 5_000,
@@ -31,10 +34,16 @@ runChaos({
 })
   .then((report) => {
     console.log(
-      `\nnpm run chaos -- --events ${values.events} --webhooks ${values.webhooks} --kills ${values.kills} --workers ${values.workers} --store ${values.store}  (${report.seconds} s)\n`,
+      `\nnpm run chaos -- --events ${values.events} --webhooks ${values.webhooks} --kills ${values.kills} --workers ${values.workers} --store ${values.store} --ordered-documents ${values['ordered-documents']}  (${report.seconds} s)\n`,
     );
     console.log(chaosTable(report));
-    if (report.lost > 0 || report.notSucceeded > 0 || report.attemptGaps > 0 || report.stillRunning > 0)
+    if (
+      report.lost > 0 ||
+      report.notSucceeded > 0 ||
+      report.attemptGaps > 0 ||
+      report.stillRunning > 0 ||
+      report.outOfOrder > 0
+    )
       process.exitCode = 1;
   })
   .catch((err: unknown) => {

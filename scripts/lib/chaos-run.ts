@@ -4,7 +4,8 @@
  * the store once each, makes the receiver answer 5xx half the time and go down for a while, and publishes
  * some events twice. Then it checks that every accepted event reached every webhook (distinct delivery IDs
  * at the receiver), that every delivery succeeded with each attempt number recorded exactly once, and that
- * no delivery workflow is left running.
+ * no delivery workflow is left running. With `orderedDocuments`, the last webhook has `ordering: document` and
+ * the events take turns over that many documents: each document's deliveries to it must arrive in publish order.
  */
 import path from 'node:path';
 import { ensureFerretDb, ensureTemporalCli } from '../../src/infra/binaries';
@@ -40,6 +41,8 @@ export interface ChaosOptions {
   workers?: number;
   /** The local FerretDB's backend (harness chooseStoreBackend). Default sqlite. */
   store?: StoreChoice;
+  /** Events go to this many documents in turn, and the last webhook keeps each document's order. */
+  orderedDocuments?: number;
   say: (m: string) => void;
   build?: boolean;
 }
@@ -58,6 +61,9 @@ export interface ChaosReport {
   notSucceeded: number;
   attemptGaps: number;
   stillRunning: number;
+  /** Deliveries to the ordered webhook checked, and documents whose deliveries arrived out of publish order. */
+  ordered: number;
+  outOfOrder: number;
   seconds: number;
 }
 
@@ -86,6 +92,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const port = Number(new URL(receiver.url).port);
   const tenants = await createTenants(h, receiver.url, 1, options.webhooks, 'document.approved');
   const tenantId = tenants[0]?.tenantId ?? 'tenant-0';
+  const orderedWebhook = options.orderedDocuments ? tenants[0]?.webhooks.at(-1) : undefined;
+  if (orderedWebhook) {
+    await h.store.webhooks.update(tenantId, orderedWebhook._id, { ordering: 'document', updatedAt: new Date() }, []);
+  }
+  const orderedDocs: string[] = [];
+  for (let d = 0; d < (options.orderedDocuments ?? 0); d++) orderedDocs.push(await addDocument(h, tenantId));
+  /** Publish order of each event ID. */
+  const publishIndex = new Map<string, number>();
   const faults = new Map<string, number>();
   const inject = (fault: string): void => {
     faults.set(fault, (faults.get(fault) ?? 0) + 1);
@@ -127,8 +141,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   };
   const publishing = (async () => {
     for (let i = 0; i < options.events; i++) {
-      const doc = await retryingStore(() => addDocument(h, tenantId));
+      const doc =
+        orderedDocs[i % Math.max(1, orderedDocs.length)] ?? (await retryingStore(() => addDocument(h, tenantId)));
       const eventId = `chaos-${i}`;
+      publishIndex.set(eventId, i);
       await publish(eventId, doc);
       if (i % 5 === 0) {
         inject('event published twice');
@@ -258,6 +274,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         .join(', ')})`,
     );
   }
+  const { ordered, outOfOrder } = orderedWebhook ? checkOrder(orderedWebhook._id) : { ordered: 0, outOfOrder: 0 };
   let stillRunning = 0;
   await waitFor(async () => {
     stillRunning = 0;
@@ -286,8 +303,28 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     notSucceeded,
     attemptGaps,
     stillRunning,
+    ordered,
+    outOfOrder,
     seconds: Math.round((Date.now() - started) / 1000),
   };
+
+  /**
+   * The ordered webhook's deliveries as the receiver accepted them: per document, the events' publish indexes
+   * never go down (a delivery accepted twice, after a killed worker, comes again before the next one starts).
+   */
+  function checkOrder(webhookId: string): { ordered: number; outOfOrder: number } {
+    const eventOf = new Map(deliveries.filter((d) => d.webhookId === webhookId).map((d) => [d._id, d.eventId]));
+    const lastIndex = new Map<string, number>();
+    const wrong = new Set<string>();
+    for (const r of receiver.received) {
+      const index = publishIndex.get(eventOf.get(r.deliveryId) ?? '');
+      if (index === undefined) continue;
+      if (index < (lastIndex.get(r.docId) ?? -1)) wrong.add(r.docId);
+      lastIndex.set(r.docId, Math.max(index, lastIndex.get(r.docId) ?? -1));
+    }
+    if (wrong.size > 0) say(`out of order at the ordered webhook: documents ${[...wrong].join(', ')}`);
+    return { ordered: eventOf.size, outOfOrder: wrong.size };
+  }
 
   async function restartTemporal(proc: SupervisedProcess | undefined, address: string, workDir: string) {
     if (!proc) return;
@@ -351,8 +388,8 @@ export function chaosTable(r: ChaosReport): string {
     '| --- | ---: |',
     ...r.faults.map((f) => `| ${f.fault} | ${f.injected} |`),
     '',
-    '| deliveries expected | delivered | lost | duplicates seen by the receiver | not succeeded | attempt-number gaps | still running |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    `| ${r.expected} | ${r.delivered} | ${r.lost} | ${r.duplicatesSeen} | ${r.notSucceeded} | ${r.attemptGaps} | ${r.stillRunning} |`,
+    '| deliveries expected | delivered | lost | duplicates seen by the receiver | not succeeded | attempt-number gaps | still running | ordered deliveries | documents out of order |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    `| ${r.expected} | ${r.delivered} | ${r.lost} | ${r.duplicatesSeen} | ${r.notSucceeded} | ${r.attemptGaps} | ${r.stillRunning} | ${r.ordered} | ${r.outOfOrder} |`,
   ].join('\n');
 }

@@ -1,7 +1,8 @@
 /**
  * The chaos suite's small size, on private servers of its own: worker SIGKILLs, a Temporal restart, a store
  * restart, a receiver that fails half the time and goes down, duplicate publishes, a webhook paused and
- * resumed at random moments, a delivery workflow terminated by hand. Nothing may be lost.
+ * resumed at random moments, a delivery workflow terminated by hand. Nothing may be lost, and the webhook with
+ * `ordering: document` gets each document's events in publish order.
  */
 import { runChaos } from '../../scripts/lib/chaos-run';
 
@@ -15,6 +16,7 @@ test('under worker kills, server restarts, a flaky and a downed receiver and dup
     receiverDownMs: 2_000,
     pauseResumeToggles: 3,
     terminateDelivery: true,
+    orderedDocuments: 3,
     say: () => undefined,
   });
   const injected = Object.fromEntries(report.faults.map((f) => [f.fault, f.injected]));
@@ -33,5 +35,8 @@ test('under worker kills, server restarts, a flaky and a downed receiver and dup
     notSucceeded: 0,
     attemptGaps: 0,
     stillRunning: 0,
+    outOfOrder: 0,
   });
+  // The second webhook keeps each of the 3 documents' order: its 10 deliveries (and the terminate fault's).
+  expect(report.ordered).toBeGreaterThanOrEqual(10);
 }, 600_000);
