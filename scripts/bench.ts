@@ -10,6 +10,7 @@
  * --concurrency 100 --workers 1 --preload 0 (older deliveries and attempts put in the store first)
  * --floor true --out bench-results/latest.json --temporal-pid <pid> --profile
  * --shape fanout: the big fan-out instead (scripts/bench-fanout.ts, its own flags).
+ * --shape flow: what flow control costs, and whether a limited neighbour slows anyone (scripts/bench-flow.ts).
  * --store auto|sqlite|postgresql: the local FerretDB's backend (auto: the machine's PostgreSQL when it answers,
  * as FERRETDB_POSTGRESQL_URL or postgres://postgres@127.0.0.1:5432/postgres; else SQLite). On PostgreSQL the
  * store's CPU includes every `postgres` process of the machine.
@@ -46,13 +47,15 @@ import {
 import { preloadStore } from './lib/preload';
 import { childPid, readProcStats } from './lib/proc-stats';
 
-// `--shape fanout`: one tenant, 1,200 webhooks, three events through npm run dev (scripts/bench-fanout.ts).
+// `--shape fanout`: one tenant, 1,200 webhooks, three events through npm run dev (scripts/bench-fanout.ts);
+// `--shape flow`: flow control's cost and its neighbours (scripts/bench-flow.ts).
 const shapeAt = process.argv.indexOf('--shape');
 if (shapeAt >= 0) {
   const shape = process.argv[shapeAt + 1];
-  if (shape !== 'fanout') throw new Error(`--shape must be fanout (got ${shape})`);
+  if (shape !== 'fanout' && shape !== 'flow') throw new Error(`--shape must be fanout or flow (got ${shape})`);
   const rest = process.argv.slice(2).filter((_, i) => i !== shapeAt - 2 && i !== shapeAt - 1);
-  const run = spawnSync('npx', ['ts-node', '--transpile-only', path.join(__dirname, 'bench-fanout.ts'), ...rest], {
+  const script = shape === 'flow' ? 'bench-flow.ts' : 'bench-fanout.ts';
+  const run = spawnSync('npx', ['ts-node', '--transpile-only', path.join(__dirname, script), ...rest], {
     stdio: 'inherit',
   });
   process.exit(run.status ?? 1);

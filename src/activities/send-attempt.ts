@@ -249,7 +249,7 @@ export function createSendAttempt(
     const finishedAt = now();
     const outcome = classifyOutcome(sent, finishedAt);
     log.info(attemptLogFields(input.deliveryId, input.attempt, outcome), 'delivery attempt');
-    await holdOrRelease(loaded.webhook, outcome, finishedAt);
+    await holdOrRelease(loaded.webhook, outcome, finishedAt, input);
     const recorded = await record(input, attemptTry, leaseUntil, {
       requestHeaders: redactHeaders(headers, loaded.webhook.auth),
       ...recordedOutcome(sent, outcome),
@@ -308,9 +308,16 @@ export function createSendAttempt(
    * What an answer asks of the whole endpoint: a 429 (or a 503 with Retry-After) holds its other deliveries; the
    * first success after a hold lets them through. Best effort: the attempt's own outcome is recorded either way.
    */
-  async function holdOrRelease(webhook: WebhookRecord, outcome: ClassifiedOutcome, at: Date): Promise<void> {
+  async function holdOrRelease(
+    webhook: WebhookRecord,
+    outcome: ClassifiedOutcome,
+    at: Date,
+    input: SendAttemptInput,
+  ): Promise<void> {
     try {
-      const hold = endpointHoldOf(outcome, deps.retryPolicy, at);
+      // A down endpoint holds the others only after an automatic attempt of a real event (its schedule's delay).
+      const scheduled = input.trigger === 'automatic' && !isTestEventKey(input.eventKey);
+      const hold = endpointHoldOf(outcome, deps.retryPolicy, at, scheduled ? input.failureDelaySeconds : undefined);
       if (hold && (await deps.store.webhooks.holdEndpoint(webhook._id, hold))) {
         log.info({ webhookId: webhook._id, until: hold.until, reason: hold.reason }, 'endpoint held');
         deps.outcomes?.endpointHeld(hold.reason);

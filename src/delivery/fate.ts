@@ -120,8 +120,13 @@ export interface Fate {
   gateDone?: boolean;
 }
 
-/** A delivery that asked its gate and heard nothing for this long asks again (a lost signal, a gate restarted). */
-export const REASK_MS = 60_000;
+/**
+ * A delivery that asked its gate and heard nothing for this long asks again (a gate terminated by hand): long,
+ * since a gate keeps every ask until it answers, and a hundred waiting deliveries re-asking is a signal storm.
+ */
+export const REASK_MS = 5 * 60_000;
+/** A permit's attempt starts this long before its instant: the attempt waits the rest in memory. */
+export const SEND_AHEAD_MS = 1_500;
 
 export type Message =
   | { type: 'tick' }
@@ -206,6 +211,8 @@ export function wakeAt(f: Fate): number | undefined {
   if (isHeld(f)) return f.recheckAt;
   // Due, and waiting for the gate's permit: only the permit (or the re-ask) wakes it.
   if (f.askedAt !== undefined && !f.permit) return f.askedAt + REASK_MS;
+  // A permit handed out ahead of its instant: its attempt starts just before it.
+  if (f.permit) return Math.max(f.nextAttemptAt ?? 0, f.permit.notBefore - SEND_AHEAD_MS);
   return f.nextAttemptAt;
 }
 
@@ -458,6 +465,7 @@ function advance(f: Fate, env: FateEnv, out: Command[]): Fate {
   if (next.nextAttemptAt !== undefined && next.nextAttemptAt <= env.now) {
     if (next.test || !next.gated) return send(next, { attempt: next.attempts + 1, trigger: 'automatic' }, out);
     const permit = next.permit;
+    if (permit && permit.notBefore - SEND_AHEAD_MS > env.now) return next;
     if (permit) {
       const flight = { attempt: next.attempts + 1, trigger: 'automatic', permitId: permit.id } as const;
       out.push({ type: 'send', attempt: flight.attempt, trigger: 'automatic', permit });

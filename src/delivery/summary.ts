@@ -60,6 +60,9 @@ export function deliveryDetails(d: DetailsInput): string {
   const attempt = `attempt ${d.attempts} of ${d.maxAttempts}`;
   if (d.heldBy && (d.status === 'pending' || d.status === 'retrying')) {
     const next = d.nextAttemptAt ? `, next at ${shortTime(d.nextAttemptAt, d.now)}` : '';
+    if (!d.heldBy.reason.startsWith('HTTP')) {
+      return `waiting: endpoint unreachable (${d.heldBy.reason}), its deliveries wait ${d.heldBy.askedSeconds} s${next}`;
+    }
     return `waiting: endpoint asked to retry after ${d.heldBy.askedSeconds} s (${d.heldBy.reason})${next}`;
   }
   if (d.waitingForTurnSince && (d.status === 'pending' || d.status === 'retrying')) {

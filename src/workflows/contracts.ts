@@ -97,6 +97,11 @@ export interface SendAttemptInput {
    * comes to is this one.
    */
   recordOnDelivery?: PreparedDeliveryState;
+  /**
+   * An automatic attempt's retry delay if it fails (the schedule's next step; absent on the last attempt): a
+   * connection that fails or times out holds the whole endpoint that long (src/delivery/endpoint-hold.ts).
+   */
+  failureDelaySeconds?: number;
   /** The gate's permit for this automatic attempt: its POST waits for `notBefore` and is not made late. */
   permit?: { id: string; notBefore: number };
   /**

@@ -242,8 +242,10 @@ export class DeliveryRun {
       trigger: c.trigger,
       requestId: c.requestId,
       permit: c.permit,
+      failureDelaySeconds: c.trigger === 'automatic' ? this.input.retrySchedule[this.fate.scheduleStep] : undefined,
     };
-    const local = this.sends++ === 0 && c.trigger === 'automatic';
+    // A permit's attempt waits for its instant: a regular activity, so no workflow task waits with it.
+    const local = this.sends++ === 0 && c.trigger === 'automatic' && !c.permit;
     const { sendAttempt, sendFirstAttempt, awaitAttempt } = this.activities;
     CancellationScope.nonCancellable(async () => {
       if (!local) return sendAttempt(args);

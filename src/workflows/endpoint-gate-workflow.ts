@@ -8,6 +8,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  sleep,
   getExternalWorkflowHandle,
   proxyLocalActivities,
   setCurrentDetails,
@@ -66,6 +67,8 @@ export async function endpointGateWorkflow(input: EndpointGateInput): Promise<vo
   /** Permits being signalled and predecessor checks under way: the run continues as new only without them. */
   let pending = 0;
   let idleSince = Date.now();
+  /** When the timers already started fire (ms). */
+  const timers: number[] = [];
 
   const env = (): GateEnv => ({ now: Date.now(), leadMs: LEAD_MS, leaseMs: LEASE_MS, recheckMs: RECHECK_MS });
   const execute = (c: GateCommand): void => {
@@ -110,10 +113,22 @@ export async function endpointGateWorkflow(input: EndpointGateInput): Promise<vo
       await continueAsNew<typeof endpointGateWorkflow>({ ...input, resume: state });
     }
     const wake = gateWakeAt(state) ?? (isIdle(state) ? idleSince + IDLE_MS : undefined);
-    const ready = () => inbox.length > 0;
-    const woke =
-      wake === undefined ? (await condition(ready), true) : await condition(ready, Math.max(1, wake - Date.now()));
-    if (!woke) inbox.push({ type: 'tick' });
+    if (wake !== undefined) wakeBy(Math.max(wake, Date.now() + 1));
+    await condition(() => inbox.length > 0);
+  }
+
+  /**
+   * A timer that fires a tick at `at`, unless one already fires by then. Timers are never cancelled: a gate
+   * under a storm of signals would otherwise start and cancel one per batch, and a timer that fires while its
+   * cancel is in flight (buffered behind a workflow task the server force-closed) trips the SDK's replay.
+   */
+  function wakeBy(at: number): void {
+    if (timers.some((t) => t <= at)) return;
+    timers.push(at);
+    void sleep(at - Date.now()).then(() => {
+      timers.splice(timers.indexOf(at), 1);
+      inbox.push({ type: 'tick' });
+    });
   }
 }
 

@@ -40,3 +40,22 @@ test('a hold stops attempts only until it ends', () => {
   expect(activeHold(hold, new Date(now.getTime() + 1000))).toBeUndefined();
   expect(activeHold(undefined, now)).toBeUndefined();
 });
+
+test('a refused connection or a timeout holds the endpoint for the failing delivery’s retry delay', () => {
+  const hold = (o: ClassifiedOutcome, delay?: number) => {
+    const h = endpointHoldOf(o, DEFAULT_RETRY_POLICY, now, delay);
+    return h ? { seconds: (h.until.getTime() - now.getTime()) / 1000, reason: h.reason } : undefined;
+  };
+  const refused = failed(undefined, { errorClass: 'connection' });
+  expect(hold(refused, 300)).toEqual({ seconds: 300, reason: 'connection failed' });
+  // A timeout's delay has the retry policy's floor, as its retry does.
+  const timedOut = failed(undefined, { errorClass: 'timeout', timedOut: true });
+  expect(hold(timedOut, 5)).toEqual({ seconds: DEFAULT_RETRY_POLICY.throttleFloorSeconds, reason: 'timeout' });
+  // The last attempt (no delay left), a manual one (none given), other failures: no hold.
+  expect(hold(refused, undefined)).toBeUndefined();
+  expect(hold(refused, 0)).toBeUndefined();
+  expect(hold(failed(500), 300)).toBeUndefined();
+  expect(hold(failed(undefined, { errorClass: 'tls' }), 300)).toBeUndefined();
+  // Never past the ceiling.
+  expect(hold(refused, 86_400)?.seconds).toBe(ENDPOINT_HOLD_CEILING_SECONDS);
+});

@@ -44,9 +44,9 @@ export function tlsOptions(): { key: Buffer; cert: Buffer } {
 }
 
 /** Starts an HTTPS server around any request listener (e.g. an Express app) on a free loopback port. */
-export async function listenHttps(listener: RequestListener): Promise<{ url: string; server: https.Server }> {
+export async function listenHttps(listener: RequestListener, at = 0): Promise<{ url: string; server: https.Server }> {
   const server = https.createServer(tlsOptions(), listener);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(at, '127.0.0.1', resolve));
   open.add(server);
   const { port } = server.address() as AddressInfo;
   return { url: `https://127.0.0.1:${port}`, server };
@@ -58,7 +58,11 @@ export async function closeServer(server: https.Server): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
-export async function startReceiver(reply: (req: ReceivedRequest, index: number) => Reply = () => ({ status: 200 })) {
+/** `port`: listen there (an endpoint that comes back where it was); 0 picks a free one. */
+export async function startReceiver(
+  reply: (req: ReceivedRequest, index: number) => Reply = () => ({ status: 200 }),
+  port = 0,
+) {
   const requests: ReceivedRequest[] = [];
   const waiters: (() => void)[] = [];
   const { url, server } = await listenHttps((req, res) => {
@@ -85,7 +89,7 @@ export async function startReceiver(reply: (req: ReceivedRequest, index: number)
       if (answer.delayMs) setTimeout(send, answer.delayMs).unref();
       else send();
     });
-  });
+  }, port);
 
   const receiver: Receiver = {
     url: `${url}/hooks`,

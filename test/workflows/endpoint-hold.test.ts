@@ -68,3 +68,41 @@ test('a 429 with Retry-After: 20 holds every delivery of the endpoint for 20 s, 
   expect(metrics.value('docflo_endpoint_holds_total', { reason: 'HTTP 429' })).toBe(1);
   expect(metrics.value('docflo_delivery_attempts_held_total', {})).toBeGreaterThanOrEqual(2);
 }, 90_000);
+
+test('an endpoint that refuses the connection holds all its deliveries for the retry delay, then all arrive', async () => {
+  // A port nobody listens on, until the receiver comes up on it.
+  const probe = await startReceiver();
+  const url = probe.url;
+  await probe.close();
+  const tenantId = uniqueId('tenant');
+  const webhook = await t.addWebhook({ tenantId, url, event: 'document.approved', retrySchedule: [8, 8, 8] });
+  const publish = async (): Promise<string> => {
+    const doc = await t.addDocument(tenantId);
+    const eventId = uniqueId('evt');
+    await t.engine.publishEvent({ eventId, tenantId, event: 'document.approved', documentId: String(doc._id) });
+    return eventId;
+  };
+  await publish();
+  const held = await eventually(async () => (await t.store.webhooks.findById(webhook._id))?.hold);
+  expect(held).toMatchObject({ reason: 'connection failed', askedSeconds: 8 });
+  // Two more while it is held: they make no attempt (none refused), and say why.
+  const second = await publish();
+  await publish();
+  const waiting = await eventually(async () => {
+    const [d] = await t.store.deliveries.listForEvent(`${tenantId}:${second}`);
+    return d?.nextAttemptAt ? d : undefined;
+  });
+  expect(waiting.attemptCount).toBe(0);
+  expect(waiting.nextAttemptAt?.getTime()).toBeGreaterThanOrEqual(held?.until.getTime() ?? Infinity);
+  const details = await eventually(async () => {
+    const text = await t.engine.currentDetails(waiting.workflowId);
+    return text?.startsWith('waiting:') ? text : undefined;
+  });
+  expect(details).toMatch(/^waiting: endpoint unreachable \(connection failed\), its deliveries wait 8 s, next at /);
+  // The endpoint comes back on the same port: everything arrives, nothing before the hold's end.
+  const port = Number(new URL(url).port);
+  receiver = await startReceiver(undefined, port);
+  const all = await receiver.waitForRequests(3, 45_000);
+  for (const req of all) expect(req.receivedAt).toBeGreaterThanOrEqual(held?.until.getTime() ?? Infinity);
+  await eventually(async () => ((await t.store.webhooks.findById(webhook._id))?.hold ? undefined : true));
+}, 90_000);
