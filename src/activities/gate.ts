@@ -5,6 +5,7 @@
 import { flowSettingsOf } from '../store/model';
 import type { AskGateInput, CheckPredecessorsInput } from '../workflows/contracts';
 import type { PredecessorCheck } from '../delivery/gate';
+import { publishedBefore } from '../store/listing';
 import type { endpointGateWorkflow } from '../workflows/endpoint-gate-workflow';
 import { gateAskSignal, type GateAskMessage } from '../workflows/gate-messages';
 import { gateWorkflowId } from '../workflows/ids';
@@ -38,12 +39,29 @@ export function createGateActivities(deps: ActivityDeps) {
     return { ungated: false };
   }
 
-  /** Events first: an event dispatched after the deliveries were read would leave its delivery unseen. */
-  async function checkOrderPredecessors(input: CheckPredecessorsInput): Promise<PredecessorCheck> {
-    const before: [Date, string] = [new Date(input.order[0]), input.order[1]];
-    const undispatched = await deps.store.events.anyUndispatchedBefore(input.tenantId, input.documentId, before);
-    const open = await deps.store.deliveries.openPublishedBefore(input.webhookId, input.documentId, before);
-    return { open: open.filter((id) => id !== input.delivery), undispatched };
+  /**
+   * One read of the tenant's undispatched events and one of the webhook's open deliveries for the whole batch.
+   * Events first: an event dispatched after the deliveries were read would leave its delivery unseen.
+   */
+  async function checkOrderPredecessors(
+    input: CheckPredecessorsInput,
+  ): Promise<{ delivery: string; check: PredecessorCheck }[]> {
+    const events = await deps.store.events.listUndispatched(input.tenantId);
+    const open = await deps.store.deliveries.listOpenInPublishOrder(input.webhookId);
+    return input.asks.map((ask) => {
+      const before: [Date, string] = [new Date(ask.order[0]), ask.order[1]];
+      const sameKey = (documentId: string | undefined) => !ask.documentId || documentId === ask.documentId;
+      return {
+        delivery: ask.delivery,
+        check: {
+          undispatched: events.some((e) => sameKey(e.documentId) && publishedBefore(e.createdAt, e.eventId, before)),
+          open: open
+            .filter((d) => d.workflowId !== ask.delivery && sameKey(d.documentId))
+            .filter((d) => publishedBefore(d.eventAcceptedAt ?? d.createdAt, d.eventId, before))
+            .map((d) => d.workflowId),
+        },
+      };
+    });
   }
 
   return { askGate, checkOrderPredecessors };

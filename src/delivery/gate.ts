@@ -52,8 +52,8 @@ export interface GateState {
   tat: number;
   /** Ordered deliveries the store has cleared to take a free key (nothing earlier can come). */
   cleared: string[];
-  /** A predecessor check asked for (delivery), and when a failed one may be asked again. */
-  checking?: string;
+  /** The deliveries of the predecessor check under way (one batch at a time), and when a failed one may be asked again. */
+  checking?: string[];
   recheckAt?: Record<string, number>;
   /** ms: when the rate lets the next waiting ask have its permit (set only while one waits for it). */
   rateWakeAt?: number;
@@ -67,10 +67,12 @@ export type GateMessage =
   /** An attempt ended (permit given back), or the delivery finished for good (`done`: its key is free). */
   | { type: 'release'; delivery: string; permitId?: string; done: boolean }
   | { type: 'settings'; settings: FlowSettings; version: number }
-  | { type: 'checked'; delivery: string; check: PredecessorCheck };
+  | { type: 'checked'; results: { delivery: string; check: PredecessorCheck }[] };
 
 export type GateCommand =
-  { type: 'grant'; permit: Permit } | { type: 'check'; delivery: string; documentId: string; order: [number, string] };
+  | { type: 'grant'; permit: Permit }
+  /** Ask the store about these deliveries' predecessors, in one read of each collection. */
+  | { type: 'check'; asks: Pick<GateAsk, 'delivery' | 'documentId' | 'order'>[] };
 
 export interface GateEnv {
   now: number;
@@ -90,7 +92,7 @@ export function initialGate(): GateState {
 
 /** Nothing asked, held or locked: the gate may end (the next ask starts it again). */
 export function isIdle(s: GateState): boolean {
-  return s.waiting.length === 0 && s.permits.length === 0 && Object.keys(s.locks).length === 0 && !s.checking;
+  return s.waiting.length === 0 && s.permits.length === 0 && Object.keys(s.locks).length === 0 && !s.checking?.length;
 }
 
 /** The ordering key a delivery's document maps to under these settings (undefined: no order kept). */
@@ -149,10 +151,12 @@ function apply(s: GateState, m: GateMessage, env: GateEnv): void {
       s.cleared = s.cleared.filter((d) => d !== m.delivery);
       return;
     case 'checked':
-      if (s.checking === m.delivery) s.checking = undefined;
-      if (m.check.open.length === 0 && !m.check.undispatched) s.cleared.push(m.delivery);
-      // Something earlier is still to come (or to finish outside the gate): ask the store again later.
-      else s.recheckAt = { ...s.recheckAt, [m.delivery]: env.now + env.recheckMs };
+      s.checking = undefined;
+      for (const { delivery, check } of m.results) {
+        if (check.open.length === 0 && !check.undispatched) s.cleared.push(delivery);
+        // Something earlier is still to come (or to finish outside the gate): ask the store again later.
+        else s.recheckAt = { ...s.recheckAt, [delivery]: env.now + env.recheckMs };
+      }
       return;
   }
 }
@@ -194,6 +198,7 @@ function grant(s: GateState, env: GateEnv, out: GateCommand[]): void {
   const blockedKeys = new Set<string>();
   const rate = spacing(s.settings);
   s.rateWakeAt = undefined;
+  const toCheck: GateAsk[] = [];
   for (const ask of byOrder) {
     const key = orderKey(s.settings, ask.documentId);
     if (key !== undefined) {
@@ -204,17 +209,18 @@ function grant(s: GateState, env: GateEnv, out: GateCommand[]): void {
       }
       if (holder === undefined && !s.cleared.includes(ask.delivery)) {
         blockedKeys.add(key);
-        askStore(s, ask, env, out);
+        const again = s.recheckAt?.[ask.delivery];
+        if (again === undefined || again <= env.now) toCheck.push(ask);
         continue;
       }
     }
-    if (s.settings.maxInFlight !== undefined && s.permits.length >= s.settings.maxInFlight) return;
+    if (s.settings.maxInFlight !== undefined && s.permits.length >= s.settings.maxInFlight) break;
     let notBefore = env.now;
     if (rate) {
       notBefore = Math.max(env.now, s.tat - rate.toleranceMs);
       if (notBefore > env.now + env.leadMs) {
         s.rateWakeAt = notBefore - env.leadMs;
-        return;
+        break;
       }
       s.tat = Math.max(s.tat, notBefore) + rate.intervalMs;
     }
@@ -229,18 +235,25 @@ function grant(s: GateState, env: GateEnv, out: GateCommand[]): void {
     if (key !== undefined) s.locks[key] = ask.delivery;
     out.push({ type: 'grant', permit });
   }
+  askStore(s, toCheck, out);
 }
 
-/** One predecessor check at a time, and a failed one again only after recheckMs. */
-function askStore(s: GateState, ask: GateAsk, env: GateEnv, out: GateCommand[]): void {
-  if (s.checking !== undefined) return;
-  const again = s.recheckAt?.[ask.delivery];
-  if (again !== undefined && again > env.now) return;
-  s.checking = ask.delivery;
-  const { [ask.delivery]: _done, ...rest } = s.recheckAt ?? {};
-  s.recheckAt = rest;
-  out.push({ type: 'check', delivery: ask.delivery, documentId: ask.documentId, order: ask.order });
+/**
+ * The first waiting delivery of each free key, checked in one batch (up to CHECK_BATCH), one batch at a time;
+ * a failed one is checked again only after recheckMs.
+ */
+function askStore(s: GateState, asks: GateAsk[], out: GateCommand[]): void {
+  if (s.checking?.length || asks.length === 0) return;
+  const batch = asks.slice(0, CHECK_BATCH);
+  s.checking = batch.map((a) => a.delivery);
+  const recheckAt = { ...(s.recheckAt ?? {}) };
+  for (const a of batch) delete recheckAt[a.delivery];
+  s.recheckAt = recheckAt;
+  out.push({ type: 'check', asks: batch.map(({ delivery, documentId, order }) => ({ delivery, documentId, order })) });
 }
+
+/** Deliveries whose predecessors one store read covers. */
+export const CHECK_BATCH = 200;
 
 /** When the gate must wake with a tick if no message comes first. */
 export function gateWakeAt(s: GateState): number | undefined {

@@ -2,7 +2,7 @@
 import { MongoBulkWriteError, MongoServerError, type Collection, type Filter, type WriteError } from 'mongodb';
 import { GuardedWrites } from './guarded-writes';
 import { eventKey } from './event-repository';
-import { newestFirstAfter, publishedBefore, timeRange, type NewestFirstFilter } from './listing';
+import { newestFirstAfter, timeRange, type NewestFirstFilter } from './listing';
 import {
   ERASED_REASON,
   OPEN_DELIVERY_STATUSES,
@@ -98,18 +98,14 @@ export class DeliveryRepository {
     return this.deliveries.find({ webhookId, status: { $in: OPEN_DELIVERY_STATUSES } }).toArray();
   }
 
-  /**
-   * The workflow IDs of a webhook's open deliveries published before `before` (its event's accept time, then
-   * event ID), of one document when given: an ordered delivery's predecessors.
-   */
-  async openPublishedBefore(webhookId: string, documentId: string | undefined, before: [Date, string]) {
-    const filter = { webhookId, status: { $in: OPEN_DELIVERY_STATUSES }, ...(documentId ? { documentId } : {}) };
-    const open = await this.deliveries
-      .find(filter, { projection: { workflowId: 1, eventAcceptedAt: 1, eventId: 1, createdAt: 1 } })
+  /** A webhook's open deliveries, with what places them in publish order: an ordered webhook's queue. */
+  async listOpenInPublishOrder(webhookId: string) {
+    return this.deliveries
+      .find(
+        { webhookId, status: { $in: OPEN_DELIVERY_STATUSES } },
+        { projection: { workflowId: 1, documentId: 1, eventAcceptedAt: 1, eventId: 1, createdAt: 1 } },
+      )
       .toArray();
-    return open
-      .filter((d) => publishedBefore(d.eventAcceptedAt ?? d.createdAt, d.eventId, before))
-      .map((d) => d.workflowId);
   }
 
   async listForEvent(eventKey: string): Promise<DeliveryRecord[]> {

@@ -1,6 +1,6 @@
 /** Platform events and the exact body bytes built for them. */
 import { MongoServerError, type Collection, type Filter } from 'mongodb';
-import { newestFirstAfter, publishedBefore, timeRange, type NewestFirstFilter } from './listing';
+import { newestFirstAfter, timeRange, type NewestFirstFilter } from './listing';
 import type { EventRecord, PlatformEvent } from './model';
 
 /** What a tenant's events can be listed by (each served by an index). */
@@ -49,16 +49,11 @@ export class EventRepository {
       .toArray();
   }
 
-  /** Whether an event of the tenant (of one document, when given) published before `before` is not yet dispatched. */
-  async anyUndispatchedBefore(tenantId: string, documentId: string | undefined, before: [Date, string]) {
-    const filter = {
-      tenantId,
-      status: 'pending' as const,
-      createdAt: { $lte: before[0] },
-      ...(documentId ? { documentId } : {}),
-    };
-    const pending = await this.events.find(filter, { projection: { createdAt: 1, eventId: 1 } }).toArray();
-    return pending.some((e) => publishedBefore(e.createdAt, e.eventId, before));
+  /** The tenant's events not yet dispatched (their deliveries may not exist yet). */
+  async listUndispatched(tenantId: string) {
+    return this.events
+      .find({ tenantId, status: 'pending' }, { projection: { documentId: 1, createdAt: 1, eventId: 1 } })
+      .toArray();
   }
 
   async findByKey(key: string): Promise<EventRecord | null> {

@@ -260,15 +260,17 @@ export interface AskGateInput {
 export interface CheckPredecessorsInput {
   webhookId: string;
   tenantId: string;
-  delivery: string;
-  /** Only this document's deliveries and events (ordering: document); all of the webhook's when absent. */
-  documentId?: string;
-  order: [number, string];
+  asks: {
+    delivery: string;
+    /** Only this document's deliveries and events (ordering: document); all of the webhook's when absent. */
+    documentId?: string;
+    order: [number, string];
+  }[];
 }
 
 export interface GateActivities {
-  /** What the store says of an ordered delivery's predecessors (src/delivery/gate.ts). */
-  checkOrderPredecessors: (input: CheckPredecessorsInput) => Promise<PredecessorCheck>;
+  /** What the store says of ordered deliveries' predecessors (src/delivery/gate.ts), one read per collection. */
+  checkOrderPredecessors: (input: CheckPredecessorsInput) => Promise<{ delivery: string; check: PredecessorCheck }[]>;
 }
 
 export interface EventActivities {

@@ -84,16 +84,20 @@ export async function endpointGateWorkflow(input: EndpointGateInput): Promise<vo
       return;
     }
     pending++;
+    const byDocument = state.settings.ordering === 'document';
     checkOrderPredecessors({
       webhookId: input.webhookId,
       tenantId: input.tenantId,
-      delivery: c.delivery,
-      documentId: state.settings.ordering === 'document' ? c.documentId : undefined,
-      order: c.order,
+      asks: c.asks.map((a) => ({ ...a, documentId: byDocument ? a.documentId : undefined })),
     })
       .then(
-        (check) => inbox.push({ type: 'checked', delivery: c.delivery, check }),
-        () => inbox.push({ type: 'checked', delivery: c.delivery, check: { open: [], undispatched: true } }),
+        (results) => inbox.push({ type: 'checked', results }),
+        // Not answered: each is asked again after the re-check interval, as if something earlier were open.
+        () =>
+          inbox.push({
+            type: 'checked',
+            results: c.asks.map((a) => ({ delivery: a.delivery, check: { open: [], undispatched: true } })),
+          }),
       )
       .finally(() => pending--);
   };

@@ -97,17 +97,19 @@ test('ordering by document: a key goes to the earliest published once the store 
     return next.commands;
   };
   expect(feed(asked(ask('x2', 2, 'x'), settings))).toEqual([
-    { type: 'check', delivery: 'x2', documentId: 'x', order: [2, 'x2'] },
+    { type: 'check', asks: [{ delivery: 'x2', documentId: 'x', order: [2, 'x2'] }] },
   ]);
-  expect(feed({ type: 'checked', delivery: 'x2', check: { open: ['x1'], undispatched: false } })).toEqual([]);
+  expect(
+    feed({ type: 'checked', results: [{ delivery: 'x2', check: { open: ['x1'], undispatched: false } }] }),
+  ).toEqual([]);
   // x1 asks: earlier, so it is checked and cleared, and takes the key; another document goes in parallel.
   expect(feed(asked(ask('x1', 1, 'x'), settings))).toEqual([
-    { type: 'check', delivery: 'x1', documentId: 'x', order: [1, 'x1'] },
+    { type: 'check', asks: [{ delivery: 'x1', documentId: 'x', order: [1, 'x1'] }] },
   ]);
-  const afterCheck = feed({ type: 'checked', delivery: 'x1', check: { open: [], undispatched: false } });
+  const afterCheck = feed({ type: 'checked', results: [{ delivery: 'x1', check: { open: [], undispatched: false } }] });
   expect(afterCheck.map((c) => c.type === 'grant' && c.permit.delivery)).toEqual(['x1']);
   feed(asked(ask('y1', 3, 'y'), settings));
-  feed({ type: 'checked', delivery: 'y1', check: { open: [], undispatched: false } });
+  feed({ type: 'checked', results: [{ delivery: 'y1', check: { open: [], undispatched: false } }] });
   expect(s.locks).toEqual({ 'doc:x': 'x1', 'doc:y': 'y1' });
   // x1's attempt failed (its permit back, not done): it keeps the key; x2 still waits.
   const permit = s.permits.find((p) => p.delivery === 'x1')?.id;
@@ -123,8 +125,11 @@ test('ordering by document: a key goes to the earliest published once the store 
   // x2's earlier check found x1 open: it is checked again after recheckMs.
   expect(gateWakeAt(s)).toBe(2000);
   const rechecked = feed({ type: 'tick' }, 2000);
-  expect(rechecked).toEqual([{ type: 'check', delivery: 'x2', documentId: 'x', order: [2, 'x2'] }]);
-  const granted = feed({ type: 'checked', delivery: 'x2', check: { open: [], undispatched: false } }, 2001);
+  expect(rechecked).toEqual([{ type: 'check', asks: [{ delivery: 'x2', documentId: 'x', order: [2, 'x2'] }] }]);
+  const granted = feed(
+    { type: 'checked', results: [{ delivery: 'x2', check: { open: [], undispatched: false } }] },
+    2001,
+  );
   expect(granted.map((c) => c.type === 'grant' && c.permit.delivery)).toEqual(['x2']);
 });
 
@@ -132,7 +137,11 @@ test('an undispatched earlier event keeps a free key from a later delivery', () 
   const settings: FlowSettings = { ordering: 'webhook' };
   let s = initialGate();
   s = stepGate(s, asked(ask('b', 2, 'p'), settings), env(0)).state;
-  const r = stepGate(s, { type: 'checked', delivery: 'b', check: { open: [], undispatched: true } }, env(1));
+  const r = stepGate(
+    s,
+    { type: 'checked', results: [{ delivery: 'b', check: { open: [], undispatched: true } }] },
+    env(1),
+  );
   expect(r.commands).toEqual([]);
   expect(r.state.locks).toEqual({});
 });
@@ -141,7 +150,11 @@ test('ordering by webhook: one key for all documents', () => {
   const settings: FlowSettings = { ordering: 'webhook' };
   let s = initialGate();
   s = stepGate(s, asked(ask('a', 1, 'p'), settings), env(0)).state;
-  s = stepGate(s, { type: 'checked', delivery: 'a', check: { open: [], undispatched: false } }, env(0)).state;
+  s = stepGate(
+    s,
+    { type: 'checked', results: [{ delivery: 'a', check: { open: [], undispatched: false } }] },
+    env(0),
+  ).state;
   const b = stepGate(s, asked(ask('b', 2, 'q'), settings), env(0));
   expect(b.commands).toEqual([]);
   expect(b.state.locks).toEqual({ '*': 'a' });
@@ -171,4 +184,44 @@ test('a POST may start late by half the room the headroom leaves: any second sti
     const instantsInWindow = Math.ceil((1000 + 2 * late) / spacing - 1e-9);
     expect(instantsInWindow).toBeLessThanOrEqual(Math.floor(perSecond + 1));
   }
+});
+
+test('the first delivery of every free key is checked in one batch, and each is cleared on its own', () => {
+  const settings: FlowSettings = { ordering: 'document' };
+  let s = initialGate();
+  const first = stepGate(s, asked(ask('a1', 1, 'a'), settings), env(0));
+  s = first.state;
+  // While that batch is out, more keys' deliveries ask: they go in the next batch, together.
+  s = stepGate(s, asked(ask('b1', 2, 'b'), settings), env(1)).state;
+  const third = stepGate(s, asked(ask('c1', 3, 'c'), settings), env(2));
+  expect(third.commands).toEqual([]);
+  s = third.state;
+  const answered = stepGate(
+    s,
+    { type: 'checked', results: [{ delivery: 'a1', check: { open: [], undispatched: false } }] },
+    env(3),
+  );
+  expect(answered.commands).toEqual([
+    { type: 'grant', permit: expect.objectContaining({ delivery: 'a1' }) as unknown },
+    {
+      type: 'check',
+      asks: [
+        { delivery: 'b1', documentId: 'b', order: [2, 'b1'] },
+        { delivery: 'c1', documentId: 'c', order: [3, 'c1'] },
+      ],
+    },
+  ]);
+  const both = stepGate(
+    answered.state,
+    {
+      type: 'checked',
+      results: [
+        { delivery: 'b1', check: { open: [], undispatched: false } },
+        { delivery: 'c1', check: { open: ['c0'], undispatched: false } },
+      ],
+    },
+    env(4),
+  );
+  expect(both.commands.map((c) => c.type === 'grant' && c.permit.delivery)).toEqual(['b1']);
+  expect(gateWakeAt(both.state)).toBe(4 + 2000);
 });
