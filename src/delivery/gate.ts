@@ -78,6 +78,12 @@ export interface GateEnv {
   now: number;
   /** How long before its instant a permit is handed out. */
   leadMs: number;
+  /**
+   * A rate-limited permit's instant is at least this far off when it is handed out: time for the signal, the
+   * delivery's timer and its attempt to get there. An instant of "now" would always be missed by that much,
+   * and a missed instant is a permit given back: at a high rate, every permit.
+   */
+  minAheadMs: number;
   /** How long a permit counts against maxInFlight after its instant, if never given back. */
   leaseMs: number;
   /** How long after a check that found open predecessors outside the gate it is made again. */
@@ -217,7 +223,7 @@ function grant(s: GateState, env: GateEnv, out: GateCommand[]): void {
     if (s.settings.maxInFlight !== undefined && s.permits.length >= s.settings.maxInFlight) break;
     let notBefore = env.now;
     if (rate) {
-      notBefore = Math.max(env.now, s.tat - rate.toleranceMs);
+      notBefore = Math.max(env.now + env.minAheadMs, s.tat - rate.toleranceMs);
       if (notBefore > env.now + env.leadMs) {
         s.rateWakeAt = notBefore - env.leadMs;
         break;

@@ -25,6 +25,7 @@ import {
   type GateMessage,
   type GateState,
 } from '../delivery/gate';
+import { SEND_AHEAD_MS } from '../delivery/fate';
 import { INFRASTRUCTURE_RETRY } from './activity-options';
 import type { GateActivities } from './contracts';
 import {
@@ -70,7 +71,6 @@ export async function endpointGateWorkflow(input: EndpointGateInput): Promise<vo
   /** When the timers already started fire (ms). */
   const timers: number[] = [];
 
-  const env = (): GateEnv => ({ now: Date.now(), leadMs: LEAD_MS, leaseMs: LEASE_MS, recheckMs: RECHECK_MS });
   const execute = (c: GateCommand): void => {
     if (c.type === 'grant') {
       const message: PermitMessage = { permitId: c.permit.id, notBefore: c.permit.notBefore };
@@ -104,7 +104,7 @@ export async function endpointGateWorkflow(input: EndpointGateInput): Promise<vo
 
   for (;;) {
     for (let m = inbox.shift(); m; m = inbox.shift()) {
-      const { state: next, commands } = stepGate(state, m, env());
+      const { state: next, commands } = stepGate(state, m, gateEnv());
       state = next;
       commands.forEach(execute);
     }
@@ -134,6 +134,16 @@ export async function endpointGateWorkflow(input: EndpointGateInput): Promise<vo
       inbox.push({ type: 'tick' });
     });
   }
+}
+
+function gateEnv(): GateEnv {
+  return {
+    now: Date.now(),
+    leadMs: LEAD_MS,
+    minAheadMs: SEND_AHEAD_MS + 500,
+    leaseMs: LEASE_MS,
+    recheckMs: RECHECK_MS,
+  };
 }
 
 function isUngated(s: GateState): boolean {

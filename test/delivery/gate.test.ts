@@ -14,7 +14,13 @@ import {
 } from '../../src/delivery/gate';
 import type { FlowSettings } from '../../src/store/model';
 
-const env = (now: number): GateEnv => ({ now, leadMs: 1000, leaseMs: 180_000, recheckMs: 2000 });
+const env = (now: number, minAheadMs = 0): GateEnv => ({
+  now,
+  leadMs: 1000,
+  minAheadMs,
+  leaseMs: 180_000,
+  recheckMs: 2000,
+});
 const ask = (delivery: string, order: number, documentId = 'doc'): GateAsk => ({
   delivery,
   documentId,
@@ -224,4 +230,14 @@ test('the first delivery of every free key is checked in one batch, and each is 
   );
   expect(both.commands.map((c) => c.type === 'grant' && c.permit.delivery)).toEqual(['b1']);
   expect(gateWakeAt(both.state)).toBe(4 + 2000);
+});
+
+test('a rate-limited permit is never for sooner than its attempt can get there, however idle the bucket', () => {
+  const settings: FlowSettings = { ordering: 'none', rateLimit: { perSecond: 1000, burst: 100 } };
+  const live = { ...env(5000, 2000), leadMs: 3000 };
+  const r = stepGate(initialGate(), asked(ask('a', 1), settings), live);
+  expect(r.state.permits[0]?.notBefore).toBe(7000);
+  // Without a rate, a permit is for now.
+  const plain = stepGate(initialGate(), asked(ask('a', 1), { ordering: 'none', maxInFlight: 1 }), live);
+  expect(plain.state.permits[0]?.notBefore).toBe(5000);
 });
