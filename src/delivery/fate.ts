@@ -121,10 +121,10 @@ export interface Fate {
 }
 
 /**
- * A delivery that asked its gate and heard nothing for this long asks again (a gate terminated by hand): long,
- * since a gate keeps every ask until it answers, and a hundred waiting deliveries re-asking is a signal storm.
+ * A delivery that asked its gate and heard nothing for this long asks again (a gate terminated by hand, an
+ * answer lost to a fault): the gate keeps every ask until it answers, so this is only the safety net.
  */
-export const REASK_MS = 5 * 60_000;
+export const REASK_MS = 60_000;
 /** A permit's attempt starts this long before its instant: the attempt waits the rest in memory. */
 export const SEND_AHEAD_MS = 1_500;
 
