@@ -207,9 +207,10 @@ function grant(s: GateState, env: GateEnv, out: GateCommand[]): void {
   const toCheck: GateAsk[] = [];
   for (const ask of byOrder) {
     const key = orderKey(s.settings, ask.documentId);
-    if (key !== undefined) {
+    // The key's holder goes whatever waits before it in order: they wait for it, never it for them.
+    if (key !== undefined && s.locks[key] !== ask.delivery) {
       const holder = s.locks[key];
-      if (blockedKeys.has(key) || (holder !== undefined && holder !== ask.delivery)) {
+      if (blockedKeys.has(key) || holder !== undefined) {
         blockedKeys.add(key);
         continue;
       }

@@ -241,3 +241,15 @@ test('a rate-limited permit is never for sooner than its attempt can get there, 
   const plain = stepGate(initialGate(), asked(ask('a', 1), { ordering: 'none', maxInFlight: 1 }), live);
   expect(plain.state.permits[0]?.notBefore).toBe(5000);
 });
+
+test('a key holder asking again is never stuck behind earlier deliveries waiting for its key', () => {
+  // Seen in the ordered chaos run: x5 held the key and asked for its retry while x3 (published earlier)
+  // waited for the key; x3 sorted first, blocked the key, and x5 was skipped: neither ever went.
+  const settings: FlowSettings = { ordering: 'document' };
+  let s: GateState = { ...initialGate(), settings, version: 1, locks: { 'doc:x': 'x5' }, cleared: ['x5'] };
+  s = stepGate(s, asked(ask('x3', 3, 'x'), settings), env(0)).state;
+  const retry = stepGate(s, asked(ask('x5', 5, 'x'), settings), env(1));
+  expect(retry.commands.filter((c) => c.type === 'grant').map((c) => c.type === 'grant' && c.permit.delivery)).toEqual([
+    'x5',
+  ]);
+});
