@@ -8,6 +8,28 @@ import { scrape } from '../helpers/prometheus';
 import { webhookView } from '../../src/api/presenters';
 
 let t: TestEngine;
+
+/** Publishes one document.approved event about a new document of the tenant; answers its event ID. */
+const publisher = (tenantId: string) => async (): Promise<string> => {
+  const doc = await t.addDocument(tenantId);
+  const eventId = uniqueId('evt');
+  await t.engine.publishEvent({ eventId, tenantId, event: 'document.approved', documentId: String(doc._id) });
+  return eventId;
+};
+
+/** The event's delivery waits for the hold's end without an attempt; answers its reason once it shows. */
+async function heldWithoutAttempt(tenantId: string, eventId: string, until: Date | undefined): Promise<string> {
+  const waiting = await eventually(async () => {
+    const [d] = await t.store.deliveries.listForEvent(`${tenantId}:${eventId}`);
+    return d?.nextAttemptAt ? d : undefined;
+  });
+  expect(waiting.attemptCount).toBe(0);
+  expect(waiting.nextAttemptAt?.getTime()).toBeGreaterThanOrEqual(until?.getTime() ?? Infinity);
+  return eventually(async () => {
+    const text = await t.engine.currentDetails(waiting.workflowId);
+    return text?.startsWith('waiting:') ? text : undefined;
+  });
+}
 let receiver: Receiver | undefined;
 beforeAll(async () => {
   // The throttle floor off, so the 429's own retry waits what Retry-After asks and no longer.
@@ -29,12 +51,7 @@ test('a 429 with Retry-After: 20 holds every delivery of the endpoint for 20 s, 
   const r = receiver;
   const tenantId = uniqueId('tenant');
   const webhook = await t.addWebhook({ tenantId, url: r.url, event: 'document.approved' });
-  const publish = async (): Promise<string> => {
-    const doc = await t.addDocument(tenantId);
-    const eventId = uniqueId('evt');
-    await t.engine.publishEvent({ eventId, tenantId, event: 'document.approved', documentId: String(doc._id) });
-    return eventId;
-  };
+  const publish = publisher(tenantId);
   await publish();
   const [first] = await r.waitForRequests(1);
   const askedAt = first?.receivedAt ?? 0;
@@ -47,16 +64,7 @@ test('a 429 with Retry-After: 20 holds every delivery of the endpoint for 20 s, 
   // Two more events while the endpoint is held: they wait, and say why.
   const second = await publish();
   await publish();
-  const waiting = await eventually(async () => {
-    const [d] = await t.store.deliveries.listForEvent(`${tenantId}:${second}`);
-    return d?.nextAttemptAt ? d : undefined;
-  });
-  expect(waiting.attemptCount).toBe(0);
-  expect(waiting.nextAttemptAt?.getTime()).toBeGreaterThanOrEqual(held?.until.getTime() ?? Infinity);
-  const details = await eventually(async () => {
-    const text = await t.engine.currentDetails(waiting.workflowId);
-    return text?.startsWith('waiting:') ? text : undefined;
-  });
+  const details = await heldWithoutAttempt(tenantId, second, held?.until);
   expect(details).toMatch(/^waiting: endpoint asked to retry after 20 s \(HTTP 429\), next at \d\d:\d\dZ$/);
 
   // Everything arrives (the 429's retry and the two held ones), none before the 20 s were up.
@@ -76,28 +84,14 @@ test('an endpoint that refuses the connection holds all its deliveries for the r
   await probe.close();
   const tenantId = uniqueId('tenant');
   const webhook = await t.addWebhook({ tenantId, url, event: 'document.approved', retrySchedule: [8, 8, 8] });
-  const publish = async (): Promise<string> => {
-    const doc = await t.addDocument(tenantId);
-    const eventId = uniqueId('evt');
-    await t.engine.publishEvent({ eventId, tenantId, event: 'document.approved', documentId: String(doc._id) });
-    return eventId;
-  };
+  const publish = publisher(tenantId);
   await publish();
   const held = await eventually(async () => (await t.store.webhooks.findById(webhook._id))?.hold);
   expect(held).toMatchObject({ reason: 'connection failed', askedSeconds: 8 });
   // Two more while it is held: they make no attempt (none refused), and say why.
   const second = await publish();
   await publish();
-  const waiting = await eventually(async () => {
-    const [d] = await t.store.deliveries.listForEvent(`${tenantId}:${second}`);
-    return d?.nextAttemptAt ? d : undefined;
-  });
-  expect(waiting.attemptCount).toBe(0);
-  expect(waiting.nextAttemptAt?.getTime()).toBeGreaterThanOrEqual(held?.until.getTime() ?? Infinity);
-  const details = await eventually(async () => {
-    const text = await t.engine.currentDetails(waiting.workflowId);
-    return text?.startsWith('waiting:') ? text : undefined;
-  });
+  const details = await heldWithoutAttempt(tenantId, second, held?.until);
   expect(details).toMatch(/^waiting: endpoint unreachable \(connection failed\), its deliveries wait 8 s, next at /);
   // The endpoint comes back on the same port: everything arrives, nothing before the hold's end.
   const port = Number(new URL(url).port);
