@@ -11,7 +11,9 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   isCancellation,
+  patched,
   setCurrentDetails,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -53,6 +55,9 @@ const DEFAULT_RECHECK_MAX_SECONDS = 3_600;
 const LOCAL_BUDGET_MS = 2_000;
 const OPERATOR_CANCEL = 'cancelled by an operator';
 
+/** Patch ID: runs from this release on wait on timers they never cancel (wakeBy). */
+const TIMERS_NEVER_CANCELLED = 'delivery-timers-never-cancelled';
+
 export class DeliveryRun {
   private fate: Fate;
   private readonly inbox: Message[] = [];
@@ -72,6 +77,8 @@ export class DeliveryRun {
   private signalling = 0;
   /** The time a timer that fired was set for: a tick's time is never earlier (the timer is what says it is due). */
   private notBefore = 0;
+  /** When the timers already started fire (ms); none is ever cancelled. */
+  private readonly timers: number[] = [];
   private failure: Error | undefined;
   private readonly eventKey: string;
 
@@ -149,6 +156,12 @@ export class DeliveryRun {
       if (this.historyFull() && this.quiet()) await this.continueAsNew();
       const wake = wakeAt(this.fate);
       const ready = () => this.inbox.length > 0 || this.done();
+      if (patched(TIMERS_NEVER_CANCELLED)) {
+        if (wake !== undefined) this.wakeBy(wake);
+        await condition(ready);
+        continue;
+      }
+      // Runs started before the patch: a timer per wait, cancelled when a message comes first.
       const woke =
         wake === undefined ? (await condition(ready), true) : await condition(ready, Math.max(1, wake - Date.now()));
       if (!woke && wake !== undefined) {
@@ -156,6 +169,22 @@ export class DeliveryRun {
         this.inbox.push({ type: 'tick' });
       }
     }
+  }
+
+  /**
+   * A timer that ticks at `at`, unless one already ticks by then. None is ever cancelled: a timer cancelled in
+   * a workflow task that also records local activities (the record writes) tripped the SDK under load, `npm run
+   * chaos` saw a run ask the server to cancel a timer it had never started (BadCancelTimerAttributes), then fail
+   * every replay. A timer no longer needed ticks once and finds nothing due.
+   */
+  private wakeBy(at: number): void {
+    if (this.timers.some((t) => t <= at)) return;
+    this.timers.push(at);
+    void CancellationScope.nonCancellable(() => sleep(Math.max(1, at - Date.now()))).then(() => {
+      this.timers.splice(this.timers.indexOf(at), 1);
+      this.notBefore = Math.max(this.notBefore, at);
+      this.inbox.push({ type: 'tick' });
+    });
   }
 
   private done(): boolean {

@@ -161,6 +161,43 @@ test('retry-now cuts a long backoff short', async () => {
   await receiver.close();
 });
 
+/**
+ * A timer cancelled in the workflow task that also records local activities can trip the SDK: seen in `npm run
+ * chaos` under load, where a delivery asked the server to cancel a timer it had never started
+ * (BadCancelTimerAttributes) and then failed every replay with a nondeterminism error, stuck for good. Its run
+ * therefore never cancels a timer: a timer that is no longer needed fires as a tick that finds nothing due.
+ */
+test("a delivery's run never cancels a timer: through pause/resume toggles, a backoff and retry-now", async () => {
+  let healthy = false;
+  const receiver = await startReceiver(() => (healthy ? { status: 200 } : { status: 503 }));
+  const { tenantId, doc } = await setup();
+  const webhook = await t.addWebhook({ tenantId, url: receiver.url, event: 'document.created', retrySchedule: [3600] });
+  const { eventId } = await t.engine.publishEvent({
+    eventId: uniqueId('evt'),
+    tenantId,
+    event: 'document.created',
+    documentId: String(doc._id),
+  });
+  const delivery = await eventually(async () => (await t.store.deliveries.listForEvent(`${tenantId}:${eventId}`))[0]);
+  await deliveryIn(delivery._id, ['retrying']);
+  for (let i = 0; i < 3; i++) {
+    await t.engine.setWebhookStatus(tenantId, webhook._id, 'inactive');
+    await deliveryIn(delivery._id, ['paused']);
+    await t.engine.setWebhookStatus(tenantId, webhook._id, 'active');
+    await deliveryIn(delivery._id, ['retrying']);
+  }
+  healthy = true;
+  expect(await t.engine.retryNow(tenantId, delivery._id)).toBe(true);
+  const result: unknown = await t.temporal.workflow.getHandle(delivery.workflowId).result();
+  expect(result).toMatchObject({ status: 'succeeded', attempts: 2 });
+  expect(receiver.requests).toHaveLength(2);
+  const history = await t.temporal.workflow.getHandle(delivery.workflowId).fetchHistory();
+  // It waited on timers (its backoff, its pause re-checks), and cancelled none of them.
+  expect(history.events?.filter((e) => e.timerStartedEventAttributes).length).toBeGreaterThan(0);
+  expect(history.events?.filter((e) => e.timerCanceledEventAttributes)).toEqual([]);
+  await receiver.close();
+});
+
 test('the same eventId published twice yields one workflow and one delivery per webhook', async () => {
   const receiver = await startReceiver();
   const { tenantId, doc } = await setup();
