@@ -159,9 +159,12 @@ export interface WorkerProcess {
 
 /** The production worker (dist/worker.js) on the harness's servers and task queue. */
 export function spawnWorker(h: Harness, env: Record<string, string> = {}, nodeArgs: string[] = []): WorkerProcess {
+  // HARNESS_WORKER_LOG: a file the workers' logs are appended to (to trace a run afterwards).
+  const logFile = process.env.HARNESS_WORKER_LOG;
+  const stdout = logFile ? fs.openSync(logFile, 'a') : 'ignore';
   const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist', 'worker.js')], {
     cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', stdout, 'pipe'],
     env: {
       ...process.env,
       TEMPORAL_ADDRESS: h.infra.temporalAddress,
@@ -175,6 +178,7 @@ export function spawnWorker(h: Harness, env: Record<string, string> = {}, nodeAr
       ...env,
     },
   });
+  if (typeof stdout === 'number') fs.closeSync(stdout);
   child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[worker] ${d.toString()}`));
   return { child, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
 }
