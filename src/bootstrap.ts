@@ -18,7 +18,7 @@ import type { Logger } from './logger';
 import { storeFor, type Store } from './store';
 import { StoreCommandWatch } from './store/command-watch';
 import { connectMongo, ensureIndexes } from './store/mongo';
-import { createEngineWorker } from './temporal/engine-worker';
+import { createEngineWorker, createPacedWorker } from './temporal/engine-worker';
 
 export interface Addresses {
   temporalAddress: string;
@@ -125,6 +125,13 @@ export async function startWorker(deps: {
     maxConcurrentWorkflowTasks: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
   });
+  const paced = await createPacedWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    activities,
+    maxConcurrentActivities: config.WORKER_MAX_PACED_ACTIVITIES,
+  });
   const metricsServer =
     config.METRICS_PORT === undefined
       ? undefined
@@ -138,17 +145,22 @@ export async function startWorker(deps: {
           intervalSeconds: config.METRICS_REFRESH_INTERVAL,
           logger: deps.logger,
         });
-  const done = worker.run().finally(async () => {
+  // Either worker stopping (a shutdown, a fatal error) stops the other: the process runs both or neither.
+  const workers = [worker, paced];
+  const stopAll = (): void => workers.forEach((w) => w.getState() === 'RUNNING' && w.shutdown());
+  const done = Promise.allSettled(workers.map((w) => w.run().finally(stopAll))).then(async (ended) => {
     gauge?.stop();
     await metricsServer?.close();
     await sender.close();
     await connection.close();
+    const failed = ended.find((e): e is PromiseRejectedResult => e.status === 'rejected');
+    if (failed) throw failed.reason;
   });
   return {
     done,
     metricsUrl: metricsServer?.url,
     async shutdown() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      stopAll();
       await done;
     },
   };

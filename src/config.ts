@@ -175,6 +175,8 @@ export const configSchema = z.object({
   /** A pre-built workflow bundle (npm run build makes dist/workflow-bundle.js); unset bundles at start. */
   WORKFLOW_BUNDLE_PATH: optionalString,
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).default(200),
+  /** Attempts under a gate's permit in flight per worker (each waits a few seconds for its instant). */
+  WORKER_MAX_PACED_ACTIVITIES: z.coerce.number().int().min(1).default(200),
   /** Workflows kept in the worker's memory between tasks; most deliveries sleep in a backoff, so few need it. */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(250),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(1).default(100),

@@ -125,8 +125,6 @@ export interface Fate {
  * answer lost to a fault): the gate keeps every ask until it answers, so this is only the safety net.
  */
 export const REASK_MS = 60_000;
-/** A permit's attempt starts this long before its instant: the attempt waits the rest in memory. */
-export const SEND_AHEAD_MS = 1_500;
 
 export type Message =
   | { type: 'tick' }
@@ -211,8 +209,6 @@ export function wakeAt(f: Fate): number | undefined {
   if (isHeld(f)) return f.recheckAt;
   // Due, and waiting for the gate's permit: only the permit (or the re-ask) wakes it.
   if (f.askedAt !== undefined && !f.permit) return f.askedAt + REASK_MS;
-  // A permit handed out ahead of its instant: its attempt starts just before it.
-  if (f.permit) return Math.max(f.nextAttemptAt ?? 0, f.permit.notBefore - SEND_AHEAD_MS);
   return f.nextAttemptAt;
 }
 
@@ -464,8 +460,8 @@ function advance(f: Fate, env: FateEnv, out: Command[]): Fate {
   }
   if (next.nextAttemptAt !== undefined && next.nextAttemptAt <= env.now) {
     if (next.test || !next.gated) return send(next, { attempt: next.attempts + 1, trigger: 'automatic' }, out);
+    // A permit's attempt starts at once, on the paced task queue, and waits there for the permit's instant.
     const permit = next.permit;
-    if (permit && permit.notBefore - SEND_AHEAD_MS > env.now) return next;
     if (permit) {
       const flight = { attempt: next.attempts + 1, trigger: 'automatic', permitId: permit.id } as const;
       out.push({ type: 'send', attempt: flight.attempt, trigger: 'automatic', permit });

@@ -76,8 +76,13 @@ export type GateCommand =
 
 export interface GateEnv {
   now: number;
-  /** How long before its instant a permit is handed out. */
+  /** How long before its instant a permit is handed out (at most). */
   leadMs: number;
+  /**
+   * With a backlog the gate wakes once this much of the rate has come into the lead, and hands it out together:
+   * one workflow task per batch, not per permit. A wake later than leadMs - rateBatchMs - minAheadMs loses slots.
+   */
+  rateBatchMs: number;
   /**
    * A rate-limited permit's instant is at least this far off when it is handed out: time for the signal, the
    * delivery's timer and its attempt to get there. An instant of "now" would always be missed by that much,
@@ -226,7 +231,7 @@ function grant(s: GateState, env: GateEnv, out: GateCommand[]): void {
     if (rate) {
       notBefore = Math.max(env.now + env.minAheadMs, s.tat - rate.toleranceMs);
       if (notBefore > env.now + env.leadMs) {
-        s.rateWakeAt = notBefore - env.leadMs;
+        s.rateWakeAt = notBefore - env.leadMs + env.rateBatchMs;
         break;
       }
       s.tat = Math.max(s.tat, notBefore) + rate.intervalMs;

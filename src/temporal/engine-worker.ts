@@ -1,6 +1,7 @@
 /** The Temporal worker that runs the engine's workflows and activities on one task queue. */
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { createActivities } from '../activities';
+import { pacedTaskQueue } from '../workflows/ids';
 
 export interface EngineWorkerOptions {
   connection: NativeConnection;
@@ -12,6 +13,24 @@ export interface EngineWorkerOptions {
   maxConcurrentActivities?: number;
   maxConcurrentWorkflowTasks?: number;
   maxCachedWorkflows?: number;
+}
+
+/**
+ * The worker of the paced task queue (src/workflows/ids.ts, pacedTaskQueue): the same activities, no workflows,
+ * its own slots.
+ */
+export async function createPacedWorker(
+  options: Pick<EngineWorkerOptions, 'connection' | 'namespace' | 'taskQueue' | 'activities'> & {
+    maxConcurrentActivities: number;
+  },
+): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: pacedTaskQueue(options.taskQueue),
+    activities: options.activities,
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities,
+  });
 }
 
 export function workflowsPath(): string {

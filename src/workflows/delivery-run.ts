@@ -42,7 +42,7 @@ import {
   type PreparedDeliveryState,
   type RecordDeliveryStateInput,
 } from './contracts';
-import type { DeliveryActivities } from './delivery-activities';
+import type { DeliveryRunActivities } from './delivery-activities';
 import { gateReleaseSignal, type GateReleaseMessage, type PermitMessage } from './gate-messages';
 import { gateWorkflowId } from './ids';
 import { AttemptCountKey, DeliveryStatusKey, NextAttemptAtKey } from './search-attribute-keys';
@@ -84,7 +84,7 @@ export class DeliveryRun {
 
   constructor(
     private readonly input: DeliveryWorkflowInput,
-    private readonly activities: DeliveryActivities,
+    private readonly activities: DeliveryRunActivities,
   ) {
     this.eventKey = `${input.tenantId}:${input.eventId}`;
     this.fate =
@@ -273,10 +273,12 @@ export class DeliveryRun {
       permit: c.permit,
       failureDelaySeconds: c.trigger === 'automatic' ? this.input.retrySchedule[this.fate.scheduleStep] : undefined,
     };
-    // A permit's attempt waits for its instant: a regular activity, so no workflow task waits with it.
+    // A permit's attempt waits for its instant on the paced task queue: no workflow task and no slot of the
+    // unlimited deliveries waits with it, and no backlog of theirs makes it late.
     const local = this.sends++ === 0 && c.trigger === 'automatic' && !c.permit;
-    const { sendAttempt, sendFirstAttempt, awaitAttempt } = this.activities;
+    const { sendAttempt, sendPermittedAttempt, sendFirstAttempt, awaitAttempt } = this.activities;
     CancellationScope.nonCancellable(async () => {
+      if (c.permit) return sendPermittedAttempt(args);
       if (!local) return sendAttempt(args);
       // Only over a record the store already has: a write still due (the same step changed the record) would
       // race the attempt's on a store whose guarded writes read then write (FerretDB).

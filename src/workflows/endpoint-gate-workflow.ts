@@ -25,7 +25,6 @@ import {
   type GateMessage,
   type GateState,
 } from '../delivery/gate';
-import { SEND_AHEAD_MS } from '../delivery/fate';
 import { INFRASTRUCTURE_RETRY } from './activity-options';
 import type { GateActivities } from './contracts';
 import {
@@ -50,11 +49,22 @@ const { checkOrderPredecessors } = proxyLocalActivities<GateActivities>({
   retry: INFRASTRUCTURE_RETRY,
 });
 
-/** How long before its instant a permit is sent: time for the delivery to start its attempt under load. */
-const LEAD_MS = 3_000;
+/**
+ * How long before its instant a permit is sent (at most): time for the delivery to start its attempt under load.
+ * Its attempt waits out the rest on the paced task queue. With RATE_BATCH_MS and MIN_AHEAD_MS it leaves a gate
+ * whose wake comes up to 2 s late (its workflow task queued behind other workflows') without losing a slot.
+ */
+const LEAD_MS = 5_000;
+/** With a backlog, the gate hands out a second of the rate per wake (gate.ts, rateBatchMs). */
+const RATE_BATCH_MS = 1_000;
 /** A permit never given back stops counting after this (an attempt's send deadline and its record, with room). */
 const LEASE_MS = 3 * 60_000;
 const RECHECK_MS = 2_000;
+/**
+ * A rate-limited permit's instant is at least this far off: the signal, the delivery's workflow task, its attempt
+ * starting on the paced queue and its claim (src/activities/send-attempt.ts, CLAIM_AHEAD_MS) all fit before it.
+ */
+const MIN_AHEAD_MS = 2_000;
 const IDLE_MS = 60_000;
 const HISTORY_LIMIT = 5_000;
 
@@ -140,7 +150,8 @@ function gateEnv(): GateEnv {
   return {
     now: Date.now(),
     leadMs: LEAD_MS,
-    minAheadMs: SEND_AHEAD_MS + 500,
+    rateBatchMs: RATE_BATCH_MS,
+    minAheadMs: MIN_AHEAD_MS,
     leaseMs: LEASE_MS,
     recheckMs: RECHECK_MS,
   };

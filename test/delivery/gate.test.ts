@@ -17,6 +17,7 @@ import type { FlowSettings } from '../../src/store/model';
 const env = (now: number, minAheadMs = 0): GateEnv => ({
   now,
   leadMs: 1000,
+  rateBatchMs: 0,
   minAheadMs,
   leaseMs: 180_000,
   recheckMs: 2000,
@@ -252,4 +253,36 @@ test('a key holder asking again is never stuck behind earlier deliveries waiting
   expect(retry.commands.filter((c) => c.type === 'grant').map((c) => c.type === 'grant' && c.permit.delivery)).toEqual([
     'x5',
   ]);
+});
+
+test('with a backlog the gate wakes about once per rate batch, and a late wake within the slack loses no slot', () => {
+  // 10/s with a deep backlog: one wake per permit would be ~9 workflow tasks a second for the gate, each of
+  // which can queue behind other workflows' tasks; a wake that comes later than the lead allows loses slots.
+  const settings: FlowSettings = { ordering: 'none', rateLimit: { perSecond: 10, burst: 1 } };
+  const live = (now: number): GateEnv => ({ ...env(now, 2000), leadMs: 5000, rateBatchMs: 1000 });
+  let s = initialGate();
+  const given: number[] = [];
+  const take = (cs: GateCommand[]) => cs.forEach((c) => c.type === 'grant' && given.push(c.permit.notBefore));
+  for (let i = 0; i < 1200; i++) {
+    const r = stepGate(s, asked(ask(`d${i}`, i), settings), live(0));
+    s = r.state;
+    take(r.commands);
+  }
+  // A minute of wakes on time, then one of wakes 1.5 s late (a busy task queue).
+  const wakes = [0, 0];
+  for (const [phase, lateMs] of [0, 1500].entries()) {
+    for (let at = gateWakeAt(s); at !== undefined && at < (phase + 1) * 60_000; at = gateWakeAt(s)) {
+      const r = stepGate(s, { type: 'tick' }, live(at + lateMs));
+      s = r.state;
+      take(r.commands);
+      wakes[phase]++;
+    }
+  }
+  const spacing = 1000 / (10 * RATE_HEADROOM);
+  // No slot lost: the permits stay one spacing apart, back to back, for both minutes.
+  given.forEach((at, i) => expect(at).toBeCloseTo(2000 + i * spacing));
+  expect(given.length).toBeGreaterThan(((2 * 60_000) / spacing) * 0.95);
+  // About one wake per batch (a second), not one per permit.
+  expect(wakes[0]).toBeLessThanOrEqual(65);
+  expect(wakes[1]).toBeLessThanOrEqual(65);
 });
