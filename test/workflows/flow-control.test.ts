@@ -4,6 +4,7 @@
  */
 import { startTestEngine, uniqueId, eventually, type TestEngine, type TestWebhookInput } from '../helpers/engine';
 import { startReceiver, type Receiver } from '../helpers/receiver';
+import { pacedTaskQueue } from '../../src/workflows/ids';
 import { startTimingReceiver, type TimingReceiver } from '../helpers/timing-receiver';
 
 let t: TestEngine;
@@ -111,6 +112,11 @@ test('maxInFlight 2 with a slow receiver: never a third request open, and all ar
   );
   await r.waitForRequests(12, 120_000);
   expect(most).toBe(2);
+  // Each attempt went under its permit on the paced task queue, not on the engine's own.
+  const [delivery] = await t.store.deliveries.listForTenant(tenantId, {}, 1);
+  const history = await t.temporal.workflow.getHandle(delivery?.workflowId ?? '').fetchHistory();
+  const queues = (history.events ?? []).flatMap((e) => e.activityTaskScheduledEventAttributes?.taskQueue?.name ?? []);
+  expect(queues).toEqual([pacedTaskQueue(t.taskQueue)]);
 }, 180_000);
 
 test('ordering: document: each document in publish order through 503s and retries; documents interleave', async () => {
