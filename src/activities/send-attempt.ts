@@ -348,8 +348,8 @@ export function createSendAttempt(
 
   /**
    * A permit's POST waits for its instant, here, after the claim: nothing slow stands between it and the
-   * request. Later than the rate allows (lateToleranceMs), it is not sent (ms late answered), so no one-second
-   * window at the receiver holds more than perSecond + burst.
+   * request. Later than the rate allows (the permit's maxLateMs, else lateToleranceMs), it is not sent (ms late
+   * answered), so no one-second window at the receiver holds more than perSecond + burst.
    */
   async function awaitPermit(input: SendAttemptInput, webhook: WebhookRecord): Promise<number | undefined> {
     if (!input.permit) return undefined;
@@ -358,7 +358,7 @@ export function createSendAttempt(
     const rate = webhook.rateLimit;
     if (!rate) return undefined;
     const lateMs = now().getTime() - input.permit.notBefore;
-    return lateMs > lateToleranceMs(rate) ? lateMs : undefined;
+    return lateMs > (input.permit.maxLateMs ?? lateToleranceMs(rate)) ? lateMs : undefined;
   }
 
   /** Why this attempt may not be sent to the webhook as it is now, if it may not. */

@@ -75,6 +75,8 @@ export interface InFlight {
 export interface HeldPermit {
   id: string;
   notBefore: number;
+  /** How late after notBefore its POST may still start (the gate's word; a rate-limited permit only). */
+  maxLateMs?: number;
 }
 
 /** Everything a run knows of its delivery: serializable, carried through continue-as-new. */
@@ -140,7 +142,7 @@ export type Message =
   /** The event's payload was erased: end an open delivery `failed` (`erased`) and never send again. */
   | { type: 'erase' }
   /** The gate's permit for the next automatic attempt (`ungated`: the webhook has no flow settings now). */
-  | { type: 'permit'; permitId: string; notBefore: number; ungated?: boolean }
+  | { type: 'permit'; permitId: string; notBefore: number; maxLateMs?: number; ungated?: boolean }
   /** The ask reached the gate, or found the webhook without flow settings (`ungated`: send without a permit). */
   | { type: 'gate_asked'; ungated: boolean };
 
@@ -276,7 +278,9 @@ function permitted(f: Fate, m: Extract<Message, { type: 'permit' }>, env: FateEn
     out.push({ type: 'release_gate', permitId: m.permitId, done: false });
     return isHeld(next) ? { ...next, askedAt: undefined } : next;
   }
-  return { ...next, askedAt: undefined, permit: { id: m.permitId, notBefore: m.notBefore } };
+  const permit: HeldPermit = { id: m.permitId, notBefore: m.notBefore };
+  if (m.maxLateMs !== undefined) permit.maxLateMs = m.maxLateMs;
+  return { ...next, askedAt: undefined, permit };
 }
 
 /**

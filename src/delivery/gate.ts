@@ -28,6 +28,8 @@ export interface Permit {
   delivery: string;
   /** ms: when the POST may go (never earlier); a later start gives it back unused. */
   notBefore: number;
+  /** ms: how late after notBefore its POST may still start (rate-limited permits only; see paceOf). */
+  maxLateMs?: number;
   /** ms: past this the permit no longer counts against maxInFlight (its delivery stopped answering). */
   leaseUntil: number;
 }
@@ -59,6 +61,15 @@ export interface GateState {
   rateWakeAt?: number;
   /** Permits granted so far: the next permit's ID. */
   granted: number;
+  /**
+   * The share of the rate limit the gate spaces permits for (1 when absent). When the limit is far above what the
+   * workers can send, permits at its full spacing would all be reached late, given back and asked for again, all
+   * together, for ever: pacing down lets them arrive in time. Judged every PACE_WINDOW permits that came back: more
+   * than half late (the delivery asked again while holding it) halves the pace; fewer than a tenth raises it by half.
+   */
+  pace?: number;
+  /** Permits come back since the pace was last judged: late, and used in time. */
+  paceCounts?: { late: number; onTime: number };
 }
 
 export type GateMessage =
@@ -150,11 +161,13 @@ function apply(s: GateState, m: GateMessage, env: GateEnv): void {
       // The same delivery asking again (a lost permit, a re-ask after a timeout) replaces its ask; a permit it
       // still holds is given back: a delivery asks only when it holds none.
       s.waiting = s.waiting.filter((a) => a.delivery !== m.ask.delivery);
+      if (s.permits.some((p) => p.delivery === m.ask.delivery && p.maxLateMs !== undefined)) judgePace(s, 'late');
       s.permits = s.permits.filter((p) => p.delivery !== m.ask.delivery);
       s.waiting.push(m.ask);
       return;
     }
     case 'release':
+      if (m.permitId && s.permits.some((p) => p.id === m.permitId && p.maxLateMs !== undefined)) judgePace(s, 'onTime');
       s.permits = s.permits.filter((p) => (m.permitId ? p.id !== m.permitId : p.delivery !== m.delivery));
       if (!m.done) return;
       s.waiting = s.waiting.filter((a) => a.delivery !== m.delivery);
@@ -178,12 +191,38 @@ function adopt(s: GateState, settings: FlowSettings, version: number): void {
   s.version = version;
 }
 
-/** Rate spacing (ms between permits) and how far ahead of the bucket a burst may go. */
-function spacing(settings: FlowSettings): { intervalMs: number; toleranceMs: number } | undefined {
-  const rate = settings.rateLimit;
+/**
+ * Rate spacing (ms between permits) at the gate's pace, how far ahead of the bucket a burst may go, and how late a
+ * POST may start: any second then still holds at most perSecond + burst (lateToleranceMs at full pace; more room
+ * when paced down).
+ */
+function spacing(s: GateState): { intervalMs: number; toleranceMs: number; maxLateMs: number } | undefined {
+  const rate = s.settings.rateLimit;
   if (!rate) return undefined;
-  const intervalMs = 1000 / (rate.perSecond * RATE_HEADROOM);
-  return { intervalMs, toleranceMs: (Math.max(1, rate.burst) - 1) * intervalMs };
+  const intervalMs = 1000 / (rate.perSecond * RATE_HEADROOM * (s.pace ?? 1));
+  return {
+    intervalMs,
+    toleranceMs: (Math.max(1, rate.burst) - 1) * intervalMs,
+    maxLateMs: Math.min(MAX_LATE_MS, ((rate.perSecond + 1) * intervalMs - 1000) / 2),
+  };
+}
+
+/** How many rate-limited permits come back between two judgements of the pace, and its floor. */
+export const PACE_WINDOW = 20;
+export const MIN_PACE = 1 / 64;
+const MAX_LATE_MS = 250;
+
+function judgePace(s: GateState, outcome: 'late' | 'onTime'): void {
+  const counts = { late: 0, onTime: 0, ...s.paceCounts };
+  counts[outcome]++;
+  if (counts.late + counts.onTime < PACE_WINDOW) {
+    s.paceCounts = counts;
+    return;
+  }
+  s.paceCounts = undefined;
+  const pace = s.pace ?? 1;
+  if (counts.late * 2 > PACE_WINDOW) s.pace = Math.max(MIN_PACE, pace / 2);
+  else if (counts.late * 10 < PACE_WINDOW) s.pace = pace * 1.5 >= 1 ? undefined : pace * 1.5;
 }
 
 /**
@@ -200,14 +239,14 @@ export const RATE_HEADROOM = 0.9;
  */
 export function lateToleranceMs(rate: { perSecond: number }): number {
   const spacingMs = 1000 / (rate.perSecond * RATE_HEADROOM);
-  return Math.min(250, ((rate.perSecond + 1) * spacingMs - 1000) / 2);
+  return Math.min(MAX_LATE_MS, ((rate.perSecond + 1) * spacingMs - 1000) / 2);
 }
 
 /** Hands out every permit the settings allow now, in publish order; asks the store where order needs it. */
 function grant(s: GateState, env: GateEnv, out: GateCommand[]): void {
   const byOrder = [...s.waiting].sort((a, b) => a.order[0] - b.order[0] || a.order[1].localeCompare(b.order[1]));
   const blockedKeys = new Set<string>();
-  const rate = spacing(s.settings);
+  const rate = spacing(s);
   s.rateWakeAt = undefined;
   const toCheck: GateAsk[] = [];
   for (const ask of byOrder) {
@@ -241,6 +280,7 @@ function grant(s: GateState, env: GateEnv, out: GateCommand[]): void {
       delivery: ask.delivery,
       notBefore,
       leaseUntil: notBefore + env.leaseMs,
+      ...(rate ? { maxLateMs: rate.maxLateMs } : {}),
     };
     s.permits.push(permit);
     s.waiting = s.waiting.filter((a) => a !== ask);

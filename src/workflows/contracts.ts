@@ -103,7 +103,7 @@ export interface SendAttemptInput {
    */
   failureDelaySeconds?: number;
   /** The gate's permit for this automatic attempt: its POST waits for `notBefore` and is not made late. */
-  permit?: { id: string; notBefore: number };
+  permit?: { id: string; notBefore: number; maxLateMs?: number };
   /**
    * The first attempt of a run dispatch just started: the only attempt that may take the body from the
    * worker's cache (every other reads the store, so an erased payload is never sent from memory).

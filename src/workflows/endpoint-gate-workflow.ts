@@ -84,6 +84,7 @@ export async function endpointGateWorkflow(input: EndpointGateInput): Promise<vo
   const execute = (c: GateCommand): void => {
     if (c.type === 'grant') {
       const message: PermitMessage = { permitId: c.permit.id, notBefore: c.permit.notBefore };
+      if (c.permit.maxLateMs !== undefined) message.maxLateMs = c.permit.maxLateMs;
       if (isUngated(state)) message.ungated = true;
       pending++;
       // A delivery that has ended (or never was) cannot take it: its permit and its key go back.

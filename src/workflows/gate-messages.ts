@@ -21,6 +21,8 @@ export interface GateReleaseMessage {
 export interface PermitMessage {
   permitId: string;
   notBefore: number;
+  /** How late after notBefore its POST may still start (rate-limited permits only). */
+  maxLateMs?: number;
   ungated?: boolean;
 }
 

@@ -4,6 +4,8 @@ import {
   initialGate,
   isIdle,
   lateToleranceMs,
+  MIN_PACE,
+  PACE_WINDOW,
   RATE_HEADROOM,
   stepGate,
   type GateAsk,
@@ -285,4 +287,44 @@ test('with a backlog the gate wakes about once per rate batch, and a late wake w
   // About one wake per batch (a second), not one per permit.
   expect(wakes[0]).toBeLessThanOrEqual(65);
   expect(wakes[1]).toBeLessThanOrEqual(65);
+});
+
+test('permits reached late pace the gate down, with more room to be late; permits used in time pace it back up', () => {
+  // A limit far above what the workers can send: at full spacing every permit is reached late, given back and
+  // asked for again, all together, for ever. Seen in npm run bench -- --shape flow at 1000/s.
+  const settings: FlowSettings = { ordering: 'none', rateLimit: { perSecond: 1000, burst: 1 } };
+  const live = (now: number): GateEnv => ({ ...env(now, 2000), leadMs: 5000, rateBatchMs: 1000 });
+  let s = initialGate();
+  const permitOf = (delivery: string) => s.permits.find((p) => p.delivery === delivery);
+  const deliveries = Array.from({ length: PACE_WINDOW }, (_, i) => `d${i}`);
+  deliveries.forEach((d, i) => (s = stepGate(s, asked(ask(d, i), settings), live(0)).state));
+  expect(permitOf('d1')?.maxLateMs).toBeCloseTo(lateToleranceMs({ perSecond: 1000 }));
+  // Round after round, every delivery finds its permit late and asks again while the gate still counts it.
+  for (let round = 1; round <= 8; round++) {
+    deliveries.forEach((d, i) => (s = stepGate(s, asked(ask(d, i), settings), live(round * 3000)).state));
+  }
+  expect(s.pace).toBe(MIN_PACE);
+  // Spaced for a 64th of the rate now, and each may start up to 250 ms late.
+  const [a, b] = [permitOf('d18'), permitOf('d19')];
+  expect((b?.notBefore ?? 0) - (a?.notBefore ?? 0)).toBeCloseTo(1000 / (1000 * RATE_HEADROOM * MIN_PACE));
+  expect(b?.maxLateMs).toBe(250);
+  // A few late among many in time (noise on a busy machine) moves nothing.
+  const before = s.pace;
+  deliveries.forEach((d, i) => {
+    const late = i < 3;
+    if (late) s = stepGate(s, asked(ask(d, i), settings), live(40_000)).state;
+    else s = stepGate(s, { type: 'release', delivery: d, permitId: permitOf(d)?.id, done: false }, live(40_000)).state;
+  });
+  expect(s.pace).toBe(before);
+  // Permits used in time bring it back to the full rate, by half again each window.
+  for (let k = 0; k < 12 * PACE_WINDOW; k++) {
+    const d = `e${k}`;
+    s = stepGate(s, asked(ask(d, 100 + k), settings), live(50_000 + k * 1000)).state;
+    s = stepGate(
+      s,
+      { type: 'release', delivery: d, permitId: permitOf(d)?.id, done: true },
+      live(50_000 + k * 1000),
+    ).state;
+  }
+  expect(s.pace).toBeUndefined();
 });
