@@ -15,8 +15,14 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '1' },
     store: { type: 'string', default: 'sqlite' },
     'ordered-documents': { type: 'string', default: '10' },
+    ordering: { type: 'string', default: 'document' },
   },
 });
+
+if (values.ordering !== 'document' && values.ordering !== 'webhook') {
+  console.error(`--ordering must be document or webhook, not ${values.ordering}`);
+  process.exit(2);
+}
 
 runChaos({
   events: Number(values.events),
@@ -25,6 +31,7 @@ runChaos({
   workers: Number(values.workers),
   store: parseStoreChoice(values.store),
   orderedDocuments: Number(values['ordered-documents']),
+  ordering: values.ordering,
   restartTemporal: true,
   restartStore: true,
   receiverDownMs: 5_000,
@@ -34,7 +41,7 @@ runChaos({
 })
   .then((report) => {
     console.log(
-      `\nnpm run chaos -- --events ${values.events} --webhooks ${values.webhooks} --kills ${values.kills} --workers ${values.workers} --store ${values.store} --ordered-documents ${values['ordered-documents']}  (${report.seconds} s)\n`,
+      `\nnpm run chaos -- --events ${values.events} --webhooks ${values.webhooks} --kills ${values.kills} --workers ${values.workers} --store ${values.store} --ordered-documents ${values['ordered-documents']} --ordering ${values.ordering}  (${report.seconds} s)\n`,
     );
     console.log(chaosTable(report));
     if (

@@ -38,6 +38,8 @@ export default async function globalSetup(): Promise<void> {
   });
   globalThis.__DOCFLO_INFRA__ = infra;
   globalThis.__DOCFLO_WORKDIR__ = workDir;
+  // The chaos tests build dist/ once for the whole run (scripts/lib/harness.ts, buildEngine).
+  process.env.DOCFLO_BUILD_ONCE = workDir;
 
   const ca = await createCA({
     organization: 'Docflo Test CA',

@@ -4,7 +4,7 @@
  * the store once each, makes the receiver answer 5xx half the time and go down for a while, and publishes
  * some events twice. Then it checks that every accepted event reached every webhook (distinct delivery IDs
  * at the receiver), that every delivery succeeded with each attempt number recorded exactly once, and that
- * no delivery workflow is left running. With `orderedDocuments`, the last webhook has `ordering: document` and
+ * no delivery workflow is left running. With `orderedDocuments`, the last webhook has `ordering: document` (or `webhook`) and
  * the events take turns over that many documents: each document's deliveries to it must arrive in publish order.
  */
 import path from 'node:path';
@@ -43,6 +43,8 @@ export interface ChaosOptions {
   store?: StoreChoice;
   /** Events go to this many documents in turn, and the last webhook keeps each document's order. */
   orderedDocuments?: number;
+  /** The ordered webhook's setting: `document` (default) or `webhook` (one order for all its deliveries). */
+  ordering?: 'document' | 'webhook';
   say: (m: string) => void;
   build?: boolean;
 }
@@ -97,7 +99,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const tenantId = tenants[0]?.tenantId ?? 'tenant-0';
   const orderedWebhook = options.orderedDocuments ? tenants[0]?.webhooks.at(-1) : undefined;
   if (orderedWebhook) {
-    await h.store.webhooks.update(tenantId, orderedWebhook._id, { ordering: 'document', updatedAt: new Date() }, []);
+    const ordering = options.ordering ?? 'document';
+    await h.store.webhooks.update(tenantId, orderedWebhook._id, { ordering, updatedAt: new Date() }, []);
   }
   const orderedDocs: string[] = [];
   for (let d = 0; d < (options.orderedDocuments ?? 0); d++) orderedDocs.push(await addDocument(h, tenantId));
@@ -331,13 +334,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       // A delivery skipped while the webhook was paused has finished (README: ordering); its replay by a recover
       // comes after the document's later events.
       if (index === undefined || replayed.has(r.deliveryId)) continue;
-      if (index < (lastIndex.get(r.docId) ?? -1)) wrong.add(r.docId);
-      lastIndex.set(r.docId, Math.max(index, lastIndex.get(r.docId) ?? -1));
-      arrivals.set(r.docId, [...(arrivals.get(r.docId) ?? []), index]);
+      // One order per document, or one for the whole webhook.
+      const key = options.ordering === 'webhook' ? 'the webhook' : `document ${r.docId}`;
+      if (index < (lastIndex.get(key) ?? -1)) wrong.add(key);
+      lastIndex.set(key, Math.max(index, lastIndex.get(key) ?? -1));
+      arrivals.set(key, [...(arrivals.get(key) ?? []), index]);
     }
     // Each such document's events in the order they arrived (publish indexes), so the swap can be traced.
-    for (const doc of wrong)
-      say(`out of order at the ordered webhook: document ${doc} got ${arrivals.get(doc)?.join(', ')}`);
+    for (const doc of wrong) say(`out of order at the ordered webhook: ${doc} got ${arrivals.get(doc)?.join(', ')}`);
     const checked = [...eventOf.keys()].filter((id) => !replayed.has(id)).length;
     if (checked < eventOf.size)
       say(`${eventOf.size - checked} ordered deliveries were skipped while paused and replayed`);

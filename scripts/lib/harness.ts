@@ -145,11 +145,40 @@ export async function loopbackCertificates(dir: string, organization: string): P
 
 /** Compiles the engine (tsc + the workflow bundle) so workers run exactly what production runs. */
 export async function buildEngine(say: (m: string) => void): Promise<void> {
-  say('building the engine (npm run build)...');
-  await new Promise<void>((resolve, reject) => {
-    const p = spawn('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`npm run build exited with ${code}`))));
+  // Tests in parallel jest workers share dist/: one builds at a time, and with DOCFLO_BUILD_ONCE (set by the test
+  // setup, one value per run) a build made for this run is not made again under a worker another test runs.
+  const once = process.env.DOCFLO_BUILD_ONCE;
+  const stamp = path.join(ROOT, 'dist', '.built-for');
+  await underBuildLock(async () => {
+    if (once && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === once) return;
+    say('building the engine (npm run build)...');
+    await new Promise<void>((resolve, reject) => {
+      const p = spawn('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+      p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`npm run build exited with ${code}`))));
+    });
+    if (once) fs.writeFileSync(stamp, once);
   });
+}
+
+/** Runs `work` holding an exclusive lock file beside dist/ (one left by a process that died is taken after 5 min). */
+async function underBuildLock(work: () => Promise<void>): Promise<void> {
+  const lock = path.join(ROOT, '.build.lock');
+  for (;;) {
+    try {
+      fs.closeSync(fs.openSync(lock, 'wx'));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 5 * 60_000) fs.rmSync(lock, { force: true });
+      else await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    await work();
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
 }
 
 export interface WorkerProcess {
@@ -159,7 +188,8 @@ export interface WorkerProcess {
 
 /** The production worker (dist/worker.js) on the harness's servers and task queue. */
 export function spawnWorker(h: Harness, env: Record<string, string> = {}, nodeArgs: string[] = []): WorkerProcess {
-  // HARNESS_WORKER_LOG: a file the workers' logs are appended to (to trace a run afterwards).
+  // HARNESS_WORKER_LOG: a file the workers' logs are appended to (to trace a run afterwards), at
+  // HARNESS_WORKER_LOG_LEVEL (warn).
   const logFile = process.env.HARNESS_WORKER_LOG;
   const stdout = logFile ? fs.openSync(logFile, 'a') : 'ignore';
   const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'dist', 'worker.js')], {
@@ -174,7 +204,7 @@ export function spawnWorker(h: Harness, env: Record<string, string> = {}, nodeAr
       SECRETS_KEY: h.secretsKey,
       NODE_EXTRA_CA_CERTS: h.certs.caFile,
       DELIVERY_ALLOWED_CIDRS: '127.0.0.1/32',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: process.env.HARNESS_WORKER_LOG_LEVEL ?? 'warn',
       ...env,
     },
   });
