@@ -141,28 +141,21 @@ export function createSendAttempt(
 
   function attemptOnce(input: SendAttemptInput, onSend?: () => void): Promise<AttemptFacts> {
     // A retried try looks for an earlier try's claim first: it may have sent before the webhook was paused.
-    return underHeartbeat(async (attemptTry) => {
-      await untilClaimTime(input, attemptTry.signal);
-      return (
+    return underHeartbeat(
+      async (attemptTry) =>
         (attemptTry.number > 1 ? await factsOfClaim(input, attemptTry, onSend) : undefined) ??
-        attemptLoop(input, attemptTry, onSend)
-      );
-    });
+        attemptLoop(input, attemptTry, onSend),
+    );
   }
 
   /**
-   * A permit's attempt starts when the permit comes, seconds ahead (on the paced task queue, so a backlog of
-   * unlimited deliveries cannot make it late), and waits here until CLAIM_AHEAD_MS before the permit's instant:
-   * the claim and the reads before the POST take that, and the claim's lease counts from the claim.
+   * A permit's attempt starts when the permit comes, seconds ahead of its instant (on the paced task queue, so a
+   * backlog of unlimited deliveries cannot make it late), and claims at once: however slow the store, its reads
+   * and the claim are behind it when the instant comes, and only the wait in memory stands before the POST. The
+   * claim's lease covers that wait.
    */
-  async function untilClaimTime(input: SendAttemptInput, signal: AbortSignal): Promise<void> {
-    const wait = (input.permit?.notBefore ?? 0) - CLAIM_AHEAD_MS - now().getTime();
-    if (wait <= 0) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, wait);
-      signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-    });
-    signal.throwIfAborted();
+  function permitWaitMs(input: SendAttemptInput): number {
+    return Math.max(0, (input.permit?.notBefore ?? 0) - now().getTime());
   }
 
   /**
@@ -203,7 +196,7 @@ export function createSendAttempt(
     const headers = buildRequest(input, loaded, startedAt);
     // Cancelled before its POST began (a local try's workflow task gone, an operator's cancel): send nothing.
     attemptTry.signal.throwIfAborted();
-    const leaseUntil = new Date((await clock.now()).getTime() + leaseMs);
+    const leaseUntil = new Date((await clock.now()).getTime() + leaseMs + permitWaitMs(input));
     const claimed = await deps.store.deliveries.claimAttempt({
       ...attemptBase(input, loaded.webhook, startedAt),
       state: 'sending',
@@ -504,8 +497,6 @@ export function createSendAttempt(
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** How long before a permit's instant its attempt makes its claim (see untilClaimTime). */
-const CLAIM_AHEAD_MS = 1_000;
 
 /**
  * What a claim's holder in this worker comes to (undefined if it failed), waited for only while the waiting

@@ -203,7 +203,12 @@ function spacing(s: GateState): { intervalMs: number; toleranceMs: number; maxLa
   return {
     intervalMs,
     toleranceMs: (Math.max(1, rate.burst) - 1) * intervalMs,
-    maxLateMs: Math.min(MAX_LATE_MS, ((rate.perSecond + 1) * intervalMs - 1000) / 2),
+    // Paced down, permits are spaced wider and a POST may be that much later: at 1/64 of the limit, seconds (a
+    // congested worker reaches its instants seconds late; refusing them all would keep it congested).
+    maxLateMs: Math.min(
+      s.pace === undefined ? MAX_LATE_MS : MAX_PACED_LATE_MS,
+      ((rate.perSecond + 1) * intervalMs - 1000) / 2,
+    ),
   };
 }
 
@@ -211,6 +216,7 @@ function spacing(s: GateState): { intervalMs: number; toleranceMs: number; maxLa
 export const PACE_WINDOW = 20;
 export const MIN_PACE = 1 / 64;
 const MAX_LATE_MS = 250;
+const MAX_PACED_LATE_MS = 60_000;
 
 function judgePace(s: GateState, outcome: 'late' | 'onTime'): void {
   const counts = { late: 0, onTime: 0, ...s.paceCounts };
