@@ -212,9 +212,15 @@ function spacing(s: GateState): { intervalMs: number; toleranceMs: number; maxLa
   };
 }
 
-/** How many rate-limited permits come back between two judgements of the pace, and its floor. */
+/**
+ * How many rate-limited permits come back between two judgements of the pace, and its floor: a 64th of the limit,
+ * and never below PACE_FLOOR_PER_SECOND (a limit of 10/s or less is never paced down). Lateness on a worker busy
+ * with everything else is not the gate's spacing: pacing a 10/s limit down to a fraction of a permit a second
+ * only starves it (the 600-at-10/s test beside the whole suite: 51 arrived in 5 minutes).
+ */
 export const PACE_WINDOW = 20;
 export const MIN_PACE = 1 / 64;
+export const PACE_FLOOR_PER_SECOND = 10;
 const MAX_LATE_MS = 250;
 const MAX_PACED_LATE_MS = 60_000;
 
@@ -227,7 +233,8 @@ function judgePace(s: GateState, outcome: 'late' | 'onTime'): void {
   }
   s.paceCounts = undefined;
   const pace = s.pace ?? 1;
-  if (counts.late * 2 > PACE_WINDOW) s.pace = Math.max(MIN_PACE, pace / 2);
+  const floor = Math.max(MIN_PACE, Math.min(1, PACE_FLOOR_PER_SECOND / (s.settings.rateLimit?.perSecond ?? 1)));
+  if (counts.late * 2 > PACE_WINDOW) s.pace = floor >= 1 ? undefined : Math.max(floor, pace / 2);
   else if (counts.late * 10 < PACE_WINDOW) s.pace = pace * 1.5 >= 1 ? undefined : pace * 1.5;
 }
 

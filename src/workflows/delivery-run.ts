@@ -156,15 +156,14 @@ export class DeliveryRun {
       if (this.historyFull() && this.quiet()) await this.continueAsNew();
       const wake = wakeAt(this.fate);
       const ready = () => this.inbox.length > 0 || this.done();
-      if (patched(TIMERS_NEVER_CANCELLED)) {
+      // Asked only where a timer is due: a delivery that succeeds at once records no patch marker.
+      if (wake === undefined || patched(TIMERS_NEVER_CANCELLED)) {
         if (wake !== undefined) this.wakeBy(wake);
         await condition(ready);
         continue;
       }
       // Runs started before the patch: a timer per wait, cancelled when a message comes first.
-      const woke =
-        wake === undefined ? (await condition(ready), true) : await condition(ready, Math.max(1, wake - Date.now()));
-      if (!woke && wake !== undefined) {
+      if (!(await condition(ready, Math.max(1, wake - Date.now())))) {
         this.notBefore = Math.max(this.notBefore, wake);
         this.inbox.push({ type: 'tick' });
       }

@@ -5,6 +5,7 @@ import {
   isIdle,
   lateToleranceMs,
   MIN_PACE,
+  PACE_FLOOR_PER_SECOND,
   PACE_WINDOW,
   RATE_HEADROOM,
   stepGate,
@@ -330,4 +331,23 @@ test('permits reached late pace the gate down, with more room to be late; permit
     ).state;
   }
   expect(s.pace).toBeUndefined();
+});
+
+test('a limit of 10/s or less is never paced down, however many permits come back late', () => {
+  const settings: FlowSettings = { ordering: 'none', rateLimit: { perSecond: 10, burst: 1 } };
+  const live = (now: number): GateEnv => ({ ...env(now, 2000), leadMs: 5000, rateBatchMs: 1000 });
+  let s = initialGate();
+  const deliveries = Array.from({ length: PACE_WINDOW }, (_, i) => `d${i}`);
+  for (let round = 0; round <= 4; round++) {
+    deliveries.forEach((d, i) => (s = stepGate(s, asked(ask(d, i), settings), live(round * 10_000)).state));
+  }
+  expect(s.pace).toBeUndefined();
+  expect(s.granted).toBeGreaterThan(4 * PACE_WINDOW);
+  // A 50/s limit goes no lower than 10/s.
+  const fifty: FlowSettings = { ordering: 'none', rateLimit: { perSecond: 50, burst: 1 } };
+  let t = initialGate();
+  for (let round = 0; round <= 8; round++) {
+    deliveries.forEach((d, i) => (t = stepGate(t, asked(ask(d, i), fifty), live(round * 10_000)).state));
+  }
+  expect(t.pace).toBeCloseTo(PACE_FLOOR_PER_SECOND / 50);
 });
