@@ -62,7 +62,7 @@ const LEASE_MS = 3 * 60_000;
 const RECHECK_MS = 2_000;
 /**
  * A rate-limited permit's instant is at least this far off: the signal, the delivery's workflow task, its attempt
- * starting on the paced queue and its claim (src/activities/send-attempt.ts, CLAIM_AHEAD_MS) all fit before it.
+ * starting on the paced queue and its claim (made at once: src/activities/send-attempt.ts) fit before it.
  */
 const MIN_AHEAD_MS = 2_000;
 const IDLE_MS = 60_000;

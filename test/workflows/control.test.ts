@@ -31,7 +31,7 @@ async function deliveryIn(id: string, statuses: DeliveryRecord['status'][]): Pro
 /** A new tenant with one document.processed webhook to `url`, one event published, and its delivery. */
 async function deliveryTo(url: string, retrySchedule: number[]) {
   const { tenantId, doc } = await setup();
-  await t.addWebhook({ tenantId, url, event: 'document.processed', retrySchedule });
+  const webhook = await t.addWebhook({ tenantId, url, event: 'document.processed', retrySchedule });
   const { eventId } = await t.engine.publishEvent({
     eventId: uniqueId('evt'),
     tenantId,
@@ -39,7 +39,7 @@ async function deliveryTo(url: string, retrySchedule: number[]) {
     documentId: String(doc._id),
   });
   const delivery = await eventually(async () => (await t.store.deliveries.listForEvent(`${tenantId}:${eventId}`))[0]);
-  return { tenantId, delivery };
+  return { tenantId, webhook, delivery };
 }
 
 async function setup(
@@ -52,15 +52,7 @@ async function setup(
 test('a delivery paused while retrying waits, then delivers after resume', async () => {
   let healthy = false;
   const receiver = await startReceiver(() => (healthy ? { status: 200 } : { status: 503 }));
-  const { tenantId, doc } = await setup();
-  const webhook = await t.addWebhook({ tenantId, url: receiver.url, event: 'document.created', retrySchedule: [2, 2] });
-  const { eventId } = await t.engine.publishEvent({
-    eventId: uniqueId('evt'),
-    tenantId,
-    event: 'document.created',
-    documentId: String(doc._id),
-  });
-  const delivery = await eventually(async () => (await t.store.deliveries.listForEvent(`${tenantId}:${eventId}`))[0]);
+  const { tenantId, webhook, delivery } = await deliveryTo(receiver.url, [2, 2]);
   await deliveryIn(delivery._id, ['retrying']);
 
   const paused = await t.engine.setWebhookStatus(tenantId, webhook._id, 'inactive');
@@ -170,15 +162,7 @@ test('retry-now cuts a long backoff short', async () => {
 test("a delivery's run never cancels a timer: through pause/resume toggles, a backoff and retry-now", async () => {
   let healthy = false;
   const receiver = await startReceiver(() => (healthy ? { status: 200 } : { status: 503 }));
-  const { tenantId, doc } = await setup();
-  const webhook = await t.addWebhook({ tenantId, url: receiver.url, event: 'document.created', retrySchedule: [3600] });
-  const { eventId } = await t.engine.publishEvent({
-    eventId: uniqueId('evt'),
-    tenantId,
-    event: 'document.created',
-    documentId: String(doc._id),
-  });
-  const delivery = await eventually(async () => (await t.store.deliveries.listForEvent(`${tenantId}:${eventId}`))[0]);
+  const { tenantId, webhook, delivery } = await deliveryTo(receiver.url, [3600]);
   await deliveryIn(delivery._id, ['retrying']);
   for (let i = 0; i < 3; i++) {
     await t.engine.setWebhookStatus(tenantId, webhook._id, 'inactive');
