@@ -98,7 +98,8 @@ describe('the fixture set', () => {
   });
 
   test('one baseline: no run carries a patch marker (a change from here on is guarded, docs/operations.md)', () => {
-    for (const file of files) {
+    // A later release's folder holds the guarded shape (timers-never-cancelled/: runs past that patch).
+    for (const file of files.filter((f) => !f.includes('/'))) {
       const patches = (histories.get(file)?.events ?? []).filter(
         (e) => e.markerRecordedEventAttributes?.markerName === 'core_patch',
       );
