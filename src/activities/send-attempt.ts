@@ -239,10 +239,16 @@ export function createSendAttempt(
     headers: Record<string, string>,
     leaseUntil: Date,
   ): Promise<AttemptFacts | undefined> {
+    const claimedAheadMs = (input.permit?.notBefore ?? 0) - now().getTime();
     const late = await awaitPermit(input, loaded.webhook);
     if (late) {
       await deps.store.deliveries.withdrawAttempt(input.deliveryId, input.attempt, attemptTry.claimId);
-      log.info({ deliveryId: input.deliveryId, attempt: input.attempt, lateMs: late }, 'permit late: not sent');
+      // Where the lead went: to the attempt's scheduling (the permit's signal and the delivery's workflow task)
+      // or to its claim.
+      log.info(
+        { deliveryId: input.deliveryId, attempt: input.attempt, lateMs: late, ...leadOf(input, claimedAheadMs) },
+        'permit late: not sent',
+      );
       return { kind: 'permit_late' };
     }
     const sent = await deps.sender.send({
@@ -516,6 +522,16 @@ async function heldFacts(
     return await Promise.race([facts.catch(() => undefined), aborted]);
   } finally {
     signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** How far ahead of a permit's instant its attempt was scheduled, and was when its claim was made (ms). */
+function leadOf(input: SendAttemptInput, claimedAheadMs: number): Record<string, number> {
+  const notBefore = input.permit?.notBefore ?? 0;
+  try {
+    return { scheduledAheadMs: notBefore - Context.current().info.currentAttemptScheduledTimestampMs, claimedAheadMs };
+  } catch {
+    return { claimedAheadMs };
   }
 }
 
