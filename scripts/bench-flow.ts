@@ -4,9 +4,14 @@
  * - plain: one webhook without settings (the reference);
  * - plain beside a limited neighbour: the same, while a second webhook limited to 2/s gets events too;
  * - ordering: document, and a rateLimit too high to bind (1000/s): the gate's cost per delivery.
+ * - steady: the plain webhook's events published at a steady --steady-rate (below what the engine sends), alone
+ *   and beside the 2/s neighbour: its latency when the machine is not saturated.
  * Per phase: deliveries per second at the receiver, publish → receipt p50/p99, CPU ms per delivery (worker,
- * Temporal, store). Flags: --events 300 --concurrency 20 --store sqlite|postgresql|auto --out bench-results/flow.json
- * --phases plain,limited (a comma list of plain, unlimited, limited, ordering, rate; all by default).
+ * Temporal, store). Every phase runs on servers and a store of its own, started for it: the store slows as it
+ * fills (FerretDB on SQLite), so phases run one after another on one store measure their place in the run.
+ * Flags: --events 300 --concurrency 20 --store sqlite|postgresql|auto --out bench-results/flow.json
+ * --phases plain,limited (a comma list of the keys below; all by default) --rounds 1 (each round runs the
+ * phases in a rotated order; the table shows each phase's median) --steady-rate 8.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -24,7 +29,6 @@ import {
   spawnWorker,
   startHarness,
   startHarnessReceiver,
-  type Harness,
 } from './lib/harness';
 import { childPid, readProcStats } from './lib/proc-stats';
 
@@ -34,18 +38,41 @@ const { values: flags } = parseArgs({
     concurrency: { type: 'string', default: '20' },
     store: { type: 'string', default: 'sqlite' },
     out: { type: 'string', default: 'bench-results/flow.json' },
-    phases: { type: 'string', default: 'plain,unlimited,limited,ordering,rate' },
+    phases: { type: 'string', default: 'plain,unlimited,limited,ordering,rate,steady,steady-limited' },
+    rounds: { type: 'string', default: '1' },
+    'steady-rate': { type: 'string', default: '8' },
   },
 });
-const PHASES = new Set(flags.phases.split(','));
-for (const p of PHASES) {
-  if (!['plain', 'unlimited', 'limited', 'ordering', 'rate'].includes(p)) throw new Error(`unknown phase ${p}`);
-}
 const N = Number(flags.events);
 const CONCURRENCY = Number(flags.concurrency);
 const say = (m: string): void => console.log(`[bench:flow] ${m}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (n: number, digits = 1) => +n.toFixed(digits);
+
+type Flow = Partial<Pick<WebhookRecord, 'rateLimit' | 'ordering'>>;
+const LIMITED: Flow = { rateLimit: { perSecond: 2, burst: 1 } };
+
+/** A phase: the measured webhook's flow settings, a neighbour's (if any), and whether its events go steadily. */
+interface Phase {
+  title: string;
+  flow?: Flow;
+  neighbour?: Flow;
+  steady?: boolean;
+}
+const PHASES: Record<string, Phase> = {
+  plain: { title: 'plain' },
+  unlimited: { title: 'plain, beside an unlimited neighbour', neighbour: {} },
+  limited: { title: 'plain, beside a neighbour limited to 2/s', neighbour: LIMITED },
+  ordering: { title: 'ordering: document', flow: { ordering: 'document' } },
+  rate: { title: 'rateLimit 1000/s (never binding)', flow: { rateLimit: { perSecond: 1000, burst: 100 } } },
+  steady: { title: 'plain, steady', steady: true },
+  'steady-limited': { title: 'plain, steady, beside a neighbour limited to 2/s', steady: true, neighbour: LIMITED },
+};
+const chosen = flags.phases.split(',');
+for (const key of chosen)
+  if (!PHASES[key]) throw new Error(`unknown phase ${key}: one of ${Object.keys(PHASES).join(', ')}`);
+const ROUNDS = Number(flags.rounds);
+const STEADY_PER_SECOND = Number(flags['steady-rate']);
 
 interface PhaseResult {
   phase: string;
@@ -58,13 +85,19 @@ interface PhaseResult {
 
 async function main(): Promise<void> {
   await buildEngine(say);
-  const h = await startHarness({
-    retrySchedule: [1, 2, 4],
-    say,
-    ferretdbPostgresqlUrl: process.env.MONGODB_URI
-      ? undefined
-      : await chooseStoreBackend(parseStoreChoice(flags.store)),
-  });
+  const backend = process.env.MONGODB_URI ? undefined : await chooseStoreBackend(parseStoreChoice(flags.store));
+  const results: PhaseResult[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    // Rotated each round: no phase always runs first, or last, on a machine that warms or tires.
+    const order = chosen.map((_, i) => chosen[(i + round) % chosen.length] ?? '');
+    for (const key of order) results.push(await runPhase(PHASES[key], backend));
+  }
+  report(results);
+}
+
+/** One phase on servers, a store, a receiver and a worker of its own. */
+async function runPhase(phase: Phase, backend: string | undefined): Promise<PhaseResult> {
+  const h = await startHarness({ retrySchedule: [1, 2, 4], say, ferretdbPostgresqlUrl: backend });
   const receiver = await startHarnessReceiver(h.certs);
   const worker = spawnWorker(h, { WORKER_MAX_CONCURRENT_ACTIVITIES: '100' });
   const serverPid = (name: string): number => h.infra.processes.find((p) => p.name === name)?.pid ?? 0;
@@ -75,13 +108,10 @@ async function main(): Promise<void> {
   ];
   const cpuNow = (): number =>
     pids.reduce<number>((sum, pid) => sum + (pid ? (readProcStats(pid)?.cpuSeconds ?? 0) : 0), 0);
-  const results: PhaseResult[] = [];
   let tenantNo = 0;
 
   /** A tenant with one webhook per entry (each on its own event type), with the given flow settings. */
-  async function tenantWith(
-    hooks: { event: 'document.approved' | 'document.rejected'; flow?: Partial<WebhookRecord> }[],
-  ) {
+  async function tenantWith(hooks: { event: 'document.approved' | 'document.rejected'; flow?: Flow }[]) {
     const tenantId = `flow-${tenantNo++}`;
     await h.store.tenants.create({ _id: tenantId, name: tenantId, createdAt: new Date() });
     const webhooks: WebhookRecord[] = [];
@@ -106,41 +136,71 @@ async function main(): Promise<void> {
     return { tenantId, webhooks };
   }
 
-  /** Publishes `count` events of a type, each about a document of its own; answers when each was published. */
+  /**
+   * Publishes `count` events of a type, each about a document of its own: `CONCURRENCY` at a time, or one
+   * every 1/perSecond s. Answers when each was published.
+   */
   async function publish(
-    h: Harness,
     tenantId: string,
     event: 'document.approved' | 'document.rejected',
     count: number,
+    perSecond?: number,
   ) {
     const docs: string[] = [];
     for (let i = 0; i < count; i++) docs.push(await addDocument(h, tenantId));
     const publishedAt = new Map<string, number>();
-    let next = 0;
-    const one = async (): Promise<void> => {
-      for (let i = next++; i < count; i = next++) {
-        const doc = docs[i] ?? '';
-        publishedAt.set(doc, Date.now());
-        await h.engine.publishEvent({ tenantId, event, documentId: doc, eventId: `${event}-${tenantId}-${i}` });
-      }
+    const one = async (i: number): Promise<void> => {
+      const doc = docs[i] ?? '';
+      publishedAt.set(doc, Date.now());
+      await h.engine.publishEvent({ tenantId, event, documentId: doc, eventId: `${event}-${tenantId}-${i}` });
     };
-    return { docs, publishedAt, done: Promise.all(Array.from({ length: CONCURRENCY }, one)) };
+    if (perSecond) {
+      const start = Date.now();
+      const all: Promise<void>[] = [];
+      for (let i = 0; i < count; i++) {
+        await sleep(Math.max(0, start + (i * 1000) / perSecond - Date.now()));
+        all.push(one(i));
+      }
+      await Promise.all(all);
+    } else {
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        for (let i = next++; i < count; i = next++) await one(i);
+      };
+      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    }
+    return publishedAt;
   }
 
-  async function measure(phase: string, webhook: WebhookRecord, run: () => Promise<Map<string, number>>) {
-    const prefix = `/w/${webhook._id}`;
-    const mine = () => receiver.received.filter((r) => r.path.startsWith(prefix));
+  const received = (webhook: WebhookRecord | undefined) =>
+    receiver.received.filter((r) => r.path.startsWith(`/w/${webhook?._id ?? ''}`));
+
+  try {
+    // Warm-up: the worker polling, connections open, code paths compiled.
+    const warm = await tenantWith([{ event: 'document.approved' }]);
+    await publish(warm.tenantId, 'document.approved', 30);
+    while (received(warm.webhooks[0]).length < 30) await sleep(100);
+    await sleep(3_000);
+
+    const t = await tenantWith([
+      { event: 'document.approved', flow: phase.flow },
+      ...(phase.neighbour ? [{ event: 'document.rejected' as const, flow: phase.neighbour }] : []),
+    ]);
+    const [measured, neighbour] = t.webhooks;
+    const neighbourEvents = Math.round(N / 10);
     const cpuBefore = cpuNow();
-    const publishedAt = await run();
+    // A neighbour's events go first, so a limited one has a backlog for the whole phase.
+    if (neighbour) await publish(t.tenantId, 'document.rejected', neighbourEvents);
+    const publishedAt = await publish(t.tenantId, 'document.approved', N, phase.steady ? STEADY_PER_SECOND : undefined);
     const started = Math.min(...publishedAt.values());
     const deadline = Date.now() + 10 * 60_000;
-    while (new Set(mine().map((r) => r.deliveryId)).size < N && Date.now() < deadline) await sleep(50);
-    const received = mine();
-    const last = Math.max(...received.map((r) => r.at));
-    const latencies = received.map((r) => r.at - (publishedAt.get(r.docId) ?? r.at)).sort((a, b) => a - b);
-    const deliveries = new Set(received.map((r) => r.deliveryId)).size;
+    while (new Set(received(measured).map((r) => r.deliveryId)).size < N && Date.now() < deadline) await sleep(50);
+    const mine = received(measured);
+    const last = Math.max(...mine.map((r) => r.at));
+    const latencies = mine.map((r) => r.at - (publishedAt.get(r.docId) ?? r.at)).sort((a, b) => a - b);
+    const deliveries = new Set(mine.map((r) => r.deliveryId)).size;
     const result: PhaseResult = {
-      phase,
+      phase: phase.title,
       deliveries,
       perSecond: round(deliveries / ((last - started) / 1000)),
       p50Ms: Math.round(percentile(latencies, 50)),
@@ -149,87 +209,60 @@ async function main(): Promise<void> {
       cpuMsPerDelivery: round(((cpuNow() - cpuBefore) * 1000) / deliveries),
     };
     say(JSON.stringify(result));
-    results.push(result);
-    await sleep(3_000);
-  }
-
-  try {
-    // Warm-up: the worker polling, connections open, code paths compiled.
-    const warm = await tenantWith([{ event: 'document.approved' }]);
-    await (
-      await publish(h, warm.tenantId, 'document.approved', 30)
-    ).done;
-    await sleep(5_000);
-
-    const plain = await tenantWith([{ event: 'document.approved' }]);
-    if (PHASES.has('plain'))
-      await measure('plain', plain.webhooks[0], async () => {
-        const p = await publish(h, plain.tenantId, 'document.approved', N);
-        await p.done;
-        return p.publishedAt;
-      });
-
-    // A neighbour receiving at the same time, unlimited then limited to 2/s: the difference between the two is
-    // what the limit costs the plain webhook (the neighbour's own load costs it the same either way).
-    for (const [key, phase, neighbourFlow] of [
-      ['unlimited', 'plain, beside an unlimited neighbour', {}],
-      ['limited', 'plain, beside a neighbour limited to 2/s', { rateLimit: { perSecond: 2, burst: 1 } }],
-    ] as const) {
-      if (!PHASES.has(key)) continue;
-      const beside = await tenantWith([
-        { event: 'document.approved' },
-        { event: 'document.rejected', flow: neighbourFlow },
-      ]);
-      const neighbourEvents = Math.round(N / 10);
-      await measure(phase, beside.webhooks[0], async () => {
-        // The neighbour's events go first, so the limited one has a backlog for the whole phase.
-        await (
-          await publish(h, beside.tenantId, 'document.rejected', neighbourEvents)
-        ).done;
-        const p = await publish(h, beside.tenantId, 'document.approved', N);
-        await p.done;
-        return p.publishedAt;
-      });
-      // The neighbour drains before the next phase, so it weighs only on the phase that measures it.
-      const neighbour = `/w/${beside.webhooks[1]?._id ?? ''}`;
-      while (receiver.received.filter((r) => r.path.startsWith(neighbour)).length < neighbourEvents) await sleep(500);
-    }
-
-    for (const [key, phase, flow] of [
-      ['ordering', 'ordering: document', { ordering: 'document' }],
-      ['rate', 'rateLimit 1000/s (never binding)', { rateLimit: { perSecond: 1000, burst: 100 } }],
-    ] as const) {
-      if (!PHASES.has(key)) continue;
-      const t = await tenantWith([{ event: 'document.approved', flow }]);
-      await measure(phase, t.webhooks[0], async () => {
-        const p = await publish(h, t.tenantId, 'document.approved', N);
-        await p.done;
-        return p.publishedAt;
-      });
-    }
+    return result;
   } finally {
     worker.child.kill('SIGTERM');
     await Promise.race([worker.exited, sleep(10_000)]);
     await receiver.close();
     await h.close();
   }
+}
 
-  const base = results.find((r) => r.phase === 'plain');
-  console.log(`\nnpm run bench -- --shape flow --events ${N} --concurrency ${CONCURRENCY} --store ${flags.store}\n`);
+/** Each phase's median over the rounds, as a table against plain (and steady against steady). */
+function report(results: PhaseResult[]): void {
+  const median = (xs: number[]) =>
+    percentile(
+      [...xs].sort((a, b) => a - b),
+      50,
+    );
+  const rows = chosen.map((key) => {
+    const title = PHASES[key]?.title ?? key;
+    const runs = results.filter((r) => r.phase === title);
+    return {
+      phase: title,
+      deliveries: Math.min(...runs.map((r) => r.deliveries)),
+      perSecond: round(median(runs.map((r) => r.perSecond))),
+      p50Ms: Math.round(median(runs.map((r) => r.p50Ms))),
+      p99Ms: Math.round(median(runs.map((r) => r.p99Ms))),
+      cpuMsPerDelivery: round(median(runs.map((r) => r.cpuMsPerDelivery))),
+      rounds: runs.map((r) => r.perSecond),
+    };
+  });
+  const baseOf = (phase: string) =>
+    rows.find((r) => r.phase === (phase.includes('steady') ? 'plain, steady' : 'plain'));
   console.log(
-    '| phase | deliveries | per second | p50 ms | p99 ms | CPU ms / delivery | CPU vs plain | throughput vs plain |',
+    `\nnpm run bench -- --shape flow --events ${N} --concurrency ${CONCURRENCY} --store ${flags.store} ` +
+      `--rounds ${ROUNDS} --steady-rate ${STEADY_PER_SECOND}\n`,
+  );
+  console.log(
+    '| phase | deliveries | per second (each round) | p50 ms | p99 ms | CPU ms / delivery | CPU vs plain | throughput vs plain |',
   );
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const r of results) {
+  for (const r of rows) {
+    const base = baseOf(r.phase);
     const cpu = base ? `${round(r.cpuMsPerDelivery / base.cpuMsPerDelivery, 2)}x` : '';
     const rate = base ? `${round(r.perSecond / base.perSecond, 2)}x` : '';
     console.log(
-      `| ${r.phase} | ${r.deliveries} | ${r.perSecond} | ${r.p50Ms} | ${r.p99Ms} | ${r.cpuMsPerDelivery} | ${cpu} | ${rate} |`,
+      `| ${r.phase} | ${r.deliveries} | ${r.perSecond} (${r.rounds.join(', ')}) | ${r.p50Ms} | ${r.p99Ms} | ` +
+        `${r.cpuMsPerDelivery} | ${cpu} | ${rate} |`,
     );
   }
   const out = path.resolve(ROOT, flags.out);
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify({ events: N, concurrency: CONCURRENCY, results }, null, 2));
+  fs.writeFileSync(
+    out,
+    JSON.stringify({ events: N, concurrency: CONCURRENCY, rounds: ROUNDS, rows, runs: results }, null, 2),
+  );
 }
 
 main().catch((err: unknown) => {
