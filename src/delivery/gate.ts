@@ -70,6 +70,10 @@ export interface GateState {
   pace?: number;
   /** Permits come back since the pace was last judged: late, and used in time. */
   paceCounts?: { late: number; onTime: number };
+  /** The limit (perSecond) the pace was started for: a new or changed limit starts again from the floor. */
+  paceFor?: number;
+  /** The rate held an ask back since the pace was last judged: only then may the pace rise. */
+  paceHeld?: boolean;
 }
 
 export type GateMessage =
@@ -104,6 +108,12 @@ export interface GateEnv {
   leaseMs: number;
   /** How long after a check that found open predecessors outside the gate it is made again. */
   recheckMs: number;
+  /**
+   * Slow start (gates from the `gate-slow-start` patch on): a limit starts paced at its floor and the pace rises
+   * only while the rate holds asks back. Without it a limit starts at its full spacing, and any round of permits
+   * used in time raises the pace.
+   */
+  slowStart?: boolean;
 }
 
 export const NO_FLOW: FlowSettings = { ordering: 'none' };
@@ -161,13 +171,17 @@ function apply(s: GateState, m: GateMessage, env: GateEnv): void {
       // The same delivery asking again (a lost permit, a re-ask after a timeout) replaces its ask; a permit it
       // still holds is given back: a delivery asks only when it holds none.
       s.waiting = s.waiting.filter((a) => a.delivery !== m.ask.delivery);
-      if (s.permits.some((p) => p.delivery === m.ask.delivery && p.maxLateMs !== undefined)) judgePace(s, 'late');
+      if (s.permits.some((p) => p.delivery === m.ask.delivery && p.maxLateMs !== undefined)) {
+        judgePace(s, 'late', env);
+      }
       s.permits = s.permits.filter((p) => p.delivery !== m.ask.delivery);
       s.waiting.push(m.ask);
       return;
     }
     case 'release':
-      if (m.permitId && s.permits.some((p) => p.id === m.permitId && p.maxLateMs !== undefined)) judgePace(s, 'onTime');
+      if (m.permitId && s.permits.some((p) => p.id === m.permitId && p.maxLateMs !== undefined)) {
+        judgePace(s, 'onTime', env);
+      }
       s.permits = s.permits.filter((p) => (m.permitId ? p.id !== m.permitId : p.delivery !== m.delivery));
       if (!m.done) return;
       s.waiting = s.waiting.filter((a) => a.delivery !== m.delivery);
@@ -224,7 +238,7 @@ export const PACE_FLOOR_PER_SECOND = 10;
 const MAX_LATE_MS = 250;
 const MAX_PACED_LATE_MS = 60_000;
 
-function judgePace(s: GateState, outcome: 'late' | 'onTime'): void {
+function judgePace(s: GateState, outcome: 'late' | 'onTime', env: GateEnv): void {
   const counts = { late: 0, onTime: 0, ...s.paceCounts };
   counts[outcome]++;
   if (counts.late + counts.onTime < PACE_WINDOW) {
@@ -232,10 +246,34 @@ function judgePace(s: GateState, outcome: 'late' | 'onTime'): void {
     return;
   }
   s.paceCounts = undefined;
+  const held = !env.slowStart || s.paceHeld === true;
+  s.paceHeld = undefined;
   const pace = s.pace ?? 1;
-  const floor = Math.max(MIN_PACE, Math.min(1, PACE_FLOOR_PER_SECOND / (s.settings.rateLimit?.perSecond ?? 1)));
+  const floor = paceFloor(s.settings.rateLimit?.perSecond ?? 1);
   if (counts.late * 2 > PACE_WINDOW) s.pace = floor >= 1 ? undefined : Math.max(floor, pace / 2);
-  else if (counts.late * 10 < PACE_WINDOW) s.pace = pace * 1.5 >= 1 ? undefined : pace * 1.5;
+  // Faster only where the pace is what holds deliveries back: a limit that binds no one keeps its wide spacing,
+  // and with it its room to be late (at full spacing a limit far above what is sent has 250 ms of it).
+  else if (counts.late * 10 < PACE_WINDOW && held) s.pace = pace * 1.5 >= 1 ? undefined : pace * 1.5;
+}
+
+/** The lowest pace of a limit: a 64th of it, never below PACE_FLOOR_PER_SECOND (1: never paced down). */
+function paceFloor(perSecond: number): number {
+  return Math.max(MIN_PACE, Math.min(1, PACE_FLOOR_PER_SECOND / perSecond));
+}
+
+/**
+ * Slow start: a new (or changed) limit is first paced at its floor, so the first permits of a limit far above what
+ * the workers can send are not handed out all at once and reached late together; the pace rises by half with each
+ * round of permits used in time while the rate holds asks back, up to the limit (10/s to 1000/s in 12 rounds).
+ */
+function startPace(s: GateState): void {
+  const rate = s.settings.rateLimit;
+  if (!rate || s.paceFor === rate.perSecond) return;
+  s.paceFor = rate.perSecond;
+  const floor = paceFloor(rate.perSecond);
+  s.pace = floor >= 1 ? undefined : floor;
+  s.paceCounts = undefined;
+  s.paceHeld = undefined;
 }
 
 /**
@@ -259,6 +297,7 @@ export function lateToleranceMs(rate: { perSecond: number }): number {
 function grant(s: GateState, env: GateEnv, out: GateCommand[]): void {
   const byOrder = [...s.waiting].sort((a, b) => a.order[0] - b.order[0] || a.order[1].localeCompare(b.order[1]));
   const blockedKeys = new Set<string>();
+  if (env.slowStart) startPace(s);
   const rate = spacing(s);
   s.rateWakeAt = undefined;
   const toCheck: GateAsk[] = [];
@@ -284,6 +323,7 @@ function grant(s: GateState, env: GateEnv, out: GateCommand[]): void {
       notBefore = Math.max(env.now + env.minAheadMs, s.tat - rate.toleranceMs);
       if (notBefore > env.now + env.leadMs) {
         s.rateWakeAt = notBefore - env.leadMs + env.rateBatchMs;
+        if (env.slowStart) s.paceHeld = true;
         break;
       }
       s.tat = Math.max(s.tat, notBefore) + rate.intervalMs;

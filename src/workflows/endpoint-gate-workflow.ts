@@ -10,6 +10,7 @@ import {
   continueAsNew,
   sleep,
   getExternalWorkflowHandle,
+  patched,
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
@@ -68,7 +69,11 @@ const MIN_AHEAD_MS = 2_000;
 const IDLE_MS = 60_000;
 const HISTORY_LIMIT = 5_000;
 
+/** Patch ID: gates from this release on pace a new limit from its floor (src/delivery/gate.ts, startPace). */
+const SLOW_START = 'gate-slow-start';
+
 export async function endpointGateWorkflow(input: EndpointGateInput): Promise<void> {
+  const slowStart = patched(SLOW_START);
   let state = input.resume ?? initialGate();
   const inbox: GateMessage[] = [];
   setHandler(gateAskSignal, (m) => void inbox.push({ type: 'ask', ...m }));
@@ -115,7 +120,7 @@ export async function endpointGateWorkflow(input: EndpointGateInput): Promise<vo
 
   for (;;) {
     for (let m = inbox.shift(); m; m = inbox.shift()) {
-      const { state: next, commands } = stepGate(state, m, gateEnv());
+      const { state: next, commands } = stepGate(state, m, gateEnv(slowStart));
       state = next;
       commands.forEach(execute);
     }
@@ -147,8 +152,9 @@ export async function endpointGateWorkflow(input: EndpointGateInput): Promise<vo
   }
 }
 
-function gateEnv(): GateEnv {
+function gateEnv(slowStart: boolean): GateEnv {
   return {
+    slowStart,
     now: Date.now(),
     leadMs: LEAD_MS,
     rateBatchMs: RATE_BATCH_MS,

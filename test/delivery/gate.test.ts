@@ -14,6 +14,7 @@ import {
   type GateEnv,
   type GateMessage,
   type GateState,
+  type Permit,
 } from '../../src/delivery/gate';
 import type { FlowSettings } from '../../src/store/model';
 
@@ -350,4 +351,68 @@ test('a limit of 10/s or less is never paced down, however many permits come bac
     deliveries.forEach((d, i) => (t = stepGate(t, asked(ask(d, i), fifty), live(round * 10_000)).state));
   }
   expect(t.pace).toBeCloseTo(PACE_FLOOR_PER_SECOND / 50);
+});
+
+describe('slow start (gates from the gate-slow-start patch on)', () => {
+  const live = (now: number): GateEnv => ({ ...env(now, 2000), leadMs: 5000, rateBatchMs: 1000, slowStart: true });
+  const permitsOf = (cs: GateCommand[]) => cs.flatMap((c) => (c.type === 'grant' ? [c.permit] : []));
+
+  test('a new limit far above what is sent starts at its floor, each permit with seconds of room to be late', () => {
+    // 300 deliveries ask at once of a 1000/s limit (the bench's never-binding phase). At full spacing all 300
+    // permits would go within the lead, each with 250 ms of room: reached late together, asked for again.
+    const settings: FlowSettings = { ordering: 'none', rateLimit: { perSecond: 1000, burst: 100 } };
+    let s = initialGate();
+    const given: Permit[] = [];
+    for (let i = 0; i < 300; i++) {
+      const r = stepGate(s, asked(ask(`d${i}`, i), settings), live(0));
+      s = r.state;
+      given.push(...permitsOf(r.commands));
+    }
+    expect(s.pace).toBe(MIN_PACE);
+    // The burst at once, then the floor's spacing (15.6/s) to the end of the lead: not all 300.
+    expect(given.length).toBeLessThan(200);
+    expect(given.length).toBeGreaterThanOrEqual(100);
+    given.forEach((p) => expect(p.maxLateMs).toBeGreaterThan(30_000));
+    // The same asks without slow start: every one of them at once, with 250 ms of room.
+    let old = initialGate();
+    const before: Permit[] = [];
+    for (let i = 0; i < 300; i++) {
+      const r = stepGate(old, asked(ask(`d${i}`, i), settings), { ...live(0), slowStart: false });
+      old = r.state;
+      before.push(...permitsOf(r.commands));
+    }
+    expect(before).toHaveLength(300);
+    expect(before[299]?.maxLateMs).toBe(lateToleranceMs({ perSecond: 1000 }));
+  });
+
+  test('the pace rises only while the rate holds asks back, up to the limit; a changed limit starts again', () => {
+    const settings: FlowSettings = { ordering: 'none', rateLimit: { perSecond: 50, burst: 1 } };
+    let s = initialGate();
+    let now = 0;
+    const useAll = (cs: GateCommand[]) =>
+      permitsOf(cs).forEach((p) => {
+        s = stepGate(s, { type: 'release', delivery: p.delivery, permitId: p.id, done: true }, live(now)).state;
+      });
+    // One ask a second, each used in time: the limit (paced at 10/s) holds no one back, so the pace stays.
+    for (let i = 0; i < 3 * PACE_WINDOW; i++, now += 1000) {
+      const r = stepGate(s, asked(ask(`a${i}`, now), settings), live(now));
+      s = r.state;
+      useAll(r.commands);
+    }
+    expect(s.pace).toBeCloseTo(PACE_FLOOR_PER_SECOND / 50);
+    // A backlog the pace holds back: each round of permits used in time raises it by half, to the full limit.
+    for (let i = 0; i < 2000; i++) s = stepGate(s, asked(ask(`b${i}`, now + i), settings), live(now)).state;
+    const paces: (number | undefined)[] = [];
+    for (let tick = 0; tick < 60 && s.pace !== undefined; tick++, now += 1000) {
+      const r = stepGate(s, { type: 'tick' }, live(now));
+      s = r.state;
+      useAll(r.commands);
+      if (paces[paces.length - 1] !== s.pace) paces.push(s.pace);
+    }
+    expect(s.pace).toBeUndefined();
+    expect(paces.length).toBeGreaterThanOrEqual(4);
+    // The limit raised: paced from its new floor again.
+    s = stepGate(s, asked(ask('c', now), { ...settings, rateLimit: { perSecond: 100, burst: 1 } }), live(now)).state;
+    expect(s.pace).toBeCloseTo(PACE_FLOOR_PER_SECOND / 100);
+  });
 });
