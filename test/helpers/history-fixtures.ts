@@ -69,6 +69,7 @@ export const SCENARIOS = [
   'continue-as-new',
   'recovery',
   'endpoint-hold',
+  'gated',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 

@@ -95,6 +95,11 @@ describe('the fixture set', () => {
     expect(ofType('recovery', 'recoverWebhookWorkflow').length).toBeGreaterThan(0);
     const held = (h: History) => searchableText(historyToJSON(h)).includes('endpoint_held');
     expect(ofType('endpoint-hold', 'deliveryWorkflow').some((h) => held(h) && timersFired(h) >= 1)).toBe(true);
+    const gate = ofType('gated', 'endpointGateWorkflow');
+    expect(gate.some((h) => signalNames(h).includes('gateAsk') && signalNames(h).includes('gateRelease'))).toBe(true);
+    expect(ofType('gated', 'deliveryWorkflow').filter((h) => signalNames(h).includes('permit')).length).toBe(
+      gate.length * 3,
+    );
   });
 
   test('one baseline: no run carries a patch marker (a change from here on is guarded, docs/operations.md)', () => {
