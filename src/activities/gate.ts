@@ -19,7 +19,7 @@ export function createGateActivities(deps: ActivityDeps) {
     // No settings (any more), or no webhook (the attempt will find it gone): the attempt goes without a permit.
     if (!webhook || !settings) return { ungated: true };
     if (!deps.temporal || !deps.taskQueue) throw new Error('askGate needs a Temporal client and task queue');
-    const { delivery, documentId, order } = input;
+    const { delivery, documentId, order, late } = input;
     await deps.temporal.workflow.signalWithStart<typeof endpointGateWorkflow, [GateAskMessage]>(
       'endpointGateWorkflow',
       {
@@ -28,7 +28,12 @@ export function createGateActivities(deps: ActivityDeps) {
         args: [{ webhookId: input.webhookId, tenantId: input.tenantId }],
         signal: gateAskSignal,
         signalArgs: [
-          { ask: { delivery, documentId, order, askedAt: Date.now() }, settings, version: webhook.updatedAt.getTime() },
+          {
+            ask: { delivery, documentId, order, askedAt: Date.now() },
+            settings,
+            version: webhook.updatedAt.getTime(),
+            ...(late === undefined ? {} : { late }),
+          },
         ],
         typedSearchAttributes: [
           { key: TenantIdKey, value: input.tenantId },

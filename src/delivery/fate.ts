@@ -67,8 +67,9 @@ export interface InFlight {
   attempt: number;
   trigger: Trigger;
   requestId?: string;
-  /** The gate's permit it was sent under, given back when it ends. */
+  /** The gate's permit it was sent under, given back when it ends (unless the gate keeps no count of it). */
   permitId?: string;
+  permitUnreleased?: boolean;
 }
 
 /** A permit from the webhook's gate, not yet used. */
@@ -77,6 +78,8 @@ export interface HeldPermit {
   notBefore: number;
   /** How late after notBefore its POST may still start (the gate's word; a rate-limited permit only). */
   maxLateMs?: number;
+  /** From a gate with a rate and nothing else: it keeps no count of its permits, so none is given back. */
+  unreleased?: boolean;
 }
 
 /** Everything a run knows of its delivery: serializable, carried through continue-as-new. */
@@ -120,6 +123,10 @@ export interface Fate {
   permit?: HeldPermit;
   /** It told the gate it finished (its ordering key is free); reset when it is re-opened. */
   gateDone?: boolean;
+  /** Its last permit came unreleased (a gate with a rate only: no key to free): it finishes without telling it. */
+  rateOnlyGate?: boolean;
+  /** Its last permit was reached late: its next ask says so (the gate's pace counts it). */
+  askLate?: boolean;
 }
 
 /**
@@ -142,13 +149,21 @@ export type Message =
   /** The event's payload was erased: end an open delivery `failed` (`erased`) and never send again. */
   | { type: 'erase' }
   /** The gate's permit for the next automatic attempt (`ungated`: the webhook has no flow settings now). */
-  | { type: 'permit'; permitId: string; notBefore: number; maxLateMs?: number; ungated?: boolean }
+  | {
+      type: 'permit';
+      permitId: string;
+      notBefore: number;
+      maxLateMs?: number;
+      ungated?: boolean;
+      unreleased?: boolean;
+    }
   /** The ask reached the gate, or found the webhook without flow settings (`ungated`: send without a permit). */
   | { type: 'gate_asked'; ungated: boolean };
 
 export type Command =
   | { type: 'send'; attempt: number; trigger: Trigger; requestId?: string; permit?: HeldPermit }
-  | { type: 'ask_gate' }
+  /** `late`: the permit before was reached late (said by every ask from this release on). */
+  | { type: 'ask_gate'; late: boolean }
   /** Give a permit back (the attempt ended, or it came when it could not be used); `done`: free the key. */
   | { type: 'release_gate'; permitId?: string; done: boolean }
   | { type: 'read_webhook' }
@@ -275,12 +290,13 @@ function permitted(f: Fate, m: Extract<Message, { type: 'permit' }>, env: FateEn
   const next = m.ungated ? { ...f, gated: false } : f;
   const due = next.nextAttemptAt !== undefined && next.nextAttemptAt <= env.now;
   if (next.askedAt === undefined || next.permit || next.inFlight || isTerminal(next.status) || isHeld(next) || !due) {
-    out.push({ type: 'release_gate', permitId: m.permitId, done: false });
+    if (!m.unreleased) out.push({ type: 'release_gate', permitId: m.permitId, done: false });
     return isHeld(next) ? { ...next, askedAt: undefined } : next;
   }
   const permit: HeldPermit = { id: m.permitId, notBefore: m.notBefore };
   if (m.maxLateMs !== undefined) permit.maxLateMs = m.maxLateMs;
-  return { ...next, askedAt: undefined, permit };
+  if (m.unreleased) permit.unreleased = true;
+  return { ...next, askedAt: undefined, permit, rateOnlyGate: m.unreleased === true };
 }
 
 /**
@@ -292,6 +308,8 @@ function tellGate(f: Fate, out: Command[]): Fate {
   const finished = isTerminal(f.status) && !f.inFlight;
   if (!finished) return f.gateDone ? { ...f, gateDone: false } : f;
   if (f.gateDone) return f;
+  // A gate with a rate only holds no key of ours, and lets its permits lapse: nothing to tell it.
+  if (f.rateOnlyGate) return { ...f, gateDone: true, permit: undefined, askedAt: undefined };
   const ending = out.find((c): c is Extract<Command, { type: 'release_gate' }> => c.type === 'release_gate');
   if (ending) ending.done = true;
   else out.push({ type: 'release_gate', permitId: f.permit?.id, done: true });
@@ -367,12 +385,12 @@ function attempted(f: Fate, attempt: number, facts: AttemptFacts, env: FateEnv, 
     return webhookStatus(next, read, env);
   }
   // A permit's attempt gives it back whatever it found (a late one is dropped by the gate on the next ask).
-  if (flight.permitId && facts.kind !== 'permit_late') {
+  if (flight.permitId && !flight.permitUnreleased && facts.kind !== 'permit_late') {
     out.push({ type: 'release_gate', permitId: flight.permitId, done: false });
   }
   if (facts.kind === 'gated' || facts.kind === 'permit_late') {
     // Nothing was sent: ask the gate (again); a cancel or an erasure asked meanwhile applies now.
-    next = { ...next, gated: true, askedAt: undefined };
+    next = { ...next, gated: true, askedAt: undefined, ...(facts.kind === 'permit_late' ? { askLate: true } : {}) };
     if (next.erased) return erase(next, out);
     return next.cancelAsked ? cancel(next, next.cancelAsked) : next;
   }
@@ -467,13 +485,14 @@ function advance(f: Fate, env: FateEnv, out: Command[]): Fate {
     // A permit's attempt starts at once, on the paced task queue, and waits there for the permit's instant.
     const permit = next.permit;
     if (permit) {
-      const flight = { attempt: next.attempts + 1, trigger: 'automatic', permitId: permit.id } as const;
+      const flight: InFlight = { attempt: next.attempts + 1, trigger: 'automatic', permitId: permit.id };
+      if (permit.unreleased) flight.permitUnreleased = true;
       out.push({ type: 'send', attempt: flight.attempt, trigger: 'automatic', permit });
       return { ...next, permit: undefined, inFlight: flight, heldBy: undefined };
     }
     if (next.askedAt === undefined || next.askedAt + REASK_MS <= env.now) {
-      out.push({ type: 'ask_gate' });
-      return { ...next, askedAt: env.now };
+      out.push({ type: 'ask_gate', late: next.askLate === true });
+      return { ...next, askedAt: env.now, askLate: undefined };
     }
   }
   return next;

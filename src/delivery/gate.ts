@@ -32,6 +32,12 @@ export interface Permit {
   maxLateMs?: number;
   /** ms: past this the permit no longer counts against maxInFlight (its delivery stopped answering). */
   leaseUntil: number;
+  /**
+   * Granted by a gate with a rate and nothing else (no maxInFlight, no ordering): nothing needs it back, so its
+   * delivery gives nothing back. It lapses soon after its instant (counted used in time, unless its delivery's
+   * next ask says it was late), saving a signal each way per delivery.
+   */
+  unreleased?: boolean;
 }
 
 /** What the store said of an ordered delivery's predecessors. */
@@ -78,7 +84,8 @@ export interface GateState {
 
 export type GateMessage =
   | { type: 'tick' }
-  | { type: 'ask'; ask: GateAsk; settings: FlowSettings; version: number }
+  /** `late`: the delivery's permit before was reached late (undefined from deliveries before that was said). */
+  | { type: 'ask'; ask: GateAsk; settings: FlowSettings; version: number; late?: boolean }
   /** An attempt ended (permit given back), or the delivery finished for good (`done`: its key is free). */
   | { type: 'release'; delivery: string; permitId?: string; done: boolean }
   | { type: 'settings'; settings: FlowSettings; version: number }
@@ -114,6 +121,8 @@ export interface GateEnv {
    * used in time raises the pace.
    */
   slowStart?: boolean;
+  /** A rate-only gate's permits are unreleased (gates from the `gate-rate-permits-unreleased` patch on). */
+  unreleasedRatePermits?: boolean;
 }
 
 export const NO_FLOW: FlowSettings = { ordering: 'none' };
@@ -148,6 +157,8 @@ export function stepGate(
     recheckAt: { ...(state.recheckAt ?? {}) },
   };
   const commands: GateCommand[] = [];
+  // An unreleased permit that lapsed without its delivery saying it was late was used in time.
+  for (const p of state.permits) if (p.unreleased && p.leaseUntil <= env.now) judgePace(s, 'onTime', env);
   apply(s, m, env);
   grant(s, env, commands);
   // A re-check that came due was made (or its ask is no longer the first of its key, and will be checked
@@ -171,9 +182,11 @@ function apply(s: GateState, m: GateMessage, env: GateEnv): void {
       // The same delivery asking again (a lost permit, a re-ask after a timeout) replaces its ask; a permit it
       // still holds is given back: a delivery asks only when it holds none.
       s.waiting = s.waiting.filter((a) => a.delivery !== m.ask.delivery);
-      if (s.permits.some((p) => p.delivery === m.ask.delivery && p.maxLateMs !== undefined)) {
-        judgePace(s, 'late', env);
-      }
+      const held = s.permits.filter((p) => p.delivery === m.ask.delivery && p.maxLateMs !== undefined);
+      // An ask says whether the permit before was late; one that says nothing (an earlier release) holding a
+      // permit was late. An unreleased permit its delivery asks past, in time, was used.
+      if (m.late ?? held.length > 0) judgePace(s, 'late', env);
+      else if (held.some((p) => p.unreleased)) judgePace(s, 'onTime', env);
       s.permits = s.permits.filter((p) => p.delivery !== m.ask.delivery);
       s.waiting.push(m.ask);
       return;
@@ -328,12 +341,14 @@ function grant(s: GateState, env: GateEnv, out: GateCommand[]): void {
       }
       s.tat = Math.max(s.tat, notBefore) + rate.intervalMs;
     }
+    const unreleased = rate !== undefined && env.unreleasedRatePermits === true && isRateOnly(s.settings);
     const permit: Permit = {
       id: `p${++s.granted}`,
       delivery: ask.delivery,
       notBefore,
-      leaseUntil: notBefore + env.leaseMs,
+      leaseUntil: notBefore + (unreleased && rate ? rate.maxLateMs + UNRELEASED_SLACK_MS : env.leaseMs),
       ...(rate ? { maxLateMs: rate.maxLateMs } : {}),
+      ...(unreleased ? { unreleased: true } : {}),
     };
     s.permits.push(permit);
     s.waiting = s.waiting.filter((a) => a !== ask);
@@ -357,12 +372,24 @@ function askStore(s: GateState, asks: GateAsk[], out: GateCommand[]): void {
   out.push({ type: 'check', asks: batch.map(({ delivery, documentId, order }) => ({ delivery, documentId, order })) });
 }
 
+/** How long after its POST's last moment an unreleased permit still counts (a late ask on its way). */
+export const UNRELEASED_SLACK_MS = 5_000;
+
+function isRateOnly(settings: FlowSettings): boolean {
+  return settings.rateLimit !== undefined && settings.maxInFlight === undefined && settings.ordering === 'none';
+}
+
 /** Deliveries whose predecessors one store read covers. */
 export const CHECK_BATCH = 200;
 
 /** When the gate must wake with a tick if no message comes first. */
 export function gateWakeAt(s: GateState): number | undefined {
-  const times: number[] = [...s.permits.map((p) => p.leaseUntil), ...Object.values(s.recheckAt ?? {})];
+  const released = s.permits.filter((p) => !p.unreleased).map((p) => p.leaseUntil);
+  // Unreleased permits lapse together with the last of them (one wake, not one per permit): nothing waits on
+  // them but the gate's end and the pace's count.
+  const unreleased = s.permits.filter((p) => p.unreleased).map((p) => p.leaseUntil);
+  const times: number[] = [...released, ...Object.values(s.recheckAt ?? {})];
+  if (unreleased.length > 0) times.push(Math.max(...unreleased));
   if (s.rateWakeAt !== undefined) times.push(s.rateWakeAt);
   return times.length === 0 ? undefined : Math.min(...times);
 }

@@ -255,6 +255,8 @@ export interface AskGateInput {
   documentId: string;
   /** Its event's publish time (ms) and ID: the order an ordered webhook keeps. */
   order: [number, string];
+  /** The permit it held before was reached late (the gate's pace counts it). */
+  late?: boolean;
 }
 
 export interface CheckPredecessorsInput {

@@ -217,7 +217,7 @@ export class DeliveryRun {
         this.waiters.delete(c.requestId);
         return;
       case 'ask_gate':
-        this.askGate();
+        this.askGate(c.late);
         return;
       case 'release_gate': {
         const release: GateReleaseMessage = { delivery: workflowInfo().workflowId, done: c.done };
@@ -237,7 +237,7 @@ export class DeliveryRun {
   }
 
   /** Asks the gate beside the loop; the permit comes back as a signal, the answer says whether one is needed. */
-  private askGate(): void {
+  private askGate(late: boolean): void {
     const acceptedAt = this.input.eventAcceptedAt ? Date.parse(this.input.eventAcceptedAt) : 0;
     this.asking = true;
     CancellationScope.nonCancellable(() =>
@@ -247,6 +247,7 @@ export class DeliveryRun {
         delivery: workflowInfo().workflowId,
         documentId: this.input.documentId ?? this.input.eventId,
         order: [acceptedAt, this.input.eventId],
+        late,
       }),
     )
       .then(

@@ -25,6 +25,7 @@ import {
   type GateEnv,
   type GateMessage,
   type GateState,
+  type Permit,
 } from '../delivery/gate';
 import { INFRASTRUCTURE_RETRY } from './activity-options';
 import type { GateActivities } from './contracts';
@@ -71,9 +72,12 @@ const HISTORY_LIMIT = 5_000;
 
 /** Patch ID: gates from this release on pace a new limit from its floor (src/delivery/gate.ts, startPace). */
 const SLOW_START = 'gate-slow-start';
+/** Patch ID: gates from this release on hand out a rate-only gate's permits unreleased (src/delivery/gate.ts). */
+const UNRELEASED = 'gate-rate-permits-unreleased';
 
 export async function endpointGateWorkflow(input: EndpointGateInput): Promise<void> {
   const slowStart = patched(SLOW_START);
+  const unreleased = patched(UNRELEASED);
   let state = input.resume ?? initialGate();
   const inbox: GateMessage[] = [];
   setHandler(gateAskSignal, (m) => void inbox.push({ type: 'ask', ...m }));
@@ -88,13 +92,10 @@ export async function endpointGateWorkflow(input: EndpointGateInput): Promise<vo
 
   const execute = (c: GateCommand): void => {
     if (c.type === 'grant') {
-      const message: PermitMessage = { permitId: c.permit.id, notBefore: c.permit.notBefore };
-      if (c.permit.maxLateMs !== undefined) message.maxLateMs = c.permit.maxLateMs;
-      if (isUngated(state)) message.ungated = true;
       pending++;
       // A delivery that has ended (or never was) cannot take it: its permit and its key go back.
       getExternalWorkflowHandle(c.permit.delivery)
-        .signal(permitSignal, message)
+        .signal(permitSignal, permitMessage(c.permit, isUngated(state)))
         .catch(() => inbox.push({ type: 'release', delivery: c.permit.delivery, done: true }))
         .finally(() => pending--);
       return;
@@ -120,7 +121,7 @@ export async function endpointGateWorkflow(input: EndpointGateInput): Promise<vo
 
   for (;;) {
     for (let m = inbox.shift(); m; m = inbox.shift()) {
-      const { state: next, commands } = stepGate(state, m, gateEnv(slowStart));
+      const { state: next, commands } = stepGate(state, m, gateEnv(slowStart, unreleased));
       state = next;
       commands.forEach(execute);
     }
@@ -152,9 +153,10 @@ export async function endpointGateWorkflow(input: EndpointGateInput): Promise<vo
   }
 }
 
-function gateEnv(slowStart: boolean): GateEnv {
+function gateEnv(slowStart: boolean, unreleasedRatePermits: boolean): GateEnv {
   return {
     slowStart,
+    unreleasedRatePermits,
     now: Date.now(),
     leadMs: LEAD_MS,
     rateBatchMs: RATE_BATCH_MS,
@@ -162,6 +164,14 @@ function gateEnv(slowStart: boolean): GateEnv {
     leaseMs: LEASE_MS,
     recheckMs: RECHECK_MS,
   };
+}
+
+function permitMessage(permit: Permit, ungated: boolean): PermitMessage {
+  const message: PermitMessage = { permitId: permit.id, notBefore: permit.notBefore };
+  if (permit.maxLateMs !== undefined) message.maxLateMs = permit.maxLateMs;
+  if (permit.unreleased) message.unreleased = true;
+  if (ungated) message.ungated = true;
+  return message;
 }
 
 function isUngated(s: GateState): boolean {

@@ -8,6 +8,8 @@ export interface GateAskMessage {
   settings: FlowSettings;
   /** The webhook's updatedAt (ms) the settings were read at: older settings never replace newer ones. */
   version: number;
+  /** Its permit before was reached late (asks from the gate-rate-permits-unreleased release on say either way). */
+  late?: boolean;
 }
 
 export interface GateReleaseMessage {
@@ -24,6 +26,8 @@ export interface PermitMessage {
   /** How late after notBefore its POST may still start (rate-limited permits only). */
   maxLateMs?: number;
   ungated?: boolean;
+  /** A gate with a rate only keeps no count of its permits: the delivery gives nothing back. */
+  unreleased?: boolean;
 }
 
 export const gateAskSignal = defineSignal<[GateAskMessage]>('gateAsk');

@@ -223,6 +223,68 @@ describe('examples', () => {
   });
 });
 
+describe('a gated delivery', () => {
+  const gated = (): Fate => initialFate({ now: 0, webhook: { status: 'active', version: 1 }, gated: true });
+  const permit = (id: string, more: Partial<Extract<Message, { type: 'permit' }>> = {}): Message => ({
+    type: 'permit',
+    permitId: id,
+    notBefore: 100,
+    maxLateMs: 250,
+    ...more,
+  });
+  const ofType = <T extends Command['type']>(cs: Command[], type: T) =>
+    cs.filter((c): c is Extract<Command, { type: T }> => c.type === type);
+
+  test('a counted permit is given back when its attempt ends, and the finished delivery frees its key', () => {
+    const r = run(gated(), [
+      [{ type: 'tick' }, 0],
+      [{ type: 'gate_asked', ungated: false }, 1],
+      [permit('p1'), 2],
+      [{ type: 'tick' }, 2],
+      [{ type: 'attempted', attempt: 1, facts: sent(1, true) }, 200],
+    ]);
+    expect(ofType(r.commands, 'ask_gate')).toEqual([{ type: 'ask_gate', late: false }]);
+    expect(ofType(r.commands, 'release_gate')).toEqual([{ type: 'release_gate', permitId: 'p1', done: true }]);
+    expect(r.fate.status).toBe('succeeded');
+  });
+
+  test("a rate-only gate's unreleased permit: nothing given back, nothing told at the end; a late one's next ask says so", () => {
+    const r = run(gated(), [
+      [{ type: 'tick' }, 0],
+      [{ type: 'gate_asked', ungated: false }, 1],
+      [permit('p1', { unreleased: true }), 2],
+      [{ type: 'tick' }, 2],
+      [{ type: 'attempted', attempt: 1, facts: { kind: 'permit_late' } }, 400],
+      [{ type: 'tick' }, 400],
+      [permit('p2', { unreleased: true, notBefore: 3000 }), 500],
+      [{ type: 'tick' }, 500],
+      [{ type: 'attempted', attempt: 1, facts: sent(1, false) }, 3100],
+      [{ type: 'tick' }, 8100],
+      [permit('p3', { unreleased: true, notBefore: 9000 }), 8200],
+      [{ type: 'tick' }, 8200],
+      [{ type: 'attempted', attempt: 2, facts: sent(2, true) }, 9100],
+    ]);
+    expect(ofType(r.commands, 'ask_gate').map((c) => c.late)).toEqual([false, true, false]);
+    expect(ofType(r.commands, 'release_gate')).toEqual([]);
+    expect(ofType(r.commands, 'send').map((c) => c.permit?.id)).toEqual(['p1', 'p2', 'p3']);
+    expect(r.fate).toMatchObject({ status: 'succeeded', attempts: 2, gateDone: true });
+  });
+
+  test('an unreleased permit that cannot be used is dropped, not given back', () => {
+    const r = run(gated(), [
+      [{ type: 'tick' }, 0],
+      [{ type: 'gate_asked', ungated: false }, 1],
+      [permit('p1', { unreleased: true }), 2],
+      // A second permit (a re-ask's answer crossing the first) while the first is in use.
+      [permit('p2', { unreleased: true }), 3],
+      [permit('p3'), 4],
+    ]);
+    expect(ofType(r.commands, 'send').map((c) => c.permit?.id)).toEqual(['p1']);
+    // The counted one goes back; the unreleased one is dropped.
+    expect(ofType(r.commands, 'release_gate')).toEqual([{ type: 'release_gate', permitId: 'p3', done: false }]);
+  });
+});
+
 describe('an erased payload', () => {
   test('ends an open delivery failed (erased) at once, refuses redeliveries and is never re-opened', () => {
     const { fate, commands } = run(fresh(), [

@@ -9,6 +9,7 @@ import {
   PACE_WINDOW,
   RATE_HEADROOM,
   stepGate,
+  UNRELEASED_SLACK_MS,
   type GateAsk,
   type GateCommand,
   type GateEnv,
@@ -415,4 +416,36 @@ describe('slow start (gates from the gate-slow-start patch on)', () => {
     s = stepGate(s, asked(ask('c', now), { ...settings, rateLimit: { perSecond: 100, burst: 1 } }), live(now)).state;
     expect(s.pace).toBeCloseTo(PACE_FLOOR_PER_SECOND / 100);
   });
+});
+
+test('a rate-only gate hands out unreleased permits: they lapse after their last moment, counted used in time, unless the next ask says late', () => {
+  const settings: FlowSettings = { ordering: 'none', rateLimit: { perSecond: 50, burst: 1 } };
+  const live = (now: number): GateEnv => ({
+    ...env(now, 2000),
+    leadMs: 5000,
+    rateBatchMs: 1000,
+    unreleasedRatePermits: true,
+  });
+  let s = initialGate();
+  for (let i = 0; i < 10; i++) s = stepGate(s, asked(ask(`d${i}`, i), settings), live(0)).state;
+  expect(s.permits).toHaveLength(10);
+  expect(s.permits.every((p) => p.unreleased)).toBe(true);
+  const last = Math.max(...s.permits.map((p) => p.leaseUntil));
+  expect(last).toBe(Math.max(...s.permits.map((p) => p.notBefore + (p.maxLateMs ?? 0))) + UNRELEASED_SLACK_MS);
+  // One wake for all of them (the last lapse), not one per permit.
+  expect(gateWakeAt(s)).toBe(last);
+  // A delivery whose permit was late says so as it asks again; one asking after using its permit does not.
+  s = stepGate(s, { type: 'ask', ask: ask('d0', 0), settings, version: 1, late: true }, live(3000)).state;
+  s = stepGate(s, { type: 'ask', ask: ask('d1', 1), settings, version: 1, late: false }, live(3000)).state;
+  expect(s.paceCounts).toEqual({ late: 1, onTime: 1 });
+  // The rest lapse: used in time. The gate is idle once the re-asks' permits lapse too.
+  s = stepGate(s, { type: 'tick' }, live(last)).state;
+  expect(s.paceCounts).toEqual({ late: 1, onTime: 9 });
+  s = stepGate(s, { type: 'tick' }, live(gateWakeAt(s) ?? 0)).state;
+  expect(isIdle(s)).toBe(true);
+  // With maxInFlight or ordering the gate needs its permits back: released as before.
+  const counted: FlowSettings = { ...settings, maxInFlight: 5 };
+  const c = stepGate(initialGate(), asked(ask('e', 0), counted), live(0)).state;
+  expect(c.permits[0]?.unreleased).toBeUndefined();
+  expect(c.permits[0]?.leaseUntil).toBe((c.permits[0]?.notBefore ?? 0) + 180_000);
 });

@@ -70,6 +70,7 @@ export const SCENARIOS = [
   'recovery',
   'endpoint-hold',
   'gated',
+  'rate-only',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 

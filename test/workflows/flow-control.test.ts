@@ -91,6 +91,12 @@ test('600 deliveries to an endpoint limited to 10/s: never more than 11 in a sec
   expect(Math.max(...times) - Math.min(...times)).toBeGreaterThanOrEqual(59_000);
   // The limit held a backlog back: the last arrived well after the last was published.
   expect(Math.max(...times) - publishedAt).toBeGreaterThan(10_000);
+  // A gate with a rate only keeps no count of its permits: a delivery signals nothing back to it.
+  const [delivery] = await t.store.deliveries.listForTenant(tenantId, {}, 1);
+  const history = await t.temporal.workflow.getHandle(delivery?.workflowId ?? '').fetchHistory();
+  const events = history.events ?? [];
+  expect(events.some((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'permit')).toBe(true);
+  expect(events.filter((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes)).toEqual([]);
 }, 400_000);
 
 test('maxInFlight 2 with a slow receiver: never a third request open, and all arrive', async () => {

@@ -100,6 +100,13 @@ describe('the fixture set', () => {
     expect(ofType('gated', 'deliveryWorkflow').filter((h) => signalNames(h).includes('permit')).length).toBe(
       gate.length * 3,
     );
+    // A rate-only gate's deliveries give nothing back: no signal from them, none but asks to their gate.
+    const signalsOut = (h: History) =>
+      (h.events ?? []).filter((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes).length;
+    const rateOnly = ofType('rate-only', 'deliveryWorkflow');
+    expect(rateOnly.length).toBeGreaterThanOrEqual(3);
+    expect(rateOnly.map(signalsOut)).toEqual(rateOnly.map(() => 0));
+    expect(ofType('rate-only', 'endpointGateWorkflow').map((h) => [...new Set(signalNames(h))])).toEqual([['gateAsk']]);
   });
 
   test('one baseline: no run carries a patch marker (a change from here on is guarded, docs/operations.md)', () => {
