@@ -187,10 +187,13 @@ async function runPhase(phase: Phase, backend: string | undefined): Promise<Phas
       ...(phase.neighbour ? [{ event: 'document.rejected' as const, flow: phase.neighbour }] : []),
     ]);
     const [measured, neighbour] = t.webhooks;
-    const neighbourEvents = Math.round(N / 10);
+    // A tenth of the phase's events; beside a steady stream, enough to keep a 2/s neighbour busy all along.
+    const neighbourEvents = phase.steady ? Math.ceil((N / STEADY_PER_SECOND) * 2) : Math.round(N / 10);
     const cpuBefore = cpuNow();
-    // A neighbour's events go first, so a limited one has a backlog for the whole phase.
+    // A neighbour's events go first, so a limited one has a backlog for the whole phase. A steady stream starts
+    // once the neighbour is receiving: its latency then measures the neighbour's draining, not its publishing.
     if (neighbour) await publish(t.tenantId, 'document.rejected', neighbourEvents);
+    while (phase.steady && neighbour && received(neighbour).length < 3) await sleep(50);
     const publishedAt = await publish(t.tenantId, 'document.approved', N, phase.steady ? STEADY_PER_SECOND : undefined);
     const started = Math.min(...publishedAt.values());
     const deadline = Date.now() + 10 * 60_000;

@@ -285,18 +285,23 @@ function apply(f: Fate, m: Message, env: FateEnv, out: Command[]): Fate {
   }
 }
 
-/** A permit is used by the automatic attempt that is due and asked for it; any other is given back at once. */
+/**
+ * A permit is used by the automatic attempt that is due and asked for it; any other is given back at once (with
+ * the key it may have come with, if the delivery has finished). Whether its gate counts permits goes by the
+ * latest permit, used or not: a counted one may have come with a key, which only `done` frees.
+ */
 function permitted(f: Fate, m: Extract<Message, { type: 'permit' }>, env: FateEnv, out: Command[]): Fate {
-  const next = m.ungated ? { ...f, gated: false } : f;
+  const next = { ...f, rateOnlyGate: m.unreleased === true, ...(m.ungated ? { gated: false } : {}) };
   const due = next.nextAttemptAt !== undefined && next.nextAttemptAt <= env.now;
   if (next.askedAt === undefined || next.permit || next.inFlight || isTerminal(next.status) || isHeld(next) || !due) {
-    if (!m.unreleased) out.push({ type: 'release_gate', permitId: m.permitId, done: false });
+    const finished = isTerminal(next.status) && !next.inFlight;
+    if (!m.unreleased) out.push({ type: 'release_gate', permitId: m.permitId, done: finished });
     return isHeld(next) ? { ...next, askedAt: undefined } : next;
   }
   const permit: HeldPermit = { id: m.permitId, notBefore: m.notBefore };
   if (m.maxLateMs !== undefined) permit.maxLateMs = m.maxLateMs;
   if (m.unreleased) permit.unreleased = true;
-  return { ...next, askedAt: undefined, permit, rateOnlyGate: m.unreleased === true };
+  return { ...next, askedAt: undefined, permit };
 }
 
 /**
@@ -308,8 +313,9 @@ function tellGate(f: Fate, out: Command[]): Fate {
   const finished = isTerminal(f.status) && !f.inFlight;
   if (!finished) return f.gateDone ? { ...f, gateDone: false } : f;
   if (f.gateDone) return f;
-  // A gate with a rate only holds no key of ours, and lets its permits lapse: nothing to tell it.
-  if (f.rateOnlyGate) return { ...f, gateDone: true, permit: undefined, askedAt: undefined };
+  // A gate with a rate only holds no key of ours and lets its permits lapse: nothing to tell it, unless an ask is
+  // still waiting there (it would be granted a permit, and a rate slot, for nothing).
+  if (f.rateOnlyGate && f.askedAt === undefined) return { ...f, gateDone: true, permit: undefined };
   const ending = out.find((c): c is Extract<Command, { type: 'release_gate' }> => c.type === 'release_gate');
   if (ending) ending.done = true;
   else out.push({ type: 'release_gate', permitId: f.permit?.id, done: true });

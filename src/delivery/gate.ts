@@ -80,6 +80,8 @@ export interface GateState {
   paceFor?: number;
   /** The rate held an ask back since the pace was last judged: only then may the pace rise. */
   paceHeld?: boolean;
+  /** A faster pace (1 when absent), in force from `at` (ms): see raisePace. */
+  paceRaise?: { at: number; pace?: number };
 }
 
 export type GateMessage =
@@ -185,7 +187,8 @@ function apply(s: GateState, m: GateMessage, env: GateEnv): void {
       const held = s.permits.filter((p) => p.delivery === m.ask.delivery && p.maxLateMs !== undefined);
       // An ask says whether the permit before was late; one that says nothing (an earlier release) holding a
       // permit was late. An unreleased permit its delivery asks past, in time, was used.
-      if (m.late ?? held.length > 0) judgePace(s, 'late', env);
+      const late = env.unreleasedRatePermits && m.late !== undefined ? m.late : held.length > 0;
+      if (late) judgePace(s, 'late', env);
       else if (held.some((p) => p.unreleased)) judgePace(s, 'onTime', env);
       s.permits = s.permits.filter((p) => p.delivery !== m.ask.delivery);
       s.waiting.push(m.ask);
@@ -223,20 +226,30 @@ function adopt(s: GateState, settings: FlowSettings, version: number): void {
  * POST may start: any second then still holds at most perSecond + burst (lateToleranceMs at full pace; more room
  * when paced down).
  */
-function spacing(s: GateState): { intervalMs: number; toleranceMs: number; maxLateMs: number } | undefined {
+function spacing(
+  s: GateState,
+  pace: number | undefined,
+): { intervalMs: number; toleranceMs: number; maxLateMs: number } | undefined {
   const rate = s.settings.rateLimit;
   if (!rate) return undefined;
-  const intervalMs = 1000 / (rate.perSecond * RATE_HEADROOM * (s.pace ?? 1));
+  const intervalMs = 1000 / (rate.perSecond * RATE_HEADROOM * (pace ?? 1));
   return {
     intervalMs,
     toleranceMs: (Math.max(1, rate.burst) - 1) * intervalMs,
     // Paced down, permits are spaced wider and a POST may be that much later: at 1/64 of the limit, seconds (a
     // congested worker reaches its instants seconds late; refusing them all would keep it congested).
     maxLateMs: Math.min(
-      s.pace === undefined ? MAX_LATE_MS : MAX_PACED_LATE_MS,
+      pace === undefined ? MAX_LATE_MS : MAX_PACED_LATE_MS,
       ((rate.perSecond + 1) * intervalMs - 1000) / 2,
     ),
   };
+}
+
+/** While a faster pace waits to go into force, how late a permit for `notBefore` may be (see raisePace). */
+function latenessCap(s: GateState, notBefore: number, maxLateMs: number): number {
+  if (!s.paceRaise) return maxLateMs;
+  const faster = spacing(s, s.paceRaise.pace)?.maxLateMs ?? 0;
+  return Math.min(maxLateMs, Math.max(faster, s.paceRaise.at - notBefore));
 }
 
 /**
@@ -249,7 +262,7 @@ export const PACE_WINDOW = 20;
 export const MIN_PACE = 1 / 64;
 export const PACE_FLOOR_PER_SECOND = 10;
 const MAX_LATE_MS = 250;
-const MAX_PACED_LATE_MS = 60_000;
+const MAX_PACED_LATE_MS = 10_000;
 
 function judgePace(s: GateState, outcome: 'late' | 'onTime', env: GateEnv): void {
   const counts = { late: 0, onTime: 0, ...s.paceCounts };
@@ -263,10 +276,32 @@ function judgePace(s: GateState, outcome: 'late' | 'onTime', env: GateEnv): void
   s.paceHeld = undefined;
   const pace = s.pace ?? 1;
   const floor = paceFloor(s.settings.rateLimit?.perSecond ?? 1);
-  if (counts.late * 2 > PACE_WINDOW) s.pace = floor >= 1 ? undefined : Math.max(floor, pace / 2);
+  if (counts.late * 2 > PACE_WINDOW) {
+    s.pace = floor >= 1 ? undefined : Math.max(floor, pace / 2);
+    s.paceRaise = undefined;
+  }
   // Faster only where the pace is what holds deliveries back: a limit that binds no one keeps its wide spacing,
   // and with it its room to be late (at full spacing a limit far above what is sent has 250 ms of it).
-  else if (counts.late * 10 < PACE_WINDOW && held) s.pace = pace * 1.5 >= 1 ? undefined : pace * 1.5;
+  else if (counts.late * 10 < PACE_WINDOW && held) {
+    // Slow start doubles (its ramp waits for permits to lapse, and for the slower ones to be past their last moment).
+    const factor = env.slowStart ? 2 : 1.5;
+    const faster = pace * factor >= 1 ? undefined : pace * factor;
+    if (env.slowStart) raisePace(s, faster, env.now);
+    else s.pace = faster;
+  }
+}
+
+/**
+ * A faster pace goes into force only once every permit out is past its last moment (its instant plus its room to
+ * be late): a permit of the slower pace may start its POST seconds late, and next to the faster pace's permits
+ * that second could hold more than perSecond + burst. Until then permits keep the slower spacing, with no more
+ * room than reaches that moment or the faster pace's own (grant, latenessCap).
+ */
+function raisePace(s: GateState, faster: number | undefined, now: number): void {
+  if (s.paceRaise) return;
+  const last = Math.max(now, ...s.permits.map((p) => p.notBefore + (p.maxLateMs ?? 0)));
+  if (last <= now) s.pace = faster;
+  else s.paceRaise = { at: last, ...(faster === undefined ? {} : { pace: faster }) };
 }
 
 /** The lowest pace of a limit: a 64th of it, never below PACE_FLOOR_PER_SECOND (1: never paced down). */
@@ -287,6 +322,7 @@ function startPace(s: GateState): void {
   s.pace = floor >= 1 ? undefined : floor;
   s.paceCounts = undefined;
   s.paceHeld = undefined;
+  s.paceRaise = undefined;
 }
 
 /**
@@ -311,7 +347,11 @@ function grant(s: GateState, env: GateEnv, out: GateCommand[]): void {
   const byOrder = [...s.waiting].sort((a, b) => a.order[0] - b.order[0] || a.order[1].localeCompare(b.order[1]));
   const blockedKeys = new Set<string>();
   if (env.slowStart) startPace(s);
-  const rate = spacing(s);
+  if (s.paceRaise && s.paceRaise.at <= env.now) {
+    s.pace = s.paceRaise.pace;
+    s.paceRaise = undefined;
+  }
+  const rate = spacing(s, s.pace);
   s.rateWakeAt = undefined;
   const toCheck: GateAsk[] = [];
   for (const ask of byOrder) {
@@ -341,13 +381,19 @@ function grant(s: GateState, env: GateEnv, out: GateCommand[]): void {
       }
       s.tat = Math.max(s.tat, notBefore) + rate.intervalMs;
     }
-    const unreleased = rate !== undefined && env.unreleasedRatePermits === true && isRateOnly(s.settings);
+    // A key still held from when the webhook was ordered is freed only by its holder's `done`: counted permits.
+    const unreleased =
+      rate !== undefined &&
+      env.unreleasedRatePermits === true &&
+      isRateOnly(s.settings) &&
+      !Object.values(s.locks).includes(ask.delivery);
+    const maxLateMs = rate ? latenessCap(s, notBefore, rate.maxLateMs) : 0;
     const permit: Permit = {
       id: `p${++s.granted}`,
       delivery: ask.delivery,
       notBefore,
-      leaseUntil: notBefore + (unreleased && rate ? rate.maxLateMs + UNRELEASED_SLACK_MS : env.leaseMs),
-      ...(rate ? { maxLateMs: rate.maxLateMs } : {}),
+      leaseUntil: notBefore + (unreleased && rate ? maxLateMs + UNRELEASED_SLACK_MS : env.leaseMs),
+      ...(rate ? { maxLateMs } : {}),
       ...(unreleased ? { unreleased: true } : {}),
     };
     s.permits.push(permit);

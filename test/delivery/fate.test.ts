@@ -270,6 +270,46 @@ describe('a gated delivery', () => {
     expect(r.fate).toMatchObject({ status: 'succeeded', attempts: 2, gateDone: true });
   });
 
+  test('settings changed from a rate only to an order: a counted permit, even refused, makes the end free the key', () => {
+    // Its last used permit was unreleased; the gate now orders, and its next permit (with a key) comes while
+    // the webhook is paused: refused. Cancelled after, it still frees the key.
+    const r = run(gated(), [
+      [{ type: 'tick' }, 0],
+      [{ type: 'gate_asked', ungated: false }, 1],
+      [permit('p1', { unreleased: true }), 2],
+      [{ type: 'tick' }, 2],
+      [{ type: 'attempted', attempt: 1, facts: sent(1, false) }, 200],
+      [{ type: 'tick' }, 5_200],
+      [{ type: 'webhook', status: 'inactive', version: 2, source: 'signal' }, 5_300],
+      [permit('p2'), 5_400],
+      [{ type: 'cancel', reason: 'by hand' }, 6_000],
+    ]);
+    expect(ofType(r.commands, 'release_gate')).toEqual([
+      { type: 'release_gate', permitId: 'p2', done: false },
+      { type: 'release_gate', done: true },
+    ]);
+  });
+
+  test('finishing while an ask waits at a rate-only gate withdraws it; a counted permit after the end frees its key', () => {
+    const r = run(gated(), [
+      [{ type: 'tick' }, 0],
+      [{ type: 'gate_asked', ungated: false }, 1],
+      [permit('p1', { unreleased: true }), 2],
+      [{ type: 'tick' }, 2],
+      [{ type: 'attempted', attempt: 1, facts: sent(1, false) }, 200],
+      [{ type: 'tick' }, 5_200],
+      [{ type: 'cancel', reason: 'by hand' }, 5_300],
+      // The gate granted it (settings changed to an order meanwhile) before the withdrawal reached it.
+      [permit('p2'), 5_400],
+    ]);
+    expect(ofType(r.commands, 'ask_gate')).toHaveLength(2);
+    expect(ofType(r.commands, 'release_gate')).toEqual([
+      { type: 'release_gate', done: true },
+      { type: 'release_gate', permitId: 'p2', done: true },
+    ]);
+    expect(r.fate.status).toBe('cancelled');
+  });
+
   test('an unreleased permit that cannot be used is dropped, not given back', () => {
     const r = run(gated(), [
       [{ type: 'tick' }, 0],
