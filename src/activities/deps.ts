@@ -35,6 +35,8 @@ export interface ActivityDeps {
   /** Metrics and auto-disable hooks, called after an attempt's or a delivery state's conditional write. */
   outcomes?: DeliveryOutcomes;
   now?: () => Date;
+  /** How often the store's clock offset is measured again (a minute; tests shorten it). */
+  clockRefreshMs?: number;
   /** RETENTION_DAYS and how long a retention day lasts (RETENTION_DAY, in ms; tests shorten it). */
   retention?: { retentionDays: number; dayMs?: number };
   /** Metrics hooks of the purge: records deleted from a collection, and the retention report of a run. */

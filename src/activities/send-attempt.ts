@@ -84,7 +84,7 @@ export function createSendAttempt(
   const leaseMs = deps.sendTimeoutMs + leaseMarginMs;
   // Leases are written and compared in the store's time, not this worker's (a fast clock would close an
   // attempt still being sent): docs/operations.md, "Clocks".
-  const clock = new StoreClock(() => deps.store.serverTime(), now);
+  const clock = new StoreClock(() => deps.store.serverTime(), now, deps.clockRefreshMs);
   /** Claims held by tries of this worker, by attempt ID: what each will say once sent and recorded. */
   const held = new Map<string, { claimId: string; facts: Promise<AttemptFacts | undefined> }>();
 
@@ -240,6 +240,9 @@ export function createSendAttempt(
     leaseUntil: Date,
   ): Promise<AttemptFacts | undefined> {
     const claimedAheadMs = (input.permit?.notBefore ?? 0) - now().getTime();
+    // The store's clock is read before the wait: after a permit's lateness check nothing may wait (its refresh is
+    // a round trip to the store, and attempts queued behind one went together when it answered).
+    const storeAheadMs = (await clock.now()).getTime() - now().getTime();
     const late = await awaitPermit(input, loaded.webhook);
     if (late) {
       await deps.store.deliveries.withdrawAttempt(input.deliveryId, input.attempt, attemptTry.claimId);
@@ -259,7 +262,7 @@ export function createSendAttempt(
       // Its full timeout, unless a claim write slower than that left too little of the lease to record in.
       timeoutMs: Math.min(
         deps.sendTimeoutMs,
-        leaseUntil.getTime() - (await clock.now()).getTime() - Math.floor(leaseMarginMs / 3),
+        leaseUntil.getTime() - (now().getTime() + storeAheadMs) - Math.floor(leaseMarginMs / 3),
       ),
     });
     const finishedAt = now();

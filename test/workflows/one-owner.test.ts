@@ -192,7 +192,13 @@ async function storedDelivery(receiverUrl: string) {
 }
 
 /** One worker's attempt activities, over `store` (the test engine's unless given), its clock skewed by `skewMs`. */
-const attemptWorker = (options: { skewMs?: number; store?: Store; sendTimeoutMs?: number; leaseMarginMs?: number }) =>
+const attemptWorker = (options: {
+  skewMs?: number;
+  store?: Store;
+  sendTimeoutMs?: number;
+  leaseMarginMs?: number;
+  clockRefreshMs?: number;
+}) =>
   createSendAttempt({
     store: options.store ?? t.store,
     sender: composeSender(t.config),
@@ -203,7 +209,33 @@ const attemptWorker = (options: { skewMs?: number; store?: Store; sendTimeoutMs?
     retryPolicy: DEFAULT_RETRY_POLICY,
     defaultRetrySchedule: [3600],
     now: () => new Date(Date.now() + (options.skewMs ?? 0)),
+    clockRefreshMs: options.clockRefreshMs,
   });
+
+test('a permit’s POST leaves at its instant: nothing that waits on the store stands between the check and the request', async () => {
+  // The 600-at-10/s test beside the whole suite once saw three arrivals within 1 ms: after their lateness
+  // check, attempts read the store's clock (its once-a-minute refresh, a round trip to a busy store) and went
+  // together when it answered. Here the store's clock answers in 1.5 s and is read afresh at every reading.
+  const receiver = await startReceiver(() => ({ status: 200 }));
+  const input = await storedDelivery(receiver.url);
+  const slowClock: Store = {
+    ...t.store,
+    serverTime: async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      return t.store.serverTime();
+    },
+  };
+  const notBefore = Date.now() + 6_000;
+  const facts = await attemptWorker({ store: slowClock, clockRefreshMs: 0 }).sendAttempt({
+    ...input,
+    trigger: 'automatic',
+    permit: { id: 'p1', notBefore, maxLateMs: 250 },
+  });
+  expect(facts).toMatchObject({ kind: 'sent', delivered: true });
+  const arrivedAfterInstant = (receiver.requests[0]?.receivedAt ?? Infinity) - notBefore;
+  expect(arrivedAfterInstant).toBeGreaterThanOrEqual(0);
+  expect(arrivedAfterInstant).toBeLessThan(250);
+}, 60_000);
 
 test('leases are in the store’s time: a worker whose clock runs two minutes ahead waits for an attempt still being sent', async () => {
   const receiver = await startReceiver(() => ({ status: 200, delayMs: 3_000 }));
