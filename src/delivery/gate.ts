@@ -299,7 +299,7 @@ function judgePace(s: GateState, outcome: 'late' | 'onTime', env: GateEnv): void
  */
 function raisePace(s: GateState, faster: number | undefined, now: number): void {
   if (s.paceRaise) return;
-  const last = Math.max(now, ...s.permits.map((p) => p.notBefore + (p.maxLateMs ?? 0)));
+  const last = s.permits.reduce((m, p) => Math.max(m, p.notBefore + (p.maxLateMs ?? 0)), now);
   if (last <= now) s.pace = faster;
   else s.paceRaise = { at: last, ...(faster === undefined ? {} : { pace: faster }) };
 }
@@ -430,12 +430,15 @@ export const CHECK_BATCH = 200;
 
 /** When the gate must wake with a tick if no message comes first. */
 export function gateWakeAt(s: GateState): number | undefined {
-  const released = s.permits.filter((p) => !p.unreleased).map((p) => p.leaseUntil);
   // Unreleased permits lapse together with the last of them (one wake, not one per permit): nothing waits on
-  // them but the gate's end and the pace's count.
-  const unreleased = s.permits.filter((p) => p.unreleased).map((p) => p.leaseUntil);
-  const times: number[] = [...released, ...Object.values(s.recheckAt ?? {})];
-  if (unreleased.length > 0) times.push(Math.max(...unreleased));
-  if (s.rateWakeAt !== undefined) times.push(s.rateWakeAt);
-  return times.length === 0 ? undefined : Math.min(...times);
+  // them but the gate's end and the pace's count. Loops, not spread arguments: a busy gate holds many permits.
+  let wake = Infinity;
+  let lastUnreleased = -Infinity;
+  for (const p of s.permits) {
+    if (p.unreleased) lastUnreleased = Math.max(lastUnreleased, p.leaseUntil);
+    else wake = Math.min(wake, p.leaseUntil);
+  }
+  for (const at of Object.values(s.recheckAt ?? {})) wake = Math.min(wake, at);
+  wake = Math.min(wake, lastUnreleased === -Infinity ? Infinity : lastUnreleased, s.rateWakeAt ?? Infinity);
+  return wake === Infinity ? undefined : wake;
 }

@@ -235,6 +235,20 @@ describe('a gated delivery', () => {
   const ofType = <T extends Command['type']>(cs: Command[], type: T) =>
     cs.filter((c): c is Extract<Command, { type: T }> => c.type === type);
 
+  /** Asked, permitted (unreleased) and sent attempt 1 at once; `failed`: it failed and is due again at 5,200. */
+  const firstUnreleased = (failed: boolean): [Message, number][] => [
+    [{ type: 'tick' }, 0],
+    [{ type: 'gate_asked', ungated: false }, 1],
+    [permit('p1', { unreleased: true }), 2],
+    ...(failed
+      ? ([
+          [{ type: 'tick' }, 2],
+          [{ type: 'attempted', attempt: 1, facts: sent(1, false) }, 200],
+          [{ type: 'tick' }, 5_200],
+        ] as [Message, number][])
+      : []),
+  ];
+
   test('a counted permit is given back when its attempt ends, and the finished delivery frees its key', () => {
     const r = run(gated(), [
       [{ type: 'tick' }, 0],
@@ -250,9 +264,7 @@ describe('a gated delivery', () => {
 
   test("a rate-only gate's unreleased permit: nothing given back, nothing told at the end; a late one's next ask says so", () => {
     const r = run(gated(), [
-      [{ type: 'tick' }, 0],
-      [{ type: 'gate_asked', ungated: false }, 1],
-      [permit('p1', { unreleased: true }), 2],
+      ...firstUnreleased(false),
       [{ type: 'tick' }, 2],
       [{ type: 'attempted', attempt: 1, facts: { kind: 'permit_late' } }, 400],
       [{ type: 'tick' }, 400],
@@ -274,12 +286,7 @@ describe('a gated delivery', () => {
     // Its last used permit was unreleased; the gate now orders, and its next permit (with a key) comes while
     // the webhook is paused: refused. Cancelled after, it still frees the key.
     const r = run(gated(), [
-      [{ type: 'tick' }, 0],
-      [{ type: 'gate_asked', ungated: false }, 1],
-      [permit('p1', { unreleased: true }), 2],
-      [{ type: 'tick' }, 2],
-      [{ type: 'attempted', attempt: 1, facts: sent(1, false) }, 200],
-      [{ type: 'tick' }, 5_200],
+      ...firstUnreleased(true),
       [{ type: 'webhook', status: 'inactive', version: 2, source: 'signal' }, 5_300],
       [permit('p2'), 5_400],
       [{ type: 'cancel', reason: 'by hand' }, 6_000],
@@ -292,12 +299,7 @@ describe('a gated delivery', () => {
 
   test('finishing while an ask waits at a rate-only gate withdraws it; a counted permit after the end frees its key', () => {
     const r = run(gated(), [
-      [{ type: 'tick' }, 0],
-      [{ type: 'gate_asked', ungated: false }, 1],
-      [permit('p1', { unreleased: true }), 2],
-      [{ type: 'tick' }, 2],
-      [{ type: 'attempted', attempt: 1, facts: sent(1, false) }, 200],
-      [{ type: 'tick' }, 5_200],
+      ...firstUnreleased(true),
       [{ type: 'cancel', reason: 'by hand' }, 5_300],
       // The gate granted it (settings changed to an order meanwhile) before the withdrawal reached it.
       [permit('p2'), 5_400],
@@ -312,9 +314,7 @@ describe('a gated delivery', () => {
 
   test('an unreleased permit that cannot be used is dropped, not given back', () => {
     const r = run(gated(), [
-      [{ type: 'tick' }, 0],
-      [{ type: 'gate_asked', ungated: false }, 1],
-      [permit('p1', { unreleased: true }), 2],
+      ...firstUnreleased(false),
       // A second permit (a re-ask's answer crossing the first) while the first is in use.
       [permit('p2', { unreleased: true }), 3],
       [permit('p3'), 4],

@@ -496,3 +496,14 @@ test.each([50, 200, 1000])(
     expect(busiestWindow(given)).toBeLessThanOrEqual(perSecond + 1);
   },
 );
+
+test('the next wake is found however many permits a busy gate holds (no spread arguments)', () => {
+  // 1000/s with counted permits leased for 3 minutes: 180,000 of them.
+  const s = initialGate();
+  for (let i = 0; i < 300_000; i++) {
+    s.permits.push({ id: `p${i}`, delivery: `d${i}`, notBefore: i, leaseUntil: 180_000 + i, unreleased: i % 2 === 0 });
+  }
+  expect(gateWakeAt(s)).toBe(180_001);
+  s.permits = s.permits.filter((p) => p.unreleased);
+  expect(gateWakeAt(s)).toBe(180_000 + 299_998);
+});
