@@ -549,6 +549,31 @@ describe('the tenant portal', () => {
     await context.close();
   });
 
+  test('a new page moves the focus to its content before anyone can type in it, never after', async () => {
+    const tenant = await api.tenant();
+    const { context, page } = await openPortal(browser, await portalLink(api, tenant));
+    await expect(page.getByRole('link', { name: 'Add endpoint' })).toBeVisibleSoon();
+    // The quickest user there is: the URL field gets the focus the moment it is in the page (a mutation observer
+    // runs before the next frame), and types there. The page's own move of the focus must already be done by then.
+    await page.evaluate(() => {
+      new MutationObserver((_, observer) => {
+        const url = document.getElementById('url');
+        if (!url) return;
+        observer.disconnect();
+        url.focus();
+      }).observe(document.body, { childList: true, subtree: true });
+    });
+    await page.getByRole('link', { name: 'Add endpoint' }).click();
+    await expect(page.getByLabel('Endpoint URL')).toBeFocusedSoon();
+    // Two frames and a turn: what runs "after paint" has run.
+    await page.evaluate(
+      () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, 50)))),
+    );
+    const focused = await page.evaluate(() => document.activeElement?.id ?? document.activeElement?.tagName);
+    expect(focused).toBe('url');
+    await context.close();
+  });
+
   test('works at 375 px wide and with the keyboard alone', async () => {
     const tenant = await api.tenant();
     const r = await receiver();
@@ -595,10 +620,10 @@ describe('the tenant portal', () => {
     await expect(page.getByLabel('Endpoint URL')).toBeVisibleSoon();
     await page.getByLabel('Endpoint URL').focus();
     await page.keyboard.type(r.url.replace('/hooks', '/keyboard'));
+    // What was typed went into the field (a focus moved after paint once sent it nowhere: see the test above).
+    expect(await page.getByLabel('Endpoint URL').inputValue()).toBe(r.url.replace('/hooks', '/keyboard'));
     await page.keyboard.press('Enter');
-    // Two API round trips (the create, then the new endpoint's page) on a store the whole suite shares: beside
-    // its heaviest runs they took more than the default 15 s in two of four full runs (2026-12-06).
-    await expect(page.getByText('Endpoint created')).toBeVisibleSoon(45_000);
+    await expect(page.getByText('Endpoint created')).toBeVisibleSoon();
     await context.close();
   });
 });

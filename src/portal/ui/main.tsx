@@ -3,7 +3,7 @@
  * session cookie and removed from the address bar; every later call is the admin API with that cookie.
  */
 import { render } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api, useSession } from './api';
 import { ErrorNotice } from './components';
 import { useRoute } from './hooks';
@@ -62,7 +62,9 @@ function Signed({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   const where = path.join('/');
   const first = useRef(true);
   // A new page moves the focus to its content, as a page load would put it at the top: Tab goes on from there.
-  useEffect(() => {
+  // In the same commit as the page, not after paint: a deferred move took the focus from a field the user (or a
+  // test, on a busy machine) had already clicked into, and the typing went nowhere.
+  useLayoutEffect(() => {
     if (first.current) first.current = false;
     else document.getElementById('main')?.focus();
   }, [where]);
