@@ -168,7 +168,8 @@ export function composeWorkerActivities(
   const streaklessWebhooks = new StreaklessWebhooks();
   const autoDisable = createAutoDisable({
     store: services.store,
-    setWebhookStatus: (tenantId, webhookId, status) => setWebhookStatus(statusPath, tenantId, webhookId, status),
+    setWebhookStatus: (tenantId, webhookId, status, disabledReason) =>
+      setWebhookStatus(statusPath, tenantId, webhookId, status, disabledReason),
     publisher: createOperationalPublisher({
       store: services.store,
       temporal: services.temporal,

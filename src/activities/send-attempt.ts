@@ -33,7 +33,7 @@ import { activeHold, endpointHoldOf } from '../delivery/endpoint-hold';
 import { lateToleranceMs } from '../delivery/gate';
 import { buildDeliveryHeaders, redactHeaders } from '../delivery/request';
 import { attemptId, type AttemptOutcomeFields } from '../store/delivery-repository';
-import { flowSettingsOf, type AttemptRecord, type WebhookRecord } from '../store/model';
+import { flowSettingsOf, type AttemptRecord, type EndpointHold, type WebhookRecord } from '../store/model';
 import { liveSigningSecrets, openAuth } from '../webhooks/webhook-secrets';
 import {
   deliveredState,
@@ -67,6 +67,8 @@ interface Try {
 
 interface Loaded {
   webhook: WebhookRecord;
+  /** The endpoint's hold as the attempt found it (a success after it releases that one). */
+  hold: EndpointHold | undefined;
   body: string;
 }
 
@@ -268,7 +270,7 @@ export function createSendAttempt(
     const finishedAt = now();
     const outcome = classifyOutcome(sent, finishedAt);
     log.info(attemptLogFields(input.deliveryId, input.attempt, outcome), 'delivery attempt');
-    await holdOrRelease(loaded.webhook, outcome, finishedAt, input);
+    await holdOrRelease(loaded, outcome, finishedAt, input);
     const recorded = await record(input, attemptTry, leaseUntil, {
       requestHeaders: redactHeaders(headers, loaded.webhook.auth),
       ...recordedOutcome(sent, outcome),
@@ -291,12 +293,17 @@ export function createSendAttempt(
 
   /** Stage 1: the webhook and the stored body. A missing or inactive webhook sends nothing (a test event goes anyway). */
   async function load(input: SendAttemptInput): Promise<Loaded | AttemptFacts> {
-    const webhook = await deps.store.webhooks.findById(input.webhookId);
+    // The endpoint's state beside its record, read at once: what the engine writes is kept apart (EndpointStateRecord).
+    const [webhook, state] = await Promise.all([
+      deps.store.webhooks.findById(input.webhookId),
+      deps.store.endpointStates.find(input.webhookId),
+    ]);
     if (!webhook) return { kind: 'webhook_deleted' };
-    deps.streaklessWebhooks?.observe(webhook);
+    deps.streaklessWebhooks?.observe(webhook._id, state);
     const stopped = stoppedBy(input, webhook);
     if (stopped) return stopped;
-    const held = heldBy(input, webhook);
+    const hold = activeHold(state?.hold, now());
+    const held = heldBy(input, hold);
     if (held) return held;
     // A webhook with flow settings: an automatic attempt goes only with its gate's permit.
     if (input.trigger === 'automatic' && !input.permit && !isTestEventKey(input.eventKey) && flowSettingsOf(webhook)) {
@@ -304,20 +311,19 @@ export function createSendAttempt(
     }
     // Only a just-published event's first attempt may send from memory: an erasure waits for those to end.
     const cached = input.justPublished ? deps.bodies?.get(input.eventKey) : undefined;
-    if (cached !== undefined) return { webhook, body: cached };
+    if (cached !== undefined) return { webhook, hold: state?.hold, body: cached };
     const event = await deps.store.events.findByKey(input.eventKey);
     if (event?.payloadErasedAt) return { kind: 'payload_erased' };
     if (event?.body === undefined) {
       throw ApplicationFailure.nonRetryable(`event ${input.eventKey} has no stored body`, 'EventBodyMissing');
     }
     deps.bodies?.set(input.eventKey, event.body);
-    return { webhook, body: event.body };
+    return { webhook, hold: state?.hold, body: event.body };
   }
 
   /** The endpoint's hold, for an automatic attempt (a person's redelivery and a test event go anyway). */
-  function heldBy(input: SendAttemptInput, webhook: WebhookRecord): AttemptFacts | undefined {
+  function heldBy(input: SendAttemptInput, hold: EndpointHold | undefined): AttemptFacts | undefined {
     if (input.trigger !== 'automatic' || isTestEventKey(input.eventKey)) return undefined;
-    const hold = activeHold(webhook.hold, now());
     if (!hold) return undefined;
     deps.outcomes?.attemptHeld();
     return { kind: 'endpoint_held', until: hold.until.getTime(), reason: hold.reason, askedSeconds: hold.askedSeconds };
@@ -328,20 +334,21 @@ export function createSendAttempt(
    * first success after a hold lets them through. Best effort: the attempt's own outcome is recorded either way.
    */
   async function holdOrRelease(
-    webhook: WebhookRecord,
+    loaded: Loaded,
     outcome: ClassifiedOutcome,
     at: Date,
     input: SendAttemptInput,
   ): Promise<void> {
+    const { webhook } = loaded;
     try {
       // A down endpoint holds the others only after an automatic attempt of a real event (its schedule's delay).
       const scheduled = input.trigger === 'automatic' && !isTestEventKey(input.eventKey);
       const hold = endpointHoldOf(outcome, deps.retryPolicy, at, scheduled ? input.failureDelaySeconds : undefined);
-      if (hold && (await deps.store.webhooks.holdEndpoint(webhook._id, hold))) {
+      if (hold && (await deps.store.endpointStates.hold(webhook, hold))) {
         log.info({ webhookId: webhook._id, until: hold.until, reason: hold.reason }, 'endpoint held');
         deps.outcomes?.endpointHeld(hold.reason);
-      } else if (outcome.delivered && webhook.hold) {
-        await deps.store.webhooks.releaseEndpoint(webhook._id, webhook.hold);
+      } else if (outcome.delivered && loaded.hold) {
+        await deps.store.endpointStates.release(webhook._id, loaded.hold);
       }
     } catch (err) {
       log.warn({ err, webhookId: webhook._id }, 'the endpoint hold could not be stored');

@@ -4,6 +4,7 @@ import type {
   AttemptRecord,
   DeliveryRecord,
   DeliveryStatus,
+  EndpointState,
   EventRecord,
   StoredAuth,
   WebhookRecord,
@@ -30,9 +31,22 @@ function maskAuth(auth: StoredAuth, box: SecretBox) {
 
 const iso = (d: Date | undefined): string | null => (d ? d.toISOString() : null);
 
-/** `disableAfterSeconds` (WEBHOOK_DISABLE_AFTER) dates a failing webhook's disabling. */
-export function webhookView(webhook: WebhookRecord, box: SecretBox, disableAfterSeconds = 5 * 86400) {
-  const streak = webhook.failureStreak;
+/**
+ * `state`: what the engine knows of the endpoint (its hold, its failure streak). `disableAfterSeconds`
+ * (WEBHOOK_DISABLE_AFTER) dates a failing webhook's disabling.
+ */
+export function webhookView(
+  webhook: WebhookRecord,
+  state: EndpointState | undefined,
+  box: SecretBox,
+  disableAfterSeconds = 5 * 86400,
+) {
+  // A streak counts under one status version: one from before a pause or a re-enabling is over.
+  const streak =
+    state?.failureStreak && state.failureStreak.statusVersion === (webhook.statusVersion ?? 0)
+      ? state.failureStreak
+      : undefined;
+  const hold = state?.hold;
   return {
     id: webhook._id,
     url: webhook.url,
@@ -60,12 +74,8 @@ export function webhookView(webhook: WebhookRecord, box: SecretBox, disableAfter
         }
       : null,
     hold:
-      webhook.hold && webhook.hold.until > new Date()
-        ? {
-            until: webhook.hold.until.toISOString(),
-            reason: webhook.hold.reason,
-            askedSeconds: webhook.hold.askedSeconds,
-          }
+      hold && hold.until > new Date()
+        ? { until: hold.until.toISOString(), reason: hold.reason, askedSeconds: hold.askedSeconds }
         : null,
     createdAt: webhook.createdAt.toISOString(),
     updatedAt: webhook.updatedAt.toISOString(),

@@ -75,8 +75,13 @@ export function createEngineClient(deps: EngineClientDeps) {
   }
 
   /** PATCH status: stored with a new version and handed to the running deliveries (see webhook-control). */
-  function setWebhookStatus(tenantId: string, webhookId: string, status: WebhookStatus) {
-    return setWebhookStatusOf(deps, tenantId, webhookId, status);
+  function setWebhookStatus(
+    tenantId: string,
+    webhookId: string,
+    status: WebhookStatus,
+    disabledReason?: WebhookRecord['disabledReason'],
+  ) {
+    return setWebhookStatusOf(deps, tenantId, webhookId, status, disabledReason);
   }
 
   /** New flow settings, to the webhook's gate if one runs: deliveries already waiting go by them at once. */
@@ -107,6 +112,7 @@ export function createEngineClient(deps: EngineClientDeps) {
   /** Deletes the webhook and stops its running deliveries; their records stay. */
   async function deleteWebhook(tenantId: string, webhookId: string): Promise<{ cancelled: number }> {
     if (!(await deps.store.webhooks.delete(tenantId, webhookId))) throw new NotFoundError('webhook');
+    await deps.store.endpointStates.delete(webhookId);
     return { cancelled: await signalOpenDeliveries(webhookId, 'cancel') };
   }
 

@@ -40,8 +40,9 @@ export async function setWebhookStatus(
   tenantId: string,
   webhookId: string,
   status: WebhookStatus,
+  disabledReason?: WebhookRecord['disabledReason'],
 ) {
-  const webhook = await deps.store.webhooks.setStatus(tenantId, webhookId, status, new Date());
+  const webhook = await deps.store.webhooks.setStatus(tenantId, webhookId, status, new Date(), disabledReason);
   if (!webhook) throw new NotFoundError('webhook');
   const statusVersion = webhook.statusVersion ?? 0;
   const handedTo = await deps.store.deliveries.countForWebhook(webhookId, OPEN_DELIVERY_STATUSES);

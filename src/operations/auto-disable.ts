@@ -1,8 +1,9 @@
 /**
  * Automatic disabling of a webhook that keeps failing, with warnings first.
  *
- * The streak lives on the webhook record (`failureStreak`): it starts with the first delivery that ends
- * `failed`, counts each further one, and ends with any success (or a disable, or re-enabling). It is checked
+ * The streak lives on the endpoint's state (EndpointStateRecord, written by the engine alone, never the tenant's
+ * webhook record): it starts with the first delivery that ends `failed`, counts each further one, and ends with
+ * any success, a disable or a change of the webhook's status (it counts under one status version). It is checked
  * each time one of the webhook's deliveries ends failed:
  *
  * - at 50 % and 90 % of WEBHOOK_DISABLE_AFTER since the streak began, `webhook.failing` is published (once per
@@ -19,7 +20,13 @@
  */
 import type { Logger } from '../logger';
 import type { Store } from '../store';
-import { isOperationalEvent, type WebhookRecord, type WebhookStatus } from '../store/model';
+import {
+  isOperationalEvent,
+  type EndpointStateRecord,
+  type FailureStreak,
+  type WebhookRecord,
+  type WebhookStatus,
+} from '../store/model';
 import type { WorkerMetrics } from '../metrics/metrics';
 import type { OperationalPublisher } from './operational-events';
 
@@ -27,8 +34,16 @@ export const WARNING_THRESHOLDS = [50, 90] as const;
 
 export interface AutoDisableDeps {
   store: Store;
-  /** The durable status path (EngineClient.setWebhookStatus): store the status, hand it to the deliveries. */
-  setWebhookStatus(tenantId: string, webhookId: string, status: WebhookStatus): Promise<unknown>;
+  /**
+   * The durable status path (EngineClient.setWebhookStatus): store the status (with why the engine disabled it),
+   * hand it to the deliveries.
+   */
+  setWebhookStatus(
+    tenantId: string,
+    webhookId: string,
+    status: WebhookStatus,
+    disabledReason?: WebhookRecord['disabledReason'],
+  ): Promise<unknown>;
   publisher: OperationalPublisher;
   windowSeconds: number;
   minFailures: number;
@@ -45,32 +60,49 @@ export function createAutoDisable(deps: AutoDisableDeps) {
   /** A delivery of the webhook ended `failed`: count it, then warn or disable as the streak says. */
   async function deliveryFailed(webhookId: string, lastError: string): Promise<void> {
     const at = now();
-    const webhook = await deps.store.webhooks.recordDeliveryFailure(webhookId, lastError, at);
-    if (!webhook || webhook.status !== 'active') return;
-    // A disable was claimed but the worker stopped before setting the webhook inactive (re-enabling clears
-    // the reason, so an active webhook with one is exactly that): finish it.
-    if (webhook.disabledReason) {
-      await deps.setWebhookStatus(webhook.tenantId, webhook._id, 'inactive');
+    const webhook = await deps.store.webhooks.findById(webhookId);
+    if (!webhook) return;
+    const state = await deps.store.endpointStates.recordFailure(webhook, lastError, at);
+    if (webhook.status !== 'active' || !state) return;
+    if (state.disabling) {
+      await finishDisabling(webhook, state.disabling);
       return;
     }
-    await evaluate(webhook, at);
+    if (state.failureStreak) await evaluate(webhook, state.failureStreak, at);
+  }
+
+  /**
+   * A disable was claimed but its worker stopped before the status was written: finish it, unless the webhook's
+   * status changed since the claim (an operator's word comes after it).
+   */
+  async function finishDisabling(
+    webhook: WebhookRecord,
+    disabling: NonNullable<EndpointStateRecord['disabling']>,
+  ): Promise<void> {
+    if (disabling.statusVersion === (webhook.statusVersion ?? 0)) {
+      await deps.setWebhookStatus(webhook.tenantId, webhook._id, 'inactive', {
+        reason: disabling.reason,
+        at: disabling.at,
+      });
+    }
+    await deps.store.endpointStates.endDisabling(webhook._id);
   }
 
   /** A delivery of the webhook succeeded: the streak is over. */
   async function deliverySucceeded(webhookId: string): Promise<void> {
-    await deps.store.webhooks.endFailureStreak(webhookId);
+    await deps.store.endpointStates.endFailureStreak(webhookId);
   }
 
-  async function evaluate(webhook: WebhookRecord, at: Date): Promise<void> {
-    const streak = webhook.failureStreak;
-    if (!streak) return;
+  async function evaluate(webhook: WebhookRecord, streak: FailureStreak, at: Date): Promise<void> {
     const elapsed = at.getTime() - streak.since.getTime();
     const disableAt = new Date(streak.since.getTime() + windowMs);
     const silent = isOperationalEvent(webhook.event);
     if (elapsed >= windowMs && streak.count >= deps.minFailures) {
       const reason = `auto: ${streak.lastError}`;
-      if (!(await deps.store.webhooks.claimAutoDisable(webhook._id, streak.since, reason, at))) return;
-      await deps.setWebhookStatus(webhook.tenantId, webhook._id, 'inactive');
+      const disabling = { reason, at, statusVersion: webhook.statusVersion ?? 0 };
+      if (!(await deps.store.endpointStates.claimAutoDisable(webhook._id, streak.since, disabling))) return;
+      await deps.setWebhookStatus(webhook.tenantId, webhook._id, 'inactive', { reason, at });
+      await deps.store.endpointStates.endDisabling(webhook._id);
       deps.metrics?.webhooksAutoDisabled.inc();
       log.warn(
         { webhookId: webhook._id, tenantId: webhook.tenantId, failedDeliveries: streak.count, reason },
@@ -92,7 +124,7 @@ export function createAutoDisable(deps: AutoDisableDeps) {
     }
     for (const threshold of WARNING_THRESHOLDS) {
       if (elapsed < (windowMs * threshold) / 100 || streak.warned.includes(threshold)) continue;
-      if (!(await deps.store.webhooks.claimStreakWarning(webhook._id, streak.since, threshold))) continue;
+      if (!(await deps.store.endpointStates.claimStreakWarning(webhook._id, streak.since, threshold))) continue;
       if (silent) continue;
       await publish({
         type: 'webhook.failing',

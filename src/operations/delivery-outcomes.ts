@@ -40,9 +40,9 @@ export interface DeliveryOutcomesDeps {
 export class StreaklessWebhooks {
   private readonly ids = new Set<string>();
 
-  observe(webhook: { _id: string; failureStreak?: unknown }): void {
-    if (webhook.failureStreak) this.ids.delete(webhook._id);
-    else if (this.ids.size < 100_000) this.ids.add(webhook._id);
+  observe(webhookId: string, state: { failureStreak?: unknown } | null): void {
+    if (state?.failureStreak) this.ids.delete(webhookId);
+    else if (this.ids.size < 100_000) this.ids.add(webhookId);
   }
 
   has(id: string): boolean {

@@ -10,7 +10,10 @@ import {
   OPEN_DELIVERY_STATUSES,
   type AttemptRecord,
   type DeliveryRecord,
+  type EndpointHoldRecord,
+  type EndpointStateRecord,
   type EventRecord,
+  type StatusHandOffRecord,
   type WebhookRecord,
 } from './model';
 import type { PortalSessionRecord } from './portal-session-repository';
@@ -41,6 +44,9 @@ export interface ErasureCollections {
   deliveries: Collection<DeliveryRecord>;
   attempts: Collection<AttemptRecord>;
   portalSessions: Collection<PortalSessionRecord>;
+  endpointStates: Collection<EndpointStateRecord>;
+  endpointHolds: Collection<EndpointHoldRecord>;
+  statusHandOffs: Collection<StatusHandOffRecord>;
 }
 
 const NONE_DELETED: Record<ErasedKind, number> = {
@@ -95,6 +101,10 @@ export class ErasureRepository {
     const keys = await this.c.apiKeys.deleteMany({ tenantId });
     await this.c.portalSessions.deleteMany({ tenantId });
     const webhooks = await this.c.webhooks.deleteMany({ tenantId });
+    // What the engine kept about them goes with them (not counted: it is the webhooks' own).
+    await this.c.endpointStates.deleteMany({ tenantId });
+    await this.c.endpointHolds.deleteMany({ tenantId });
+    await this.c.statusHandOffs.deleteMany({ tenantId });
     await this.count(erasureId, { apiKeys: keys.deletedCount, webhooks: webhooks.deletedCount });
   }
 

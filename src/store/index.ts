@@ -11,9 +11,12 @@ import { collections } from './mongo';
 import { PortalSessionRepository } from './portal-session-repository';
 import { TenantRepository } from './tenant-repository';
 import { WebhookRepository } from './webhook-repository';
+import { EndpointStateRepository } from './endpoint-state-repository';
 
 export interface Store {
   webhooks: WebhookRepository;
+  /** What the engine writes about an endpoint as it sends (holds, failure streaks): never the webhook's record. */
+  endpointStates: EndpointStateRepository;
   events: EventRepository;
   deliveries: DeliveryRepository;
   documents: DocumentRepository;
@@ -44,7 +47,8 @@ export function createStore(db: Db, options: { commandWatch?: StoreCommandWatch;
   const c = collections(db);
   const { commandWatch } = options;
   return {
-    webhooks: new WebhookRepository(c.webhooks),
+    webhooks: new WebhookRepository(c.webhooks, c.statusHandOffs),
+    endpointStates: new EndpointStateRepository(c.endpointStates, c.endpointHolds),
     events: new EventRepository(c.events),
     deliveries: new DeliveryRepository(c.deliveries, c.attempts, new GuardedWrites(options.guardMode ?? 'atomic')),
     documents: new DocumentRepository(c.documents),

@@ -59,23 +59,10 @@ export interface WebhookRecord {
    * pause ends paused whatever order the signals arrive in. Absent on records older than versioning: 0.
    */
   statusVersion?: number;
-  /** The status version not yet handed to all running deliveries (cleared by the fan-out once it has been). */
-  statusHandOffPending?: number;
   /** Delays in seconds between attempts; the global default when absent. */
   retrySchedule?: number[];
-  /**
-   * Failed deliveries in a row (no success in between), kept for auto-disable: when the first of them ended,
-   * how many, the last error, and which warnings (50, 90 % of WEBHOOK_DISABLE_AFTER) were published. A
-   * success, a disable or re-enabling removes it.
-   */
-  failureStreak?: FailureStreak;
   /** Why the engine set the webhook inactive by itself (`auto: <last error>`); cleared when it is set active. */
   disabledReason?: { reason: string; at: Date };
-  /**
-   * The endpoint asked every sender to wait (a 429, or a 503 with Retry-After): no automatic attempt of any
-   * of its deliveries starts before `until`. Only ever moved later; the first success after it removes it.
-   */
-  hold?: EndpointHold;
   /** Flow control (src/delivery/gate.ts): deliveries per second with a burst, concurrent attempts, order. */
   rateLimit?: RateLimit;
   maxInFlight?: number;
@@ -122,6 +109,57 @@ export interface FailureStreak {
   lastFailureAt: Date;
   /** Warning thresholds (percent of the window) already published for this streak. */
   warned: number[];
+  /**
+   * The webhook's status version it counts under: a status change (an operator's pause or re-enabling) ends it
+   * without a write here. Absent on streaks older than that rule: they count under no version.
+   */
+  statusVersion?: number;
+}
+
+/**
+ * What the engine learns about an endpoint as it sends, kept apart from the webhook's record, which is the
+ * tenant's: FerretDB 1.24 applies an update by reading the document and writing all of it back, so an engine write
+ * to the record made at the moment of a PATCH could undo the PATCH (a pause, a new limit). For the same reason
+ * each kind of engine write has a document of its own (`_id` = the webhook's): the failure streak in
+ * endpoint_states, the hold in endpoint_holds. EndpointStateRepository reads them as one.
+ */
+export interface EndpointState {
+  /**
+   * The endpoint asked every sender to wait (a 429, or a 503 with Retry-After): no automatic attempt of any
+   * of its deliveries starts before `until`. Only ever moved later; the first success after it removes it.
+   */
+  hold?: EndpointHold;
+  /**
+   * Failed deliveries in a row (no success in between), kept for auto-disable: when the first of them ended,
+   * how many, the last error, and which warnings (50, 90 % of WEBHOOK_DISABLE_AFTER) were published. A
+   * success, a disable or a change of status ends it.
+   */
+  failureStreak?: FailureStreak;
+  /** An automatic disabling claimed while the webhook was at `statusVersion`, until its status is written. */
+  disabling?: { reason: string; at: Date; statusVersion: number };
+}
+
+/** endpoint_states: a webhook's failure streak and a disabling claimed from it. */
+export interface EndpointStateRecord extends Omit<EndpointState, 'hold'> {
+  _id: string;
+  tenantId: string;
+}
+
+/** endpoint_holds: a webhook's hold. */
+export interface EndpointHoldRecord extends EndpointHold {
+  _id: string;
+  tenantId: string;
+}
+
+/**
+ * A webhook status change not yet handed to every running delivery (collection status_handoffs, `_id` = the
+ * webhook's): set with the change, removed by the fan-out, found by the reconciler if the fan-out never ran.
+ */
+export interface StatusHandOffRecord {
+  _id: string;
+  tenantId: string;
+  version: number;
+  at: Date;
 }
 
 export type EventStatus = 'pending' | 'dispatched' | 'failed';

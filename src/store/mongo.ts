@@ -1,6 +1,15 @@
 /** MongoDB connection and the engine's indexes. Works on MongoDB and FerretDB (no transactions, no $lookup). */
 import { MongoClient, type Db, type IndexDescription } from 'mongodb';
-import type { AttemptRecord, DeliveryRecord, DocfloDocument, EventRecord, WebhookRecord } from './model';
+import type {
+  AttemptRecord,
+  DeliveryRecord,
+  DocfloDocument,
+  EndpointHoldRecord,
+  EndpointStateRecord,
+  EventRecord,
+  StatusHandOffRecord,
+  WebhookRecord,
+} from './model';
 import type { ApiKeyRecord, TenantRecord } from './tenant-repository';
 import type { ErasureRecord } from './erasure-repository';
 import type { PortalSessionRecord } from './portal-session-repository';
@@ -40,6 +49,9 @@ export function collections(db: Db) {
     apiKeys: db.collection<ApiKeyRecord>('api_keys'),
     erasures: db.collection<ErasureRecord>('tenant_erasures'),
     portalSessions: db.collection<PortalSessionRecord>('portal_sessions'),
+    endpointStates: db.collection<EndpointStateRecord>('endpoint_states'),
+    endpointHolds: db.collection<EndpointHoldRecord>('endpoint_holds'),
+    statusHandOffs: db.collection<StatusHandOffRecord>('status_handoffs'),
   };
 }
 
@@ -75,6 +87,12 @@ const INDEXES: Record<keyof Omit<EngineCollections, 'documents'>, IndexDescripti
   ],
   erasures: [{ key: { tenantId: 1, requestedAt: -1 }, name: 'tenant_requested' }],
   portalSessions: [{ key: { tenantId: 1, createdAt: -1 }, name: 'tenant_created' }],
+  endpointStates: [{ key: { tenantId: 1 }, name: 'tenant' }],
+  endpointHolds: [{ key: { tenantId: 1 }, name: 'tenant' }],
+  statusHandOffs: [
+    { key: { tenantId: 1 }, name: 'tenant' },
+    { key: { at: 1 }, name: 'at' },
+  ],
 };
 
 /**

@@ -214,5 +214,5 @@ test('a retried recordDeliveryState counts its delivery once', async () => {
   expect(await activities.recordDeliveryState(input)).toBe(true);
   const text = await metrics.registry.metrics();
   expect(text).toContain('docflo_deliveries_finished_total{outcome="failed",event_type="document.rejected"} 1\n');
-  expect((await t.store.webhooks.findById(webhook._id))?.failureStreak?.count).toBe(1);
+  expect((await t.store.endpointStates.find(webhook._id))?.failureStreak?.count).toBe(1);
 });

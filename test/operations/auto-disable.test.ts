@@ -121,9 +121,7 @@ test('a failing webhook is warned about at 50 % and 90 %, then disabled; one tha
   // The same durable path as an operator's PATCH: a new status version, handed out.
   const record = await t.store.webhooks.findById(failing);
   expect(record?.statusVersion).toBe(1);
-  await eventually(async () =>
-    (await t.store.webhooks.findById(failing))?.statusHandOffPending === undefined ? true : undefined,
-  );
+  await eventually(async () => ((await t.store.webhooks.handOffPending(failing)) === undefined ? true : undefined));
 
   // What the tenant's operational webhooks got: two warnings and one disabling, about the failing webhook
   // only, signed like document events.
@@ -215,4 +213,42 @@ test('no operational event is ever published about a webhook subscribed to opera
   // The operational subscriber was tracked and disabled, but no event about it exists.
   expect(await events.countDocuments({ tenantId, documentId: listener._id })).toBe(0);
   expect((await t.store.webhooks.findById(listener._id))?.disabledReason?.reason).toBe('auto: HTTP 503');
+});
+
+test('a disabling claimed by a worker that stopped before writing the status is finished by the next failure, unless the status changed since', async () => {
+  const tenantId = uniqueId('tenant');
+  const stopped = await t.addWebhook({ tenantId, url: 'https://127.0.0.1:9/a', event: 'document.created' });
+  const overtaken = await t.addWebhook({ tenantId, url: 'https://127.0.0.1:9/b', event: 'document.created' });
+  const now = new Date();
+  const autoDisable = createAutoDisable({
+    store: t.store,
+    setWebhookStatus: t.engine.setWebhookStatus,
+    publisher: createOperationalPublisher({ store: t.store, temporal: t.temporal, taskQueue: t.taskQueue }),
+    windowSeconds: 100,
+    minFailures: 2,
+    logger: createLogger({ level: 'silent' }),
+    now: () => now,
+  });
+  for (const w of [stopped, overtaken]) {
+    const state = await t.store.endpointStates.recordFailure(w, 'HTTP 500', new Date(now.getTime() - 200_000));
+    const since = state?.failureStreak?.since ?? now;
+    // The claim, and then nothing: the worker stopped before its status write.
+    const claimed = await t.store.endpointStates.claimAutoDisable(w._id, since, {
+      reason: 'auto: HTTP 500',
+      at: now,
+      statusVersion: 0,
+    });
+    expect(claimed).toBe(true);
+  }
+  // The operator paused and resumed the second one meanwhile: their word comes after the claim.
+  await t.engine.setWebhookStatus(tenantId, overtaken._id, 'inactive');
+  await t.engine.setWebhookStatus(tenantId, overtaken._id, 'active');
+
+  await autoDisable.deliveryFailed(stopped._id, 'HTTP 500');
+  await autoDisable.deliveryFailed(overtaken._id, 'HTTP 500');
+  const [a, b] = await Promise.all([stopped, overtaken].map((w) => t.store.webhooks.findById(w._id)));
+  expect(a).toMatchObject({ status: 'inactive', statusVersion: 1, disabledReason: { reason: 'auto: HTTP 500' } });
+  expect(b).toMatchObject({ status: 'active', statusVersion: 2 });
+  expect(b?.disabledReason).toBeUndefined();
+  for (const w of [stopped, overtaken]) expect((await t.store.endpointStates.find(w._id)).disabling).toBeUndefined();
 });

@@ -55,10 +55,14 @@ test('a 429 with Retry-After: 20 holds every delivery of the endpoint for 20 s, 
   await publish();
   const [first] = await r.waitForRequests(1);
   const askedAt = first?.receivedAt ?? 0;
-  const held = await eventually(async () => (await t.store.webhooks.findById(webhook._id))?.hold);
+  const held = await eventually(async () => (await t.store.endpointStates.find(webhook._id))?.hold);
   expect(held).toMatchObject({ reason: 'HTTP 429', askedSeconds: 20 });
-  // GET /v1/webhooks/{id} shows it, as the record says.
-  const shown = webhookView((await t.store.webhooks.findById(webhook._id)) ?? webhook, t.secrets);
+  // GET /v1/webhooks/{id} shows it, as the endpoint's state says.
+  const shown = webhookView(
+    (await t.store.webhooks.findById(webhook._id)) ?? webhook,
+    await t.store.endpointStates.find(webhook._id),
+    t.secrets,
+  );
   expect(shown.hold).toEqual({ until: held?.until.toISOString(), reason: 'HTTP 429', askedSeconds: 20 });
 
   // Two more events while the endpoint is held: they wait, and say why.
@@ -71,7 +75,7 @@ test('a 429 with Retry-After: 20 holds every delivery of the endpoint for 20 s, 
   const all = await r.waitForRequests(4, 45_000);
   for (const req of all.slice(1)) expect(req.receivedAt - askedAt).toBeGreaterThanOrEqual(20_000);
   // The first success let the endpoint go.
-  await eventually(async () => ((await t.store.webhooks.findById(webhook._id))?.hold ? undefined : true));
+  await eventually(async () => ((await t.store.endpointStates.find(webhook._id))?.hold ? undefined : true));
   const metrics = await scrape(t.workerMetricsUrl ?? '');
   expect(metrics.value('docflo_endpoint_holds_total', { reason: 'HTTP 429' })).toBe(1);
   expect(metrics.value('docflo_delivery_attempts_held_total', {})).toBeGreaterThanOrEqual(2);
@@ -86,7 +90,7 @@ test('an endpoint that refuses the connection holds all its deliveries for the r
   const webhook = await t.addWebhook({ tenantId, url, event: 'document.approved', retrySchedule: [8, 8, 8] });
   const publish = publisher(tenantId);
   await publish();
-  const held = await eventually(async () => (await t.store.webhooks.findById(webhook._id))?.hold);
+  const held = await eventually(async () => (await t.store.endpointStates.find(webhook._id))?.hold);
   expect(held).toMatchObject({ reason: 'connection failed', askedSeconds: 8 });
   // Two more while it is held: they make no attempt (none refused), and say why.
   const second = await publish();
@@ -98,5 +102,5 @@ test('an endpoint that refuses the connection holds all its deliveries for the r
   receiver = await startReceiver(undefined, port);
   const all = await receiver.waitForRequests(3, 45_000);
   for (const req of all) expect(req.receivedAt).toBeGreaterThanOrEqual(held?.until.getTime() ?? Infinity);
-  await eventually(async () => ((await t.store.webhooks.findById(webhook._id))?.hold ? undefined : true));
+  await eventually(async () => ((await t.store.endpointStates.find(webhook._id))?.hold ? undefined : true));
 }, 90_000);

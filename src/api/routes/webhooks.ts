@@ -37,7 +37,12 @@ export function webhookRoutes(deps: ApiDeps) {
       success: { status: 201, description: 'The webhook, credentials masked', schema: webhookSchema },
       errors: [409],
       handler: async ({ caller, body }) =>
-        webhookView(await deps.webhooks.create(tenantOf(caller), body), deps.secrets, deps.webhookDisableAfterSeconds),
+        webhookView(
+          await deps.webhooks.create(tenantOf(caller), body),
+          undefined,
+          deps.secrets,
+          deps.webhookDisableAfterSeconds,
+        ),
     }),
     route({
       method: 'get',
@@ -56,8 +61,9 @@ export function webhookRoutes(deps: ApiDeps) {
         );
         const page = items.slice(0, query.limit);
         const last = page[page.length - 1];
+        const states = await deps.store.endpointStates.findMany(page.map((w) => w._id));
         return {
-          data: page.map((w) => webhookView(w, deps.secrets, deps.webhookDisableAfterSeconds)),
+          data: page.map((w) => webhookView(w, states.get(w._id), deps.secrets, deps.webhookDisableAfterSeconds)),
           nextCursor: items.length > query.limit && last ? encodeCursor({ id: last._id }) : null,
         };
       },
@@ -81,8 +87,11 @@ export function webhookRoutes(deps: ApiDeps) {
       errors: [404],
       handler: async ({ caller, params }) => {
         const webhook = await load(tenantOf(caller), params.id);
-        const pausedDeliveries = await deps.store.deliveries.countForWebhook(webhook._id, ['paused']);
-        return { ...webhookView(webhook, deps.secrets, deps.webhookDisableAfterSeconds), pausedDeliveries };
+        const [pausedDeliveries, state] = await Promise.all([
+          deps.store.deliveries.countForWebhook(webhook._id, ['paused']),
+          deps.store.endpointStates.find(webhook._id),
+        ]);
+        return { ...webhookView(webhook, state, deps.secrets, deps.webhookDisableAfterSeconds), pausedDeliveries };
       },
     }),
     route({
@@ -108,7 +117,11 @@ export function webhookRoutes(deps: ApiDeps) {
       errors: [404],
       handler: async ({ caller, params, body }) => {
         const { webhook, handedTo } = await deps.webhooks.update(tenantOf(caller), params.id, body);
-        return { ...webhookView(webhook, deps.secrets, deps.webhookDisableAfterSeconds), handedToDeliveries: handedTo };
+        const state = await deps.store.endpointStates.find(webhook._id);
+        return {
+          ...webhookView(webhook, state, deps.secrets, deps.webhookDisableAfterSeconds),
+          handedToDeliveries: handedTo,
+        };
       },
     }),
     route({

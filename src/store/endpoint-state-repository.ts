@@ -1,0 +1,219 @@
+/**
+ * What the engine writes about an endpoint as it sends: the hold an endpoint asked for, and the streak of
+ * failed deliveries that auto-disable counts. Each in a document of its own, apart from the webhook's record,
+ * so no engine write ever rewrites what a tenant, or another kind of engine write, changed at the same moment
+ * (see EndpointState).
+ */
+import { MongoServerError, type Collection, type Filter, type UpdateFilter } from 'mongodb';
+import type {
+  EndpointHold,
+  EndpointHoldRecord,
+  EndpointState,
+  EndpointStateRecord,
+  FailureStreak,
+  WebhookRecord,
+} from './model';
+
+const isDuplicateKey = (err: unknown) => err instanceof MongoServerError && err.code === 11000;
+
+export class EndpointStateRepository {
+  constructor(
+    private readonly states: Collection<EndpointStateRecord>,
+    private readonly holds: Collection<EndpointHoldRecord>,
+  ) {}
+
+  /** The webhook's state: its hold and its streak, read together. */
+  async find(webhookId: string): Promise<EndpointState> {
+    const [state, hold] = await Promise.all([
+      this.states.findOne({ _id: webhookId }),
+      this.holds.findOne({ _id: webhookId }),
+    ]);
+    return stateOf(state, hold);
+  }
+
+  /** The states of these webhooks, by webhook ID (a page of a listing). */
+  async findMany(webhookIds: string[]): Promise<Map<string, EndpointState>> {
+    if (webhookIds.length === 0) return new Map();
+    const [states, holds] = await Promise.all([
+      this.states.find({ _id: { $in: webhookIds } }).toArray(),
+      this.holds.find({ _id: { $in: webhookIds } }).toArray(),
+    ]);
+    return new Map(
+      webhookIds.map((id) => [
+        id,
+        stateOf(
+          states.find((s) => s._id === id),
+          holds.find((h) => h._id === id),
+        ),
+      ]),
+    );
+  }
+
+  /**
+   * Applies `update` where `filter` holds on the webhook's state, creating the state (with `created`) where
+   * there is none yet. Answers the state after, or null where it exists and the filter does not hold. No
+   * upsert: a conditional upsert of an existing document is a duplicate key on one server and a no-op on another.
+   */
+  private async updateOrCreate(
+    webhook: Pick<WebhookRecord, '_id' | 'tenantId'>,
+    filter: Filter<EndpointStateRecord>,
+    update: UpdateFilter<EndpointStateRecord>,
+    created: Omit<EndpointStateRecord, '_id' | 'tenantId'>,
+  ): Promise<EndpointStateRecord | null> {
+    for (let i = 0; i < 3; i++) {
+      const after = await this.states.findOneAndUpdate({ ...filter, _id: webhook._id }, update, {
+        returnDocument: 'after',
+      });
+      if (after) return after;
+      try {
+        const record: EndpointStateRecord = { _id: webhook._id, tenantId: webhook.tenantId, ...created };
+        await this.states.insertOne(record);
+        return record;
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
+      // It exists: either the filter does not hold, or another writer created it between the two.
+      if (!(await this.find(webhook._id))) continue;
+      const again = await this.states.findOneAndUpdate({ ...filter, _id: webhook._id }, update, {
+        returnDocument: 'after',
+      });
+      return again;
+    }
+    return null;
+  }
+
+  /** Holds the endpoint until `hold.until`, unless a hold that ends later is already there. */
+  async hold(webhook: Pick<WebhookRecord, '_id' | 'tenantId'>, hold: EndpointHold): Promise<boolean> {
+    const record: EndpointHoldRecord = { _id: webhook._id, tenantId: webhook.tenantId, ...hold };
+    for (let i = 0; i < 3; i++) {
+      const moved = await this.holds.updateOne({ _id: webhook._id, until: { $lt: hold.until } }, { $set: hold });
+      if (moved.matchedCount === 1) return true;
+      try {
+        await this.holds.insertOne(record);
+        return true;
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
+      // One is there: it ends later (nothing to do), or it was written between the two (look again).
+      const there = await this.holds.findOne({ _id: webhook._id });
+      if (there && there.until >= hold.until) return false;
+    }
+    return false;
+  }
+
+  /** A delivery succeeded after a hold: the endpoint takes attempts again (a hold set since then stays). */
+  async release(webhookId: string, hold: EndpointHold): Promise<void> {
+    await this.holds.deleteOne({ _id: webhookId, until: hold.until });
+  }
+
+  /**
+   * Counts one more failed delivery in the webhook's streak under its current status version (starting one at
+   * `now` if there is none, or if the one there counted under another version), and answers the state after.
+   */
+  async recordFailure(
+    webhook: Pick<WebhookRecord, '_id' | 'tenantId' | 'statusVersion'>,
+    lastError: string,
+    now: Date,
+  ): Promise<EndpointStateRecord | null> {
+    const statusVersion = webhook.statusVersion ?? 0;
+    const counted = await this.states.findOneAndUpdate(
+      { _id: webhook._id, 'failureStreak.statusVersion': statusVersion },
+      {
+        $inc: { 'failureStreak.count': 1 },
+        $set: { 'failureStreak.lastError': lastError, 'failureStreak.lastFailureAt': now },
+      },
+      { returnDocument: 'after' },
+    );
+    if (counted) return counted;
+    const failureStreak: FailureStreak = {
+      since: now,
+      count: 1,
+      lastError,
+      lastFailureAt: now,
+      warned: [],
+      statusVersion,
+    };
+    // No streak under this version: start one (another failure may start it first; then it is counted there).
+    const started = await this.updateOrCreate(
+      webhook,
+      { 'failureStreak.statusVersion': { $ne: statusVersion } },
+      { $set: { failureStreak } },
+      { failureStreak },
+    );
+    return started ?? this.recordFailureAgain(webhook, lastError, now);
+  }
+
+  private async recordFailureAgain(
+    webhook: Pick<WebhookRecord, '_id' | 'statusVersion'>,
+    lastError: string,
+    now: Date,
+  ): Promise<EndpointStateRecord | null> {
+    return this.states.findOneAndUpdate(
+      { _id: webhook._id, 'failureStreak.statusVersion': webhook.statusVersion ?? 0 },
+      {
+        $inc: { 'failureStreak.count': 1 },
+        $set: { 'failureStreak.lastError': lastError, 'failureStreak.lastFailureAt': now },
+      },
+      { returnDocument: 'after' },
+    );
+  }
+
+  /** A delivery succeeded: the streak, if any, is over. */
+  async endFailureStreak(webhookId: string): Promise<void> {
+    await this.states.updateOne(
+      { _id: webhookId, failureStreak: { $exists: true } },
+      { $unset: { failureStreak: '' } },
+    );
+  }
+
+  /**
+   * Claims the warning at `threshold` percent of the streak that began at `since`: true exactly once per
+   * streak and threshold, however many workers record failures at once.
+   */
+  async claimStreakWarning(webhookId: string, since: Date, threshold: number): Promise<boolean> {
+    const result = await this.states.updateOne(
+      { _id: webhookId, 'failureStreak.since': since, 'failureStreak.warned': { $ne: threshold } },
+      { $push: { 'failureStreak.warned': threshold } },
+    );
+    return result.modifiedCount === 1;
+  }
+
+  /**
+   * Claims the automatic disabling of the streak that began at `since`: ends the streak and notes the claim
+   * (with the status version it was made at) until the status is written. False when another worker claimed it
+   * or the streak moved on.
+   */
+  async claimAutoDisable(
+    webhookId: string,
+    since: Date,
+    disabling: NonNullable<EndpointStateRecord['disabling']>,
+  ): Promise<boolean> {
+    const before = await this.states.findOneAndUpdate(
+      { _id: webhookId, 'failureStreak.since': since },
+      { $set: { disabling }, $unset: { failureStreak: '' } },
+      { returnDocument: 'before' },
+    );
+    return before !== null;
+  }
+
+  /** The claimed disabling is written, or was overtaken by a newer status. */
+  async endDisabling(webhookId: string): Promise<void> {
+    await this.states.updateOne({ _id: webhookId, disabling: { $exists: true } }, { $unset: { disabling: '' } });
+  }
+
+  async delete(webhookId: string): Promise<void> {
+    await this.states.deleteOne({ _id: webhookId });
+    await this.holds.deleteOne({ _id: webhookId });
+  }
+}
+
+function stateOf(
+  state: EndpointStateRecord | null | undefined,
+  hold: EndpointHoldRecord | null | undefined,
+): EndpointState {
+  const found: EndpointState = {};
+  if (state?.failureStreak) found.failureStreak = state.failureStreak;
+  if (state?.disabling) found.disabling = state.disabling;
+  if (hold) found.hold = { until: hold.until, reason: hold.reason, askedSeconds: hold.askedSeconds };
+  return found;
+}
