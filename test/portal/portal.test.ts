@@ -574,6 +574,27 @@ describe('the tenant portal', () => {
     await context.close();
   });
 
+  test('an address changed the moment the portal appears is followed, not missed', async () => {
+    const tenant = await api.tenant();
+    const link = await portalLink(api, tenant);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    // The quickest reader there is: the moment the endpoints page is in the document (a mutation observer runs
+    // before the next frame), the address moves to the event types, as a link opened by a script would.
+    await page.addInitScript(() => {
+      addEventListener('DOMContentLoaded', () => {
+        new MutationObserver((_, observer) => {
+          if (!document.getElementById('endpoints-title')) return;
+          observer.disconnect();
+          location.hash = '#/event-types';
+        }).observe(document.body, { childList: true, subtree: true });
+      });
+    });
+    await page.goto(link.url);
+    await expect(page.getByRole('heading', { level: 1, name: 'Event types' })).toBeVisibleSoon();
+    await context.close();
+  });
+
   test('works at 375 px wide and with the keyboard alone', async () => {
     const tenant = await api.tenant();
     const r = await receiver();

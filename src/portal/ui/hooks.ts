@@ -1,12 +1,15 @@
 /** Small hooks: the route in the address's fragment, and data that refreshes itself while something is open. */
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 
 /** `#/deliveries/dl_1?status=failed` → { path: ['deliveries', 'dl_1'], params }. */
 export function useRoute(): { path: string[]; params: URLSearchParams } {
   const [hash, setHash] = useState(location.hash);
-  useEffect(() => {
+  // Listening from the commit that shows the page, not after paint, and catching up on a change made before:
+  // an address changed as the page appeared (a link followed at once, a script) was missed, and the page stayed.
+  useLayoutEffect(() => {
     const changed = () => setHash(location.hash);
     addEventListener('hashchange', changed);
+    changed();
     return () => removeEventListener('hashchange', changed);
   }, []);
   const [path = '', search = ''] = hash.replace(/^#\/?/, '').split('?');
