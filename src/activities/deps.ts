@@ -44,6 +44,6 @@ export interface ActivityDeps {
   retentionReported?: (report: RetentionReport) => void;
   /** Event bodies already read by this worker (they never change). */
   bodies?: BodyCache;
-  /** Webhooks this worker's attempts last read with no failure streak. */
+  /** Webhooks this worker knows have no failure streak (its successes skip the look). */
   streaklessWebhooks?: StreaklessWebhooks;
 }

@@ -293,17 +293,15 @@ export function createSendAttempt(
 
   /** Stage 1: the webhook and the stored body. A missing or inactive webhook sends nothing (a test event goes anyway). */
   async function load(input: SendAttemptInput): Promise<Loaded | AttemptFacts> {
-    // The endpoint's state beside its record, read at once: what the engine writes is kept apart (EndpointStateRecord).
-    const [webhook, state] = await Promise.all([
+    // The endpoint's hold beside its record, read at once: what the engine writes is kept apart (EndpointState).
+    const [webhook, storedHold] = await Promise.all([
       deps.store.webhooks.findById(input.webhookId),
-      deps.store.endpointStates.find(input.webhookId),
+      deps.store.endpointStates.findHold(input.webhookId),
     ]);
     if (!webhook) return { kind: 'webhook_deleted' };
-    deps.streaklessWebhooks?.observe(webhook._id, state);
     const stopped = stoppedBy(input, webhook);
     if (stopped) return stopped;
-    const hold = activeHold(state?.hold, now());
-    const held = heldBy(input, hold);
+    const held = heldBy(input, activeHold(storedHold, now()));
     if (held) return held;
     // A webhook with flow settings: an automatic attempt goes only with its gate's permit.
     if (input.trigger === 'automatic' && !input.permit && !isTestEventKey(input.eventKey) && flowSettingsOf(webhook)) {
@@ -311,14 +309,14 @@ export function createSendAttempt(
     }
     // Only a just-published event's first attempt may send from memory: an erasure waits for those to end.
     const cached = input.justPublished ? deps.bodies?.get(input.eventKey) : undefined;
-    if (cached !== undefined) return { webhook, hold: state?.hold, body: cached };
+    if (cached !== undefined) return { webhook, hold: storedHold, body: cached };
     const event = await deps.store.events.findByKey(input.eventKey);
     if (event?.payloadErasedAt) return { kind: 'payload_erased' };
     if (event?.body === undefined) {
       throw ApplicationFailure.nonRetryable(`event ${input.eventKey} has no stored body`, 'EventBodyMissing');
     }
     deps.bodies?.set(input.eventKey, event.body);
-    return { webhook, hold: state?.hold, body: event.body };
+    return { webhook, hold: storedHold, body: event.body };
   }
 
   /** The endpoint's hold, for an automatic attempt (a person's redelivery and a test event go anyway). */

@@ -27,32 +27,43 @@ export interface DeliveryOutcomesDeps {
   logger: Logger;
   metrics?: WorkerMetrics;
   autoDisable?: AutoDisable;
-  /** Webhooks this worker's attempts last read with no failure streak (see StreaklessWebhooks). */
+  /** Webhooks this worker knows have no failure streak (see StreaklessWebhooks). */
   streaklessWebhooks?: StreaklessWebhooks;
   now?: () => Date;
 }
 
 /**
- * Per worker: the webhooks an attempt last read without a failure streak. The attempt reads its webhook
- * anyway, so a success right after needs no write to end a streak that is not there. A streak another
- * worker started in between is ended by the next success whose attempt sees it.
+ * Per worker: the webhooks known to have no failure streak, and since when. A success on one of them needs no
+ * look at its streak for STREAK_RECHECK_MS; past that (or once this worker saw one of its deliveries fail) the
+ * next success reads the streak and ends it. So a streak another worker started is ended by a success there,
+ * or here within STREAK_RECHECK_MS of its start: an attempt reads no streak at all.
  */
 export class StreaklessWebhooks {
-  private readonly ids = new Set<string>();
+  private readonly checkedAt = new Map<string, number>();
 
-  observe(webhookId: string, state: { failureStreak?: unknown } | null): void {
-    if (state?.failureStreak) this.ids.delete(webhookId);
-    else if (this.ids.size < 100_000) this.ids.add(webhookId);
+  constructor(
+    private readonly recheckMs = STREAK_RECHECK_MS,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** The webhook has no streak now (a success just ended any). */
+  observe(webhookId: string): void {
+    this.checkedAt.delete(webhookId);
+    if (this.checkedAt.size >= 100_000) this.checkedAt.clear();
+    this.checkedAt.set(webhookId, this.clock());
   }
 
   has(id: string): boolean {
-    return this.ids.has(id);
+    const at = this.checkedAt.get(id);
+    return at !== undefined && this.clock() - at < this.recheckMs;
   }
 
   delete(id: string): void {
-    this.ids.delete(id);
+    this.checkedAt.delete(id);
   }
 }
+
+export const STREAK_RECHECK_MS = 30_000;
 
 export function createDeliveryOutcomes(deps: DeliveryOutcomesDeps) {
   const log = deps.logger.child({ module: 'delivery-outcomes' });
@@ -81,9 +92,11 @@ export function createDeliveryOutcomes(deps: DeliveryOutcomesDeps) {
       deps.metrics?.deliveriesFinished.inc({ outcome: change.status, event_type: before.event });
       if (change.status === 'succeeded') {
         await observeLatency(before);
-        // A webhook this worker just read without a failure streak has none to end: skip the write.
-        if (!deps.streaklessWebhooks?.has(before.webhookId))
+        // A webhook this worker knows has no failure streak has none to end: skip the look.
+        if (!deps.streaklessWebhooks?.has(before.webhookId)) {
           await deps.autoDisable?.deliverySucceeded(before.webhookId);
+          deps.streaklessWebhooks?.observe(before.webhookId);
+        }
       } else if (change.status === 'failed') {
         deps.streaklessWebhooks?.delete(before.webhookId);
         const lastError = change.lastError || before.lastError || 'failed';

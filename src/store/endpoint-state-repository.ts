@@ -31,6 +31,11 @@ export class EndpointStateRepository {
     return stateOf(state, hold);
   }
 
+  /** The webhook's hold, if it has one (expired or not): what every automatic attempt reads. */
+  async findHold(webhookId: string): Promise<EndpointHold | undefined> {
+    return stateOf(null, await this.holds.findOne({ _id: webhookId })).hold;
+  }
+
   /** The states of these webhooks, by webhook ID (a page of a listing). */
   async findMany(webhookIds: string[]): Promise<Map<string, EndpointState>> {
     if (webhookIds.length === 0) return new Map();
@@ -158,12 +163,13 @@ export class EndpointStateRepository {
     );
   }
 
-  /** A delivery succeeded: the streak, if any, is over. */
+  /**
+   * A delivery succeeded: the streak, if any, is over. Looked up by `_id` first, then written by `_id` (FerretDB on
+   * SQLite answers any other filter by reading the whole collection): a failure counted in between is lost with it.
+   */
   async endFailureStreak(webhookId: string): Promise<void> {
-    await this.states.updateOne(
-      { _id: webhookId, failureStreak: { $exists: true } },
-      { $unset: { failureStreak: '' } },
-    );
+    const state = await this.states.findOne({ _id: webhookId });
+    if (state?.failureStreak) await this.states.updateOne({ _id: webhookId }, { $unset: { failureStreak: '' } });
   }
 
   /**
