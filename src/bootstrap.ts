@@ -17,6 +17,7 @@ import { ensureReconcileSchedule } from './temporal/reconcile-schedule';
 import type { Logger } from './logger';
 import { storeFor, type Store } from './store';
 import { StoreCommandWatch } from './store/command-watch';
+import { migrateEndpointState } from './store/endpoint-state-migration';
 import { connectMongo, ensureIndexes } from './store/mongo';
 import { createEngineWorker, createPacedWorker } from './temporal/engine-worker';
 
@@ -79,6 +80,8 @@ export async function openStore(
   mongo.once('close', () => watch.stop());
   const db = mongo.db(config.MONGODB_DB);
   await ensureIndexes(db);
+  const migrated = await migrateEndpointState(db);
+  if (migrated > 0) options.logger?.info({ webhooks: migrated }, 'engine state copied off older webhook records');
   return { mongo, store: await storeFor(db, watch) };
 }
 

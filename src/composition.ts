@@ -168,8 +168,8 @@ export function composeWorkerActivities(
   const streaklessWebhooks = new StreaklessWebhooks();
   const autoDisable = createAutoDisable({
     store: services.store,
-    setWebhookStatus: (tenantId, webhookId, status, disabledReason) =>
-      setWebhookStatus(statusPath, tenantId, webhookId, status, disabledReason),
+    setWebhookStatus: (tenantId, webhookId, status, engine) =>
+      setWebhookStatus(statusPath, tenantId, webhookId, status, engine),
     publisher: createOperationalPublisher({
       store: services.store,
       temporal: services.temporal,

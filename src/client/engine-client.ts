@@ -11,7 +11,7 @@ import {
   type WebhookRecord,
   type WebhookStatus,
 } from '../store/model';
-import { setWebhookStatus as setWebhookStatusOf } from './webhook-control';
+import { setWebhookStatus as setWebhookStatusOf, type EngineStatusChange } from './webhook-control';
 import type { RedeliveryAnswer } from '../workflows/contracts';
 import type { deliveryWorkflow, recoverWebhookWorkflow } from '../workflows';
 import { buildPayload, serializePayload } from '../delivery/payload';
@@ -75,13 +75,8 @@ export function createEngineClient(deps: EngineClientDeps) {
   }
 
   /** PATCH status: stored with a new version and handed to the running deliveries (see webhook-control). */
-  function setWebhookStatus(
-    tenantId: string,
-    webhookId: string,
-    status: WebhookStatus,
-    disabledReason?: WebhookRecord['disabledReason'],
-  ) {
-    return setWebhookStatusOf(deps, tenantId, webhookId, status, disabledReason);
+  function setWebhookStatus(tenantId: string, webhookId: string, status: WebhookStatus, engine?: EngineStatusChange) {
+    return setWebhookStatusOf(deps, tenantId, webhookId, status, engine);
   }
 
   /** New flow settings, to the webhook's gate if one runs: deliveries already waiting go by them at once. */

@@ -28,6 +28,12 @@ export async function handOffWebhookStatus(
   });
 }
 
+/** The engine's own status change (auto-disable): why, and the version it judged (else it changes nothing). */
+export interface EngineStatusChange {
+  disabledReason: NonNullable<WebhookRecord['disabledReason']>;
+  atVersion: number;
+}
+
 /**
  * Stores the status with a new version, then hands that version to the webhook's control workflow, which
  * signals every running delivery (durably: past this call, retried until done). Setting the status the
@@ -40,9 +46,9 @@ export async function setWebhookStatus(
   tenantId: string,
   webhookId: string,
   status: WebhookStatus,
-  disabledReason?: WebhookRecord['disabledReason'],
+  engine?: EngineStatusChange,
 ) {
-  const webhook = await deps.store.webhooks.setStatus(tenantId, webhookId, status, new Date(), disabledReason);
+  const webhook = await deps.store.webhooks.setStatus(tenantId, webhookId, status, new Date(), engine);
   if (!webhook) throw new NotFoundError('webhook');
   const statusVersion = webhook.statusVersion ?? 0;
   const handedTo = await deps.store.deliveries.countForWebhook(webhookId, OPEN_DELIVERY_STATUSES);

@@ -18,11 +18,12 @@
  * published about it. Operational events are therefore only caused by document-event webhooks, and at most
  * three per streak.
  */
+import type { EngineStatusChange } from '../client/webhook-control';
 import type { Logger } from '../logger';
 import type { Store } from '../store';
 import {
   isOperationalEvent,
-  type EndpointStateRecord,
+  type EndpointState,
   type FailureStreak,
   type WebhookRecord,
   type WebhookStatus,
@@ -42,8 +43,8 @@ export interface AutoDisableDeps {
     tenantId: string,
     webhookId: string,
     status: WebhookStatus,
-    disabledReason?: WebhookRecord['disabledReason'],
-  ): Promise<unknown>;
+    engine?: EngineStatusChange,
+  ): Promise<{ webhook: WebhookRecord }>;
   publisher: OperationalPublisher;
   windowSeconds: number;
   minFailures: number;
@@ -77,15 +78,23 @@ export function createAutoDisable(deps: AutoDisableDeps) {
    */
   async function finishDisabling(
     webhook: WebhookRecord,
-    disabling: NonNullable<EndpointStateRecord['disabling']>,
+    disabling: NonNullable<EndpointState['disabling']>,
   ): Promise<void> {
-    if (disabling.statusVersion === (webhook.statusVersion ?? 0)) {
-      await deps.setWebhookStatus(webhook.tenantId, webhook._id, 'inactive', {
-        reason: disabling.reason,
-        at: disabling.at,
-      });
-    }
+    await disable(webhook, { reason: disabling.reason, at: disabling.at }, disabling.statusVersion);
     await deps.store.endpointStates.endDisabling(webhook._id);
+  }
+
+  /** Sets it inactive with why, only at the version judged: whether this call disabled it. */
+  async function disable(
+    webhook: WebhookRecord,
+    disabledReason: NonNullable<WebhookRecord['disabledReason']>,
+    atVersion: number,
+  ): Promise<boolean> {
+    const { webhook: after } = await deps.setWebhookStatus(webhook.tenantId, webhook._id, 'inactive', {
+      disabledReason,
+      atVersion,
+    });
+    return after.statusVersion === atVersion + 1 && after.disabledReason?.at.getTime() === disabledReason.at.getTime();
   }
 
   /** A delivery of the webhook succeeded: the streak is over. */
@@ -99,10 +108,13 @@ export function createAutoDisable(deps: AutoDisableDeps) {
     const silent = isOperationalEvent(webhook.event);
     if (elapsed >= windowMs && streak.count >= deps.minFailures) {
       const reason = `auto: ${streak.lastError}`;
-      const disabling = { reason, at, statusVersion: webhook.statusVersion ?? 0 };
-      if (!(await deps.store.endpointStates.claimAutoDisable(webhook._id, streak.since, disabling))) return;
-      await deps.setWebhookStatus(webhook.tenantId, webhook._id, 'inactive', { reason, at });
+      const statusVersion = webhook.statusVersion ?? 0;
+      const disabling = { reason, at, statusVersion };
+      if (!(await deps.store.endpointStates.claimAutoDisable(webhook._id, streak, disabling))) return;
+      const disabled = await disable(webhook, { reason, at }, statusVersion);
       await deps.store.endpointStates.endDisabling(webhook._id);
+      // The operator changed its status after the failure was counted: theirs stands, nothing was disabled.
+      if (!disabled) return;
       deps.metrics?.webhooksAutoDisabled.inc();
       log.warn(
         { webhookId: webhook._id, tenantId: webhook.tenantId, failedDeliveries: streak.count, reason },

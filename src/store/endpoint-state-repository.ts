@@ -78,7 +78,7 @@ export class EndpointStateRepository {
         if (!isDuplicateKey(err)) throw err;
       }
       // It exists: either the filter does not hold, or another writer created it between the two.
-      if (!(await this.find(webhook._id))) continue;
+      if (!(await this.states.findOne({ _id: webhook._id }))) continue;
       const again = await this.states.findOneAndUpdate({ ...filter, _id: webhook._id }, update, {
         returnDocument: 'after',
       });
@@ -139,9 +139,16 @@ export class EndpointStateRepository {
       statusVersion,
     };
     // No streak under this version: start one (another failure may start it first; then it is counted there).
+    // Never over a streak of a newer version: this failure was judged against an older status, and counts nowhere.
     const started = await this.updateOrCreate(
       webhook,
-      { 'failureStreak.statusVersion': { $ne: statusVersion } },
+      {
+        $or: [
+          { failureStreak: { $exists: false } },
+          { 'failureStreak.statusVersion': { $exists: false } },
+          { 'failureStreak.statusVersion': { $lt: statusVersion } },
+        ],
+      },
       { $set: { failureStreak } },
       { failureStreak },
     );
@@ -185,17 +192,17 @@ export class EndpointStateRepository {
   }
 
   /**
-   * Claims the automatic disabling of the streak that began at `since`: ends the streak and notes the claim
-   * (with the status version it was made at) until the status is written. False when another worker claimed it
-   * or the streak moved on.
+   * Claims the automatic disabling of `streak` (the one that began at its `since`, under its status version): ends
+   * the streak and notes the claim until the status is written. False when another worker claimed it, or the
+   * streak moved on.
    */
   async claimAutoDisable(
     webhookId: string,
-    since: Date,
+    streak: Pick<FailureStreak, 'since' | 'statusVersion'>,
     disabling: NonNullable<EndpointStateRecord['disabling']>,
   ): Promise<boolean> {
     const before = await this.states.findOneAndUpdate(
-      { _id: webhookId, 'failureStreak.since': since },
+      { _id: webhookId, 'failureStreak.since': streak.since, 'failureStreak.statusVersion': streak.statusVersion },
       { $set: { disabling }, $unset: { failureStreak: '' } },
       { returnDocument: 'before' },
     );

@@ -2,7 +2,7 @@
 /** Optional settings a PATCH may remove. */
 export type UnsettableWebhookField = 'signingSecret' | 'retrySchedule' | 'rateLimit' | 'maxInFlight' | 'ordering';
 
-import type { Collection, Filter, UpdateFilter } from 'mongodb';
+import { MongoServerError, type Collection, type Filter, type UpdateFilter } from 'mongodb';
 import type { PlatformEvent, StatusHandOffRecord, WebhookRecord, WebhookStatus } from './model';
 
 export interface WebhookListFilter {
@@ -39,32 +39,53 @@ export class WebhookRepository {
 
   /**
    * Sets the status and bumps its version when it changes; setting the status it already has changes nothing
-   * (a retried PATCH hands the same version out again). `disabledReason`: the engine disables it (auto-disable),
-   * written with the status.
+   * (a retried PATCH hands the same version out again). `engine`: the engine disables it (auto-disable), only
+   * while the status is still at the version it judged, and says why in the same write.
    */
   async setStatus(
     tenantId: string,
     id: string,
     status: WebhookStatus,
     now: Date,
-    disabledReason?: WebhookRecord['disabledReason'],
+    engine?: { disabledReason: NonNullable<WebhookRecord['disabledReason']>; atVersion: number },
   ): Promise<WebhookRecord | null> {
     const set: Partial<WebhookRecord> = { status, updatedAt: now };
-    if (disabledReason) set.disabledReason = disabledReason;
+    if (engine) set.disabledReason = engine.disabledReason;
     const update: UpdateFilter<WebhookRecord> = { $set: set, $inc: { statusVersion: 1 } };
     // Set active (an operator re-enabling it), a webhook starts afresh: no auto-disable reason.
     if (status === 'active') update.$unset = { disabledReason: '' };
-    const changed = await this.webhooks.findOneAndUpdate({ _id: id, tenantId, status: { $ne: status } }, update, {
-      returnDocument: 'after',
-    });
+    const filter: Filter<WebhookRecord> = { _id: id, tenantId, status: { $ne: status } };
+    // Records older than versioning have none: version 0.
+    if (engine)
+      filter.$or =
+        engine.atVersion === 0
+          ? [{ statusVersion: 0 }, { statusVersion: { $exists: false } }]
+          : [{ statusVersion: engine.atVersion }];
+    const changed = await this.webhooks.findOneAndUpdate(filter, update, { returnDocument: 'after' });
     if (!changed) return this.findForTenant(tenantId, id);
-    // Until the fan-out has handed it to every running delivery (the reconciler hands out any left pending).
-    await this.handOffs.replaceOne(
-      { _id: id },
-      { tenantId, version: changed.statusVersion ?? 0, at: now },
-      { upsert: true },
-    );
+    await this.markHandOffPending(changed, now);
     return changed;
+  }
+
+  /**
+   * Until the fan-out has handed the change to every running delivery (the reconciler hands out any left
+   * pending). Never moves back: a slower write of an older change leaves a newer one in place.
+   */
+  private async markHandOffPending(webhook: WebhookRecord, now: Date): Promise<void> {
+    const version = webhook.statusVersion ?? 0;
+    const pending = { tenantId: webhook.tenantId, version, at: now };
+    for (let i = 0; i < 3; i++) {
+      const moved = await this.handOffs.updateOne({ _id: webhook._id, version: { $lt: version } }, { $set: pending });
+      if (moved.matchedCount === 1) return;
+      try {
+        await this.handOffs.insertOne({ _id: webhook._id, ...pending });
+        return;
+      } catch (err) {
+        if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
+      }
+      const there = await this.handOffs.findOne({ _id: webhook._id });
+      if (there && there.version >= version) return;
+    }
   }
 
   /** The fan-out of `version` reached every running delivery: nothing is pending unless a newer one is. */

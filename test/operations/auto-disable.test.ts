@@ -231,9 +231,9 @@ test('a disabling claimed by a worker that stopped before writing the status is 
   });
   for (const w of [stopped, overtaken]) {
     const state = await t.store.endpointStates.recordFailure(w, 'HTTP 500', new Date(now.getTime() - 200_000));
-    const since = state?.failureStreak?.since ?? now;
+    const streak = state?.failureStreak ?? { since: now, statusVersion: 0 };
     // The claim, and then nothing: the worker stopped before its status write.
-    const claimed = await t.store.endpointStates.claimAutoDisable(w._id, since, {
+    const claimed = await t.store.endpointStates.claimAutoDisable(w._id, streak, {
       reason: 'auto: HTTP 500',
       at: now,
       statusVersion: 0,
@@ -251,4 +251,26 @@ test('a disabling claimed by a worker that stopped before writing the status is 
   expect(b).toMatchObject({ status: 'active', statusVersion: 2 });
   expect(b?.disabledReason).toBeUndefined();
   for (const w of [stopped, overtaken]) expect((await t.store.endpointStates.find(w._id)).disabling).toBeUndefined();
+});
+
+test("an operator's pause and resume between a failure's count and its disabling stands: nothing is disabled", async () => {
+  const tenantId = uniqueId('tenant');
+  const w = await t.addWebhook({ tenantId, url: 'https://127.0.0.1:9/c', event: 'document.created' });
+  const old = new Date(Date.now() - 200_000);
+  await t.store.endpointStates.recordFailure(w, 'HTTP 500', old);
+  const judged = await t.store.endpointStates.recordFailure(w, 'HTTP 500', new Date());
+  // The operator pauses and resumes: that streak is over, though nothing was written to it.
+  await t.engine.setWebhookStatus(tenantId, w._id, 'inactive');
+  await t.engine.setWebhookStatus(tenantId, w._id, 'active');
+  // The worker that judged the streak at version 0 claims it (the claim cannot see the webhook's version)...
+  const streak = judged?.failureStreak ?? { since: old, statusVersion: 0 };
+  const disabling = { reason: 'auto: HTTP 500', at: new Date(), statusVersion: 0 };
+  expect(await t.store.endpointStates.claimAutoDisable(w._id, streak, disabling)).toBe(true);
+  // ...but its status write, judged at version 0, changes nothing.
+  const { webhook } = await t.engine.setWebhookStatus(tenantId, w._id, 'inactive', {
+    disabledReason: { reason: 'auto: HTTP 500', at: new Date() },
+    atVersion: 0,
+  });
+  expect(webhook).toMatchObject({ status: 'active', statusVersion: 2 });
+  expect(webhook.disabledReason).toBeUndefined();
 });

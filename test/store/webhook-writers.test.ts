@@ -6,6 +6,7 @@
 import type { MongoClient } from 'mongodb';
 import { createStore, type Store } from '../../src/store';
 import { connectMongo, ensureIndexes } from '../../src/store/mongo';
+import { migrateEndpointState } from '../../src/store/endpoint-state-migration';
 import { guardModeOf } from '../../src/store/guarded-writes';
 import type { WebhookRecord } from '../../src/store/model';
 import { uniqueId } from '../helpers/engine';
@@ -96,4 +97,57 @@ test('a hold only moves later, and a success releases the hold it saw, not a lat
   expect((await store.endpointStates.find(w._id))?.hold?.askedSeconds).toBe(30);
   await store.endpointStates.release(w._id, hold(30));
   expect((await store.endpointStates.find(w._id))?.hold).toBeUndefined();
+});
+
+test('records written before the split keep their hand-off, hold, streak and unwritten disabling, copied once', async () => {
+  const db = mongo.db(name);
+  const legacy = async (fields: Record<string, unknown>) => {
+    const w = await webhook();
+    await db.collection<{ _id: string }>('webhooks').updateOne({ _id: w._id }, { $set: fields });
+    return w;
+  };
+  const until = new Date(Date.now() + 60_000);
+  const since = new Date(Date.now() - 60_000);
+  const pending = await legacy({ status: 'inactive', statusVersion: 3, statusHandOffPending: 3 });
+  const held = await legacy({ hold: { until, reason: 'HTTP 429', askedSeconds: 60 } });
+  const failing = await legacy({
+    statusVersion: 2,
+    failureStreak: { since, count: 4, lastError: 'HTTP 500', lastFailureAt: since, warned: [50] },
+  });
+  const claimed = await legacy({ statusVersion: 1, disabledReason: { reason: 'auto: HTTP 500', at: since } });
+  // A hold the new code wrote first is not overwritten by the copy.
+  const newer = await legacy({ hold: { until, reason: 'HTTP 429', askedSeconds: 60 } });
+  const later = { until: new Date(until.getTime() + 60_000), reason: 'HTTP 503', askedSeconds: 120 };
+  await store.endpointStates.hold(newer, later);
+  await db.collection<{ _id: string }>('migrations').deleteOne({ _id: 'endpoint-state-split' });
+
+  expect(await migrateEndpointState(db)).toBeGreaterThanOrEqual(5);
+  expect(await store.webhooks.handOffPending(pending._id)).toBe(3);
+  expect((await store.webhooks.listHandOffPending(new Date(Date.now() + 1000), 1000)).map((w) => w._id)).toContain(
+    pending._id,
+  );
+  expect(await store.endpointStates.findHold(held._id)).toEqual({ until, reason: 'HTTP 429', askedSeconds: 60 });
+  expect((await store.endpointStates.find(failing._id)).failureStreak).toMatchObject({
+    since,
+    count: 4,
+    statusVersion: 2,
+  });
+  expect((await store.endpointStates.find(claimed._id)).disabling).toMatchObject({
+    reason: 'auto: HTTP 500',
+    statusVersion: 1,
+  });
+  expect(await store.endpointStates.findHold(newer._id)).toEqual(later);
+  // Once: its marker stops it reading the webhooks again.
+  expect(await migrateEndpointState(db)).toBe(0);
+});
+
+test('a hand-off mark never moves back: handing out an older version leaves a newer one pending', async () => {
+  const w = await webhook();
+  await store.webhooks.setStatus(w.tenantId, w._id, 'inactive', new Date());
+  await store.webhooks.setStatus(w.tenantId, w._id, 'active', new Date());
+  expect(await store.webhooks.handOffPending(w._id)).toBe(2);
+  await store.webhooks.markHandedOut(w._id, 1);
+  expect(await store.webhooks.handOffPending(w._id)).toBe(2);
+  await store.webhooks.markHandedOut(w._id, 2);
+  expect(await store.webhooks.handOffPending(w._id)).toBeUndefined();
 });
