@@ -5,7 +5,8 @@
  * streak. The webhook records are not written (they are the tenant's); the old fields stay there, unread.
  * Copies never overwrite: a document the new code wrote first wins. Runs again until its marker is written.
  */
-import { MongoServerError, type Db } from 'mongodb';
+import type { Db } from 'mongodb';
+import { isDuplicateKey } from './forward-write';
 import { collections } from './mongo';
 import type { EndpointHold, FailureStreak, WebhookRecord } from './model';
 
@@ -19,7 +20,7 @@ type LegacyWebhook = WebhookRecord & {
 };
 
 const ignoreDuplicate = (err: unknown) => {
-  if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
+  if (!isDuplicateKey(err)) throw err;
 };
 
 export async function migrateEndpointState(db: Db): Promise<number> {

@@ -4,7 +4,8 @@
  * so no engine write ever rewrites what a tenant, or another kind of engine write, changed at the same moment
  * (see EndpointState).
  */
-import { MongoServerError, type Collection, type Filter, type UpdateFilter } from 'mongodb';
+import type { Collection } from 'mongodb';
+import { updateElseInsert } from './forward-write';
 import type {
   EndpointHold,
   EndpointHoldRecord,
@@ -13,8 +14,6 @@ import type {
   FailureStreak,
   WebhookRecord,
 } from './model';
-
-const isDuplicateKey = (err: unknown) => err instanceof MongoServerError && err.code === 11000;
 
 export class EndpointStateRepository {
   constructor(
@@ -33,7 +32,7 @@ export class EndpointStateRepository {
 
   /** The webhook's hold, if it has one (expired or not): what every automatic attempt reads. */
   async findHold(webhookId: string): Promise<EndpointHold | undefined> {
-    return stateOf(null, await this.holds.findOne({ _id: webhookId })).hold;
+    return holdOf(await this.holds.findOne({ _id: webhookId }));
   }
 
   /** The states of these webhooks, by webhook ID (a page of a listing). */
@@ -54,56 +53,10 @@ export class EndpointStateRepository {
     );
   }
 
-  /**
-   * Applies `update` where `filter` holds on the webhook's state, creating the state (with `created`) where
-   * there is none yet. Answers the state after, or null where it exists and the filter does not hold. No
-   * upsert: a conditional upsert of an existing document is a duplicate key on one server and a no-op on another.
-   */
-  private async updateOrCreate(
-    webhook: Pick<WebhookRecord, '_id' | 'tenantId'>,
-    filter: Filter<EndpointStateRecord>,
-    update: UpdateFilter<EndpointStateRecord>,
-    created: Omit<EndpointStateRecord, '_id' | 'tenantId'>,
-  ): Promise<EndpointStateRecord | null> {
-    for (let i = 0; i < 3; i++) {
-      const after = await this.states.findOneAndUpdate({ ...filter, _id: webhook._id }, update, {
-        returnDocument: 'after',
-      });
-      if (after) return after;
-      try {
-        const record: EndpointStateRecord = { _id: webhook._id, tenantId: webhook.tenantId, ...created };
-        await this.states.insertOne(record);
-        return record;
-      } catch (err) {
-        if (!isDuplicateKey(err)) throw err;
-      }
-      // It exists: either the filter does not hold, or another writer created it between the two.
-      if (!(await this.states.findOne({ _id: webhook._id }))) continue;
-      const again = await this.states.findOneAndUpdate({ ...filter, _id: webhook._id }, update, {
-        returnDocument: 'after',
-      });
-      return again;
-    }
-    return null;
-  }
-
   /** Holds the endpoint until `hold.until`, unless a hold that ends later is already there. */
   async hold(webhook: Pick<WebhookRecord, '_id' | 'tenantId'>, hold: EndpointHold): Promise<boolean> {
     const record: EndpointHoldRecord = { _id: webhook._id, tenantId: webhook.tenantId, ...hold };
-    for (let i = 0; i < 3; i++) {
-      const moved = await this.holds.updateOne({ _id: webhook._id, until: { $lt: hold.until } }, { $set: hold });
-      if (moved.matchedCount === 1) return true;
-      try {
-        await this.holds.insertOne(record);
-        return true;
-      } catch (err) {
-        if (!isDuplicateKey(err)) throw err;
-      }
-      // One is there: it ends later (nothing to do), or it was written between the two (look again).
-      const there = await this.holds.findOne({ _id: webhook._id });
-      if (there && there.until >= hold.until) return false;
-    }
-    return false;
+    return (await updateElseInsert(this.holds, record, { until: { $lt: hold.until } }, { $set: hold })) !== null;
   }
 
   /** A delivery succeeded after a hold: the endpoint takes attempts again (a hold set since then stays). */
@@ -121,14 +74,7 @@ export class EndpointStateRepository {
     now: Date,
   ): Promise<EndpointStateRecord | null> {
     const statusVersion = webhook.statusVersion ?? 0;
-    const counted = await this.states.findOneAndUpdate(
-      { _id: webhook._id, 'failureStreak.statusVersion': statusVersion },
-      {
-        $inc: { 'failureStreak.count': 1 },
-        $set: { 'failureStreak.lastError': lastError, 'failureStreak.lastFailureAt': now },
-      },
-      { returnDocument: 'after' },
-    );
+    const counted = await this.countFailure(webhook._id, statusVersion, lastError, now);
     if (counted) return counted;
     const failureStreak: FailureStreak = {
       since: now,
@@ -140,8 +86,9 @@ export class EndpointStateRepository {
     };
     // No streak under this version: start one (another failure may start it first; then it is counted there).
     // Never over a streak of a newer version: this failure was judged against an older status, and counts nowhere.
-    const started = await this.updateOrCreate(
-      webhook,
+    const started = await updateElseInsert(
+      this.states,
+      { _id: webhook._id, tenantId: webhook.tenantId, failureStreak },
       {
         $or: [
           { failureStreak: { $exists: false } },
@@ -150,18 +97,19 @@ export class EndpointStateRepository {
         ],
       },
       { $set: { failureStreak } },
-      { failureStreak },
     );
-    return started ?? this.recordFailureAgain(webhook, lastError, now);
+    return started ?? this.countFailure(webhook._id, statusVersion, lastError, now);
   }
 
-  private async recordFailureAgain(
-    webhook: Pick<WebhookRecord, '_id' | 'statusVersion'>,
+  /** One more failure in the streak counted under `statusVersion`, if that is the one there. */
+  private async countFailure(
+    webhookId: string,
+    statusVersion: number,
     lastError: string,
     now: Date,
   ): Promise<EndpointStateRecord | null> {
     return this.states.findOneAndUpdate(
-      { _id: webhook._id, 'failureStreak.statusVersion': webhook.statusVersion ?? 0 },
+      { _id: webhookId, 'failureStreak.statusVersion': statusVersion },
       {
         $inc: { 'failureStreak.count': 1 },
         $set: { 'failureStreak.lastError': lastError, 'failureStreak.lastFailureAt': now },
@@ -227,6 +175,11 @@ function stateOf(
   const found: EndpointState = {};
   if (state?.failureStreak) found.failureStreak = state.failureStreak;
   if (state?.disabling) found.disabling = state.disabling;
-  if (hold) found.hold = { until: hold.until, reason: hold.reason, askedSeconds: hold.askedSeconds };
+  const endpointHold = holdOf(hold);
+  if (endpointHold) found.hold = endpointHold;
   return found;
+}
+
+function holdOf(record: EndpointHoldRecord | null | undefined): EndpointHold | undefined {
+  return record ? { until: record.until, reason: record.reason, askedSeconds: record.askedSeconds } : undefined;
 }

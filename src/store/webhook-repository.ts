@@ -2,7 +2,8 @@
 /** Optional settings a PATCH may remove. */
 export type UnsettableWebhookField = 'signingSecret' | 'retrySchedule' | 'rateLimit' | 'maxInFlight' | 'ordering';
 
-import { MongoServerError, type Collection, type Filter, type UpdateFilter } from 'mongodb';
+import type { Collection, Filter, UpdateFilter } from 'mongodb';
+import { updateElseInsert } from './forward-write';
 import type { PlatformEvent, StatusHandOffRecord, WebhookRecord, WebhookStatus } from './model';
 
 export interface WebhookListFilter {
@@ -74,18 +75,12 @@ export class WebhookRepository {
   private async markHandOffPending(webhook: WebhookRecord, now: Date): Promise<void> {
     const version = webhook.statusVersion ?? 0;
     const pending = { tenantId: webhook.tenantId, version, at: now };
-    for (let i = 0; i < 3; i++) {
-      const moved = await this.handOffs.updateOne({ _id: webhook._id, version: { $lt: version } }, { $set: pending });
-      if (moved.matchedCount === 1) return;
-      try {
-        await this.handOffs.insertOne({ _id: webhook._id, ...pending });
-        return;
-      } catch (err) {
-        if (!(err instanceof MongoServerError && err.code === 11000)) throw err;
-      }
-      const there = await this.handOffs.findOne({ _id: webhook._id });
-      if (there && there.version >= version) return;
-    }
+    await updateElseInsert(
+      this.handOffs,
+      { _id: webhook._id, ...pending },
+      { version: { $lt: version } },
+      { $set: pending },
+    );
   }
 
   /** The fan-out of `version` reached every running delivery: nothing is pending unless a newer one is. */

@@ -182,21 +182,26 @@ test('a failing webhook is warned about at 50 % and 90 %, then disabled; one tha
   expect(recovered.body.queued).toBeGreaterThanOrEqual(1);
 }, 120_000);
 
-test('no operational event is ever published about a webhook subscribed to operational events', async () => {
-  const tenantId = uniqueId('tenant');
-  const listener = await t.addWebhook({ tenantId, url: 'https://127.0.0.1:9/ops', event: 'webhook.failing' });
-  await t.addWebhook({ tenantId, url: 'https://127.0.0.1:9/ops2', event: 'webhook.disabled' });
-  const documentWebhook = await t.addWebhook({ tenantId, url: 'https://127.0.0.1:9/doc', event: 'document.created' });
-  let now = new Date();
-  const autoDisable = createAutoDisable({
+/** Auto-disable called directly (not from a delivery's outcome): a 100 s window, 2 failures, its clock `now`. */
+function directAutoDisable(now: () => Date) {
+  return createAutoDisable({
     store: t.store,
     setWebhookStatus: t.engine.setWebhookStatus,
     publisher: createOperationalPublisher({ store: t.store, temporal: t.temporal, taskQueue: t.taskQueue }),
     windowSeconds: 100,
     minFailures: 2,
     logger: createLogger({ level: 'silent' }),
-    now: () => now,
+    now,
   });
+}
+
+test('no operational event is ever published about a webhook subscribed to operational events', async () => {
+  const tenantId = uniqueId('tenant');
+  const listener = await t.addWebhook({ tenantId, url: 'https://127.0.0.1:9/ops', event: 'webhook.failing' });
+  await t.addWebhook({ tenantId, url: 'https://127.0.0.1:9/ops2', event: 'webhook.disabled' });
+  const documentWebhook = await t.addWebhook({ tenantId, url: 'https://127.0.0.1:9/doc', event: 'document.created' });
+  let now = new Date();
+  const autoDisable = directAutoDisable(() => now);
   const events = t.db.collection<EventRecord>('events');
   const start = now.getTime();
   for (const at of [0, 60_000, 95_000, 101_000]) {
@@ -220,15 +225,7 @@ test('a disabling claimed by a worker that stopped before writing the status is 
   const stopped = await t.addWebhook({ tenantId, url: 'https://127.0.0.1:9/a', event: 'document.created' });
   const overtaken = await t.addWebhook({ tenantId, url: 'https://127.0.0.1:9/b', event: 'document.created' });
   const now = new Date();
-  const autoDisable = createAutoDisable({
-    store: t.store,
-    setWebhookStatus: t.engine.setWebhookStatus,
-    publisher: createOperationalPublisher({ store: t.store, temporal: t.temporal, taskQueue: t.taskQueue }),
-    windowSeconds: 100,
-    minFailures: 2,
-    logger: createLogger({ level: 'silent' }),
-    now: () => now,
-  });
+  const autoDisable = directAutoDisable(() => now);
   for (const w of [stopped, overtaken]) {
     const state = await t.store.endpointStates.recordFailure(w, 'HTTP 500', new Date(now.getTime() - 200_000));
     const streak = state?.failureStreak ?? { since: now, statusVersion: 0 };

@@ -151,3 +151,16 @@ test('a hand-off mark never moves back: handing out an older version leaves a ne
   await store.webhooks.markHandedOut(w._id, 2);
   expect(await store.webhooks.handOffPending(w._id)).toBeUndefined();
 });
+
+test("a listing's page reads every webhook's hold and streak at once, each under its own webhook", async () => {
+  const [held, failing, quiet] = [await webhook(), await webhook(), await webhook()];
+  const hold = { until: new Date(Date.now() + 30_000), reason: 'HTTP 429', askedSeconds: 30 };
+  await store.endpointStates.hold(held, hold);
+  await store.endpointStates.recordFailure(failing, 'HTTP 500', new Date());
+  const states = await store.endpointStates.findMany([held._id, failing._id, quiet._id]);
+  expect(states.get(held._id)).toEqual({ hold });
+  expect(states.get(failing._id)?.failureStreak).toMatchObject({ count: 1, lastError: 'HTTP 500' });
+  expect(states.get(failing._id)?.hold).toBeUndefined();
+  expect(states.get(quiet._id)).toEqual({});
+  expect(await store.endpointStates.findMany([])).toEqual(new Map());
+});
